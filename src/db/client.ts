@@ -1,0 +1,31 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Database = PostgresJsDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  /** Statements sent so far on this request, counted by the driver (for Server-Timing and the benchmark). */
+  statementCount: () => number;
+}
+
+/**
+ * One client per request: workerd forbids sharing I/O objects between requests, and Hyperdrive pools
+ * the real connections. The client is never ended by hand; the runtime closes its socket when the
+ * invocation finishes (`sql.end()` on workerd leaves an unhandled rejection, porsager/postgres#1202).
+ */
+export function createDatabase(connectionString: string, connectTimeoutSeconds: number): DatabaseHandle {
+  let statements = 0;
+  const sql = postgres(connectionString, {
+    max: 1,
+    fetch_types: false,
+    connect_timeout: connectTimeoutSeconds,
+    idle_timeout: 0,
+    onnotice: () => {},
+    debug: () => {
+      statements++;
+    },
+  });
+  return { db: drizzle(sql, { schema }), statementCount: () => statements };
+}

@@ -1,0 +1,45 @@
+/**
+ * Classifies driver errors without leaking them: connection failures become 503 (the database is
+ * unreachable, retry), data exceptions become 422 (defence in depth behind request validation).
+ */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+// SQLSTATE: 08 connection exception, 57P01-03 shutdown/cannot connect now, 53300 too many connections.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+
+function* causes(error: unknown): Generator<unknown> {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+export function postgresCode(error: unknown): string | undefined {
+  for (const cause of causes(error)) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-value' | undefined {
+  for (const cause of causes(error)) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) {
+      return 'unavailable';
+    }
+  }
+  const sqlstate = postgresCode(error);
+  if (sqlstate?.startsWith('22')) return 'invalid-value';
+  return undefined;
+}

@@ -1,0 +1,15 @@
+/** Worker bindings as declared in wrangler.toml (vars are strings; secrets come from `wrangler secret put`). */
+export interface Bindings {
+  HYPERDRIVE: Hyperdrive;
+  APP_ENV?: string;
+  JWT_SECRET?: string;
+  JWT_EXPIRY_MINUTES?: string;
+  JWT_ISSUER?: string;
+  PASSWORD_HASH_ALGORITHM?: string;
+  PASSWORD_SCRYPT_LOG_N?: string;
+  PASSWORD_SCRYPT_R?: string;
+  PASSWORD_SCRYPT_P?: string;
+  PASSWORD_PBKDF2_ITERATIONS?: string;
+  DATABASE_CONNECT_TIMEOUT_SECONDS?: string;
+  SERVER_TIMING?: string;
+}

@@ -1,0 +1,41 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { AppConfig } from '../config.ts';
+import { unauthorized } from './problem.ts';
+
+const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AccessToken {
+  accessToken: string;
+  expiresIn: number;
+}
+
+export async function issueAccessToken(userId: string, jwt: AppConfig['jwt']): Promise<AccessToken> {
+  const accessToken = await new SignJWT({})
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuer(jwt.issuer)
+    .setIssuedAt()
+    .setExpirationTime(`${jwt.expirySeconds}s`)
+    .setJti(crypto.randomUUID())
+    .sign(jwt.secret);
+  return { accessToken, expiresIn: jwt.expirySeconds };
+}
+
+/** Returns the user id of a valid token; every failure is a 401 (expiry says so, the rest say "invalid"). */
+export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): Promise<string> {
+  try {
+    // The algorithm is pinned: `alg: none` and asymmetric-key confusion are rejected before any check.
+    const { payload } = await jwtVerify(token, jwt.secret, {
+      algorithms: [ALGORITHM],
+      issuer: jwt.issuer,
+      requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti'],
+    });
+    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw unauthorized('invalid token');
+    return payload.sub.toLowerCase();
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) throw unauthorized('token expired');
+    if (error instanceof errors.JOSEError) throw unauthorized('invalid token');
+    throw error;
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from '@hono/zod-openapi';
+
+// Postgres rejects NUL in text and the rest of C0/C1 has no place in names or emails; refusing them in
+// the schema keeps every such request a 422 instead of a database error.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/** A single-line text field: trimmed, free of control characters, within the given length. */
+export function singleLineText(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+}
+
+/** Free text that may span lines (tabs and newlines allowed, other control characters not). */
+export function multiLineText(max: number) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL_CHARACTERS_EXCEPT_WHITESPACE.test(value), 'must not contain control characters');
+}
+
+export const emailField = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be a valid email address'))
+  .openapi({ example: 'ada@example.com' });
+
+/** Path parameters of every `/{id}` route; a malformed id is a 422 before any query runs. */
+export const IdParams = z.object({
+  id: z.uuid('must be a UUID').openapi({ param: { name: 'id', in: 'path' }, example: '0b7e7a5c-8f1e-4d3a-9a55-2f6c1d9e4b21' }),
+});
+
+export const timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-25T10:00:00.000Z' });

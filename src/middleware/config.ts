@@ -1,0 +1,18 @@
+import { createMiddleware } from 'hono/factory';
+import { loadConfig } from '../config.ts';
+import { createDatabase } from '../db/client.ts';
+import type { AppEnv } from '../context.ts';
+
+/**
+ * Makes the parsed configuration and a per-request database client available to everything downstream.
+ * Creating the postgres.js client opens no connection; routes that never query never connect.
+ */
+export const provideContext = createMiddleware<AppEnv>(async (c, next) => {
+  const config = loadConfig(c.env);
+  c.set('config', config);
+  c.set('database', createDatabase(c.env.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds));
+  await next();
+  if (config.serverTiming) {
+    c.header('Server-Timing', `db;desc="statements";dur=${c.get('database').statementCount()}`, { append: true });
+  }
+});

@@ -1,0 +1,34 @@
+import { z } from '@hono/zod-openapi';
+import { emailField, singleLineText } from '../../lib/validation.ts';
+
+// Unknown keys (id, role, is_active, ...) are stripped, so a client can never set them.
+export const SignupBodySchema = z
+  .object({
+    email: emailField,
+    password: z
+      .string()
+      .min(8, 'must be at least 8 characters')
+      .max(128, 'must be at most 128 characters')
+      .openapi({ example: 'correct horse battery staple', format: 'password' }),
+    full_name: singleLineText(1, 200).nullable().optional().openapi({ example: 'Ada Lovelace' }),
+  })
+  .openapi('SignupRequest');
+
+// Login does not re-apply the signup length rules: accounts imported from the original system may
+// predate them. The upper bound only caps the work a request can cause.
+const loginPassword = z.string().min(1, 'must not be empty').max(1024).openapi({ format: 'password' });
+
+export const LoginJsonSchema = z.object({ email: emailField, password: loginPassword }).openapi('LoginRequest');
+
+/** The OAuth2 password grant form Swagger UI's Authorize dialog sends; `username` holds the email. */
+export const LoginFormSchema = z
+  .object({ username: emailField, password: loginPassword, grant_type: z.literal('password').optional() })
+  .openapi('LoginForm');
+
+export const TokenSchema = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    expires_in: z.number().int().openapi({ description: 'Seconds until the token expires', example: 3600 }),
+  })
+  .openapi('Token');

@@ -1,0 +1,66 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppContext, AppEnv } from '../../context.ts';
+import type { ProjectRow } from '../../db/schema.ts';
+import { etagFor, parseIfMatch } from '../../lib/etag.ts';
+import { setPaginationHeaders } from '../../lib/pagination.ts';
+import type * as routes from './projects.routes.ts';
+import { toProjectResponse } from './projects.schemas.ts';
+import * as service from './projects.service.ts';
+
+const db = (c: AppContext) => c.get('database').db;
+
+function respondWithProject<S extends 200 | 201>(c: AppContext, project: ProjectRow, status: S) {
+  c.header('ETag', etagFor(project.version));
+  return c.json(toProjectResponse(project), status);
+}
+
+export const create: RouteHandler<typeof routes.createProject, AppEnv> = async (c) =>
+  respondWithProject(c, await service.createProject(db(c), c.get('currentUser'), c.req.valid('json')), 201);
+
+export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) => {
+  const query = c.req.valid('query');
+  const page = await service.listProjects(db(c), c.get('currentUser'), {
+    q: query.q,
+    sort: query.sort,
+    ownerId: query.owner_id,
+    includeDeleted: query.include_deleted,
+    limit: query.limit,
+    offset: query.offset,
+  });
+  setPaginationHeaders(c, page.total, query.limit, query.offset);
+  return c.json(page.items.map(toProjectResponse), 200);
+};
+
+export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) =>
+  respondWithProject(c, await service.getProject(db(c), c.get('currentUser'), c.req.valid('param').id), 200);
+
+export const update: RouteHandler<typeof routes.patchProject | typeof routes.replaceProject, AppEnv> = async (c) => {
+  const project = await service.updateProject(
+    db(c),
+    c.get('currentUser'),
+    c.req.valid('param').id,
+    c.req.valid('json'),
+    parseIfMatch(c.req.valid('header')['if-match']),
+  );
+  return respondWithProject(c, project, 200);
+};
+
+export const remove: RouteHandler<typeof routes.deleteProject, AppEnv> = async (c) => {
+  const project = await service.softDeleteProject(
+    db(c),
+    c.get('currentUser'),
+    c.req.valid('param').id,
+    parseIfMatch(c.req.valid('header')['if-match']),
+  );
+  return respondWithProject(c, project, 200);
+};
+
+export const restore: RouteHandler<typeof routes.restoreProject, AppEnv> = async (c) => {
+  const project = await service.restoreProject(
+    db(c),
+    c.get('currentUser'),
+    c.req.valid('param').id,
+    parseIfMatch(c.req.valid('header')['if-match']),
+  );
+  return respondWithProject(c, project, 200);
+};

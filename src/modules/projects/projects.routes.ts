@@ -1,0 +1,85 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearerSecurity, errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
+import { IdParams } from '../../lib/validation.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { CreateProjectBody, IfMatchHeaders, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
+
+const authenticated = {
+  tags: ['projects'],
+  security: bearerSecurity,
+  middleware: [requireAuth],
+};
+
+/** A single project, with the ETag that `If-Match` expects back. */
+const projectResponse = (description: string) => ({
+  description,
+  headers: z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) }),
+  content: { 'application/json': { schema: ProjectSchema } },
+});
+
+export const createProject = createRoute({
+  ...authenticated,
+  method: 'post',
+  path: '/projects',
+  summary: 'Create a project owned by the caller',
+  request: { body: jsonBody(CreateProjectBody, 'The new project') },
+  responses: { 201: projectResponse('The created project'), ...errorResponses(401, 403) },
+});
+
+export const listProjects = createRoute({
+  ...authenticated,
+  method: 'get',
+  path: '/projects',
+  summary: 'List projects, newest first by default',
+  description: 'Users see their own active projects; admins see all and may use `owner_id` and `include_deleted`.',
+  request: { query: ListProjectsQuery },
+  responses: { 200: listResponse(ProjectSchema, 'A page of projects'), ...errorResponses(401, 403) },
+});
+
+export const getProject = createRoute({
+  ...authenticated,
+  method: 'get',
+  path: '/projects/{id}',
+  summary: 'One project (owner or admin)',
+  request: { params: IdParams },
+  responses: { 200: projectResponse('The project'), ...errorResponses(401, 403, 404) },
+});
+
+const updateRequest = { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateProjectBody, 'Fields to change') };
+const updateResponses = { 200: projectResponse('The updated project'), ...errorResponses(401, 403, 404, 409, 412) };
+
+export const replaceProject = createRoute({
+  ...authenticated,
+  method: 'put',
+  path: '/projects/{id}',
+  summary: 'Update a project (owner or admin)',
+  request: updateRequest,
+  responses: updateResponses,
+});
+
+export const patchProject = createRoute({
+  ...authenticated,
+  method: 'patch',
+  path: '/projects/{id}',
+  summary: 'Update a project (owner or admin)',
+  request: updateRequest,
+  responses: updateResponses,
+});
+
+export const deleteProject = createRoute({
+  ...authenticated,
+  method: 'delete',
+  path: '/projects/{id}',
+  summary: 'Soft-delete a project (owner or admin)',
+  request: { params: IdParams, headers: IfMatchHeaders },
+  responses: { 200: projectResponse('The deleted project'), ...errorResponses(401, 403, 404, 409, 412) },
+});
+
+export const restoreProject = createRoute({
+  ...authenticated,
+  method: 'post',
+  path: '/projects/{id}/restore',
+  summary: 'Undo a soft delete (owner or admin)',
+  request: { params: IdParams, headers: IfMatchHeaders },
+  responses: { 200: projectResponse('The restored project'), ...errorResponses(401, 403, 404, 409, 412) },
+});

@@ -1,0 +1,37 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Cheap hashing keeps the suite fast (pure-JS hashing runs ~10x slower under the plugin); the
+// production parameters are exercised by the benchmark. The secret exists only for this run.
+const testBindings = {
+  APP_ENV: 'test',
+  JWT_SECRET: `test-secret-${crypto.randomUUID()}-${crypto.randomUUID()}`,
+  PASSWORD_SCRYPT_LOG_N: '10',
+  PASSWORD_SCRYPT_R: '8',
+  PASSWORD_SCRYPT_P: '1',
+  DATABASE_CONNECT_TIMEOUT_SECONDS: '2',
+  SERVER_TIMING: 'true',
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: { ...testBindings, PROXY_CONTROL_URL: inject('proxyControlUrl') },
+        hyperdrives: {
+          HYPERDRIVE: inject('databaseUrl'),
+          // Outage tests: the same database behind a proxy they can stop, and an address nothing listens on.
+          HYPERDRIVE_VIA_PROXY: inject('proxiedDatabaseUrl'),
+          HYPERDRIVE_NOWHERE: 'postgres://postgres:nothing@127.0.0.1:9/nowhere',
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
