@@ -1,11 +1,15 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
-// Cheap hashing keeps the suite fast (pure-JS hashing runs ~10x slower under the plugin); the
-// production parameters are exercised by the benchmark. The secret exists only for this run.
+// Every setting is given here, so a developer's .dev.vars cannot change what the tests see. Cheap hashing
+// keeps the suite fast; the production parameters are exercised by the benchmark. The secret exists only
+// for this run.
 const testBindings = {
   APP_ENV: 'test',
   JWT_SECRET: `test-secret-${crypto.randomUUID()}-${crypto.randomUUID()}`,
+  JWT_EXPIRY_MINUTES: '60',
+  JWT_ISSUER: 'aegisflow-test',
+  PASSWORD_HASH_ALGORITHM: 'scrypt',
   PASSWORD_SCRYPT_LOG_N: '10',
   PASSWORD_SCRYPT_R: '8',
   PASSWORD_SCRYPT_P: '1',

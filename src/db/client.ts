@@ -1,6 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema.ts';
+import { openDatabaseSocket } from './socket.ts';
 
 export type Database = PostgresJsDatabase<typeof schema>;
 
@@ -21,6 +22,8 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
     max: 1,
     fetch_types: false,
     connect_timeout: connectTimeoutSeconds,
+    // Documented postgres.js option, missing from its type definitions.
+    ...({ socket: ({ host, port }: { host: string[]; port: number[] }) => openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds) } as object),
     idle_timeout: 0,
     onnotice: () => {},
     debug: () => {

@@ -3,6 +3,7 @@
  * unreachable, retry), data exceptions become 422 (defence in depth behind request validation).
  */
 const CONNECTION_CODES = new Set([
+  'DATABASE_UNREACHABLE',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

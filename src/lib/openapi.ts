@@ -42,7 +42,8 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
   return { description, content: { 'application/json': { schema } } } as const;
 }
 
-export const bearerSecurity = [{ bearerAuth: [] }];
+/** Either a pasted bearer token or Swagger's OAuth2 password login authorises a request. */
+export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { oauth2Password: [] }];
 
 /** A JSON array response with the pagination headers every list returns. */
 export function listResponse<T extends z.ZodType>(itemSchema: T, description: string) {

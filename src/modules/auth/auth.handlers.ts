@@ -1,5 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../context.ts';
+import { validationFailed } from '../../lib/problem.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './auth.routes.ts';
 import { logIn, signUp } from './auth.service.ts';
@@ -15,7 +16,11 @@ export const signup: RouteHandler<typeof routes.signup, AppEnv> = async (c) => {
 };
 
 export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
-  const isForm = c.req.header('Content-Type')?.toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const contentType = c.req.header('Content-Type')?.toLowerCase() ?? '';
+  const isForm = contentType.startsWith('application/x-www-form-urlencoded');
+  if (!isForm && !contentType.startsWith('application/json')) {
+    throw validationFailed([{ path: 'body', message: 'a JSON or form body with email and password is required' }]);
+  }
   const body = isForm ? c.req.valid('form') : c.req.valid('json');
   const email = 'username' in body ? body.username : body.email;
   const password = body.password;

@@ -24,7 +24,9 @@ export const login = createRoute({
   description: 'Accepts JSON `{email, password}` or the OAuth2 password form (`username`, `password`).',
   request: {
     body: {
-      required: true,
+      // Declared optional only because zod-openapi would otherwise run both validators on every request;
+      // the handler refuses a request that carries neither media type.
+      required: false,
       content: {
         'application/json': { schema: LoginJsonSchema },
         'application/x-www-form-urlencoded': { schema: LoginFormSchema },

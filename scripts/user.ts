@@ -1,0 +1,87 @@
+/**
+ * Creates or promotes users directly in the database, with the API's own password hashing:
+ *   npm run user:create -- --email E --password P [--full-name N] [--role admin]
+ *   npm run user:promote -- --email E
+ * DATABASE_URL selects the database; the default is the embedded one `npm run dev` runs.
+ */
+import { parseArgs } from 'node:util';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { eq, sql as rawSql } from 'drizzle-orm';
+import * as schema from '../src/db/schema.ts';
+import { users } from '../src/db/schema.ts';
+import { loadConfig } from '../src/config.ts';
+import { createUser } from '../src/modules/users/users.service.ts';
+import { SignupBodySchema } from '../src/modules/auth/auth.schemas.ts';
+import { RoleSchema } from '../src/modules/users/users.schemas.ts';
+import { AppError } from '../src/lib/problem.ts';
+import { devDatabaseUrl } from './lib/dev-database.ts';
+import { postgres } from './lib/node-postgres.ts';
+import { readDevVars } from './lib/dev-vars.ts';
+
+const USAGE = `usage:
+  npm run user:create -- --email E --password P [--full-name N] [--role user|admin]
+  npm run user:promote -- --email E`;
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      'full-name': { type: 'string' },
+      role: { type: 'string', default: 'user' },
+    },
+    strict: true,
+  });
+  if (command !== 'create' && command !== 'promote') fail(USAGE);
+  if (!values.email) fail(`--email is required\n${USAGE}`);
+
+  // The same hashing policy the worker uses in this checkout (wrangler.toml vars, .dev.vars, environment).
+  const config = loadConfig({ ...(await readDevVars()), ...process.env, APP_ENV: 'development' } as never);
+  const client = postgres(process.env.DATABASE_URL ?? devDatabaseUrl(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  const db = drizzle(client, { schema });
+  try {
+    if (command === 'create') {
+      const parsed = SignupBodySchema.safeParse({
+        email: values.email,
+        password: values.password,
+        full_name: values['full-name'],
+      });
+      if (!parsed.success) fail(parsed.error.issues.map((i) => `--${String(i.path[0]).replace('_', '-')}: ${i.message}`).join('; '));
+      const role = RoleSchema.safeParse(values.role);
+      if (!role.success) fail('--role must be user or admin');
+      const user = await createUser(
+        db,
+        { email: parsed.data.email, password: parsed.data.password, fullName: parsed.data.full_name, role: role.data },
+        config.passwordPolicy,
+      );
+      console.log(`created ${user.role} ${user.email} (id ${user.id})`);
+    } else {
+      const email = values.email.trim().toLowerCase();
+      const [user] = await db
+        .update(users)
+        .set({ role: 'admin', updatedAt: rawSql`now()` })
+        .where(eq(rawSql`lower(${users.email})`, email))
+        .returning();
+      if (!user) fail(`no user with email ${email}`);
+      console.log(`promoted ${user.email} (id ${user.id}) to admin`);
+    }
+  } catch (error) {
+    if (error instanceof AppError) fail(error.message);
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'CONNECT_TIMEOUT') {
+      fail('cannot reach the database; start it with `npm run dev` or set DATABASE_URL');
+    }
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+await main();

@@ -1,0 +1,16 @@
+import type { Bindings } from '../src/env.ts';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends Bindings {
+      JWT_SECRET: string;
+      HYPERDRIVE_VIA_PROXY: Hyperdrive;
+      HYPERDRIVE_NOWHERE: Hyperdrive;
+      PROXY_CONTROL_URL: string;
+    }
+    // Types `exports.default` from 'cloudflare:workers' as the worker's own default export.
+    interface GlobalProps {
+      mainModule: typeof import('../src/index.ts');
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import worker from '../../src/index.ts';
+import { BASE_URL, expectProblem, parse } from '../support/http.ts';
+import { createUser } from '../support/users.ts';
+
+/** The real worker, with its Hyperdrive binding swapped for one that points somewhere else. */
+async function callWith(hyperdrive: Hyperdrive, method: string, path: string, init: RequestInit = {}) {
+  const ctx = createExecutionContext();
+  const started = Date.now();
+  const response = await worker.fetch(new Request(`${BASE_URL}${path}`, { method, ...init }), { ...env, HYPERDRIVE: hyperdrive }, ctx);
+  await waitOnExecutionContext(ctx);
+  return { ...(await parse<any>(response)), elapsed: Date.now() - started };
+}
+
+async function setProxy(mode: 'up' | 'down' | 'hang') {
+  const res = await fetch(`${env.PROXY_CONTROL_URL}/${mode}`, { method: 'POST' });
+  expect(res.status).toBe(204);
+}
+
+afterEach(() => setProxy('up'));
+
+describe('database unavailable', () => {
+  it('nothing listening -> 503 with Retry-After, within seconds, on every route that needs the database', async () => {
+    const { token } = await createUser();
+    const requests: [string, string, RequestInit?][] = [
+      ['GET', '/health/ready'],
+      ['GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } }],
+      ['POST', '/auth/login', { headers: { 'Content-Type': 'application/json' }, body: '{"email":"a@example.com","password":"x"}' }],
+      ['GET', '/projects', { headers: { Authorization: `Bearer ${token}` } }],
+    ];
+    for (const [method, path, init] of requests) {
+      const res = await callWith(env.HYPERDRIVE_NOWHERE, method, path, init);
+      const problem = expectProblem(res, 503);
+      expect(res.headers.get('Retry-After')).toBe('5');
+      expect(problem.detail).not.toMatch(/ECONN|127\.0\.0\.1|postgres/i);
+      expect(res.elapsed).toBeLessThan(5_000);
+    }
+  });
+
+  it('liveness does not depend on the database', async () => {
+    const res = await callWith(env.HYPERDRIVE_NOWHERE, 'GET', '/health');
+    expect(res.status).toBe(200);
+  });
+
+  it('a server that accepts but never answers -> 503 after the bounded connect timeout, not a hang', async () => {
+    await setProxy('hang');
+    const res = await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready');
+    expectProblem(res, 503);
+    expect(res.elapsed).toBeLessThan(6_000);
+  });
+
+  it('recovers by itself once the database is back', async () => {
+    expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready')).status).toBe(200);
+    await setProxy('down');
+    expectProblem(await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready'), 503);
+    const { token } = await createUser();
+    expectProblem(await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } }), 503);
+    await setProxy('up');
+    expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready')).status).toBe(200);
+    expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+});

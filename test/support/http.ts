@@ -1,0 +1,61 @@
+import { exports } from 'cloudflare:workers';
+
+export const BASE_URL = 'http://aegisflow.test';
+
+export interface CallOptions {
+  token?: string;
+  /** Serialised as JSON with `Content-Type: application/json`. */
+  json?: unknown;
+  /** Sent as is (for malformed bodies); set the content type through `headers`. */
+  body?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** One request to the worker through its real entry point (`exports.default.fetch`), as a client sends it. */
+export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers = new Headers(options.headers);
+  if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
+  let body = options.body;
+  if (options.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(options.json);
+  }
+  const response = await exports.default.fetch(new Request(`${BASE_URL}${path}`, { method, headers, body }));
+  return parse<T>(response);
+}
+
+export async function parse<T>(response: Response): Promise<ApiResponse<T>> {
+  const text = await response.text();
+  const isJson = /json/.test(response.headers.get('Content-Type') ?? '');
+  return { status: response.status, headers: response.headers, text, body: (isJson && text ? JSON.parse(text) : text) as T };
+}
+
+/** The statements the request ran, as the worker reports them in Server-Timing (enabled in tests). */
+export function statementCount(response: ApiResponse): number {
+  const match = /db;desc="statements";dur=(\d+)/.exec(response.headers.get('Server-Timing') ?? '');
+  if (!match) throw new Error('no Server-Timing statement count on the response');
+  return Number(match[1]);
+}
+
+/** Asserts the RFC 9457 shape every error shares and returns the problem. */
+export function expectProblem(response: ApiResponse, status: number) {
+  if (response.status !== status) {
+    throw new Error(`expected ${status}, got ${response.status}: ${response.text}`);
+  }
+  if (!response.headers.get('Content-Type')?.startsWith('application/problem+json')) {
+    throw new Error(`expected application/problem+json, got ${response.headers.get('Content-Type')}`);
+  }
+  const problem = response.body as { type: string; title: string; status: number; detail: string; request_id: string };
+  if (problem.status !== status || typeof problem.title !== 'string' || typeof problem.detail !== 'string') {
+    throw new Error(`not a problem document: ${response.text}`);
+  }
+  if (problem.request_id !== response.headers.get('X-Request-Id')) throw new Error('request_id does not match X-Request-Id');
+  return response.body as typeof problem & { errors?: { path: string; message: string }[] };
+}

@@ -1,0 +1,47 @@
+import { env } from 'cloudflare:workers';
+import { SignJWT } from 'jose';
+import { call } from './http.ts';
+import { sql } from './db.ts';
+
+export const PASSWORD = 'correct horse battery';
+
+export function uniqueEmail(label = 'user'): string {
+  return `${label}-${crypto.randomUUID()}@example.com`;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+/** Signs up through the API, optionally makes the user an admin in the database, and logs in. */
+export async function createUser(options: { role?: 'user' | 'admin'; label?: string; fullName?: string } = {}): Promise<TestUser> {
+  const email = uniqueEmail(options.label ?? options.role ?? 'user');
+  const signup = await call('POST', '/auth/signup', { json: { email, password: PASSWORD, full_name: options.fullName } });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${signup.text}`);
+  if (options.role === 'admin') await sql()`update users set role = 'admin' where id = ${signup.body.id}`;
+  return { id: signup.body.id, email, password: PASSWORD, token: await logIn(email, PASSWORD) };
+}
+
+export async function logIn(email: string, password: string): Promise<string> {
+  const login = await call('POST', '/auth/login', { json: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  return login.body.access_token;
+}
+
+/** A token with arbitrary claims and key, for attacks the API must refuse. */
+export async function signToken(
+  claims: Record<string, unknown>,
+  options: { secret?: string; issuer?: string; expiresIn?: string | number; subject?: string } = {},
+): Promise<string> {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setJti(crypto.randomUUID())
+    .setIssuer(options.issuer ?? env.JWT_ISSUER ?? 'aegisflow')
+    .setExpirationTime(options.expiresIn ?? '10m');
+  if (options.subject) jwt.setSubject(options.subject);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? env.JWT_SECRET));
+}
