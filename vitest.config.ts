@@ -18,24 +18,35 @@ const testBindings = {
 };
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: { ...testBindings, PROXY_CONTROL_URL: inject('proxyControlUrl') },
-        hyperdrives: {
-          HYPERDRIVE: inject('databaseUrl'),
-          // Outage tests: the same database behind a proxy they can stop, and an address nothing listens on.
-          HYPERDRIVE_VIA_PROXY: inject('proxiedDatabaseUrl'),
-          HYPERDRIVE_NOWHERE: 'postgres://postgres:nothing@127.0.0.1:9/nowhere',
-        },
-      },
-    })),
-  ],
   test: {
     globalSetup: ['./test/global-setup.ts'],
-    include: ['test/**/*.test.ts'],
+    // Some rules are global to the database (the last active admin), so files run one after another.
+    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        // The API, inside workerd, against the real database through the Hyperdrive binding.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: { ...testBindings, PROXY_CONTROL_URL: inject('proxyControlUrl') },
+              hyperdrives: {
+                HYPERDRIVE: inject('databaseUrl'),
+                // Outage tests: the same database behind a proxy they can stop, and an address nothing listens on.
+                HYPERDRIVE_VIA_PROXY: inject('proxiedDatabaseUrl'),
+                HYPERDRIVE_NOWHERE: 'postgres://postgres:nothing@127.0.0.1:9/nowhere',
+              },
+            },
+          })),
+        ],
+        test: { name: 'worker', include: ['test/**/*.test.ts'], exclude: ['test/cli/**'] },
+      },
+      {
+        // Command-line tools, in Node, against the same database.
+        test: { name: 'cli', include: ['test/cli/**/*.test.ts'], environment: 'node' },
+      },
+    ],
   },
 });

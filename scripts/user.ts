@@ -14,6 +14,7 @@ import { createUser } from '../src/modules/users/users.service.ts';
 import { SignupBodySchema } from '../src/modules/auth/auth.schemas.ts';
 import { RoleSchema } from '../src/modules/users/users.schemas.ts';
 import { AppError } from '../src/lib/problem.ts';
+import { classifyDatabaseError } from '../src/db/errors.ts';
 import { devDatabaseUrl } from './lib/dev-database.ts';
 import { postgres } from './lib/node-postgres.ts';
 import { readDevVars } from './lib/dev-vars.ts';
@@ -74,11 +75,12 @@ async function main() {
     }
   } catch (error) {
     if (error instanceof AppError) fail(error.message);
-    const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED' || code === 'CONNECT_TIMEOUT') {
+    if (classifyDatabaseError(error) === 'unavailable') {
       fail('cannot reach the database; start it with `npm run dev` or set DATABASE_URL');
     }
-    throw error;
+    // Driver errors quote the statement and its parameters (a password hash among them): print the cause only.
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    fail(cause ?? (error instanceof Error ? error.message.split('\n')[0]! : String(error)));
   } finally {
     await client.end();
   }

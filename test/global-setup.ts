@@ -5,6 +5,7 @@ import { postgres } from '../scripts/lib/node-postgres.ts';
 import type { TestProject } from 'vitest/node';
 import { freePort, startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.ts';
 import { applyMigrations } from '../scripts/lib/migrate.ts';
+import { runUserCli } from './cli/run-cli.ts';
 import { startDatabaseProxy } from './db-proxy.ts';
 
 declare module 'vitest' {
@@ -12,6 +13,7 @@ declare module 'vitest' {
     databaseUrl: string;
     proxiedDatabaseUrl: string;
     proxyControlUrl: string;
+    cliAdmin: { email: string; password: string };
   }
 }
 
@@ -59,6 +61,13 @@ export default async function setup(project: TestProject) {
   proxied.hostname = '127.0.0.1';
   proxied.port = String(proxy.port);
 
+  // The first-admin bootstrap a newcomer performs, through the real command-line tool; a worker test then
+  // logs in as this admin and manages users through the API alone.
+  const cliAdmin = { email: `bootstrap-admin-${Date.now()}@example.com`, password: `bootstrap-${crypto.randomUUID()}` };
+  const created = await runUserCli('create', ['--email', cliAdmin.email, '--password', cliAdmin.password, '--role', 'admin'], databaseUrl);
+  if (created.code !== 0) throw new Error(`user:create failed during setup: ${created.stderr}`);
+
+  project.provide('cliAdmin', cliAdmin);
   project.provide('databaseUrl', databaseUrl);
   project.provide('proxiedDatabaseUrl', proxied.toString());
   project.provide('proxyControlUrl', proxy.controlUrl);

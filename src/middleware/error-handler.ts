@@ -15,8 +15,20 @@ function requestIdOf(c: Context<AppEnv>): string {
   return c.get('requestId') ?? crypto.randomUUID();
 }
 
-function logError(c: Context<AppEnv>, error: unknown, message: string) {
+/**
+ * What a log line may say about an error. Drizzle's query errors quote the statement's parameters
+ * (emails, password hashes), so for those only the driver's cause is kept.
+ */
+function describeError(error: unknown): Record<string, unknown> {
   const err = error instanceof Error ? error : new Error(String(error));
+  if (err.message.startsWith('Failed query') && err.cause !== undefined) {
+    return { name: err.name, message: 'database query failed', cause: describeError(err.cause) };
+  }
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(code ? { code } : {}), stack: err.stack };
+}
+
+function logError(c: Context<AppEnv>, error: unknown, message: string) {
   console.error(
     JSON.stringify({
       level: 'error',
@@ -24,7 +36,7 @@ function logError(c: Context<AppEnv>, error: unknown, message: string) {
       request_id: requestIdOf(c),
       method: c.req.method,
       path: c.req.path,
-      error: { name: err.name, message: err.message, stack: err.stack },
+      error: describeError(error),
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import worker from '../../src/index.ts';
 import { BASE_URL, expectProblem, parse } from '../support/http.ts';
 import { createUser } from '../support/users.ts';
@@ -19,7 +19,15 @@ async function setProxy(mode: 'up' | 'down' | 'hang') {
   expect(res.status).toBe(204);
 }
 
-afterEach(() => setProxy('up'));
+// Outages are logged as errors by design; keep them out of the test output, but check they are logged.
+let logged: MockInstance<typeof console.error>;
+beforeEach(() => {
+  logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+});
+afterEach(async () => {
+  logged.mockRestore();
+  await setProxy('up');
+});
 
 describe('database unavailable', () => {
   it('nothing listening -> 503 with Retry-After, within seconds, on every route that needs the database', async () => {
@@ -37,6 +45,10 @@ describe('database unavailable', () => {
       expect(problem.detail).not.toMatch(/ECONN|127\.0\.0\.1|postgres/i);
       expect(res.elapsed).toBeLessThan(5_000);
     }
+    const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(lines.some((line) => line.message === 'database unavailable' && line.error.cause?.code === 'DATABASE_UNREACHABLE')).toBe(true);
+    // Log lines name the cause, never the statement's parameters.
+    expect(JSON.stringify(lines)).not.toContain('params:');
   });
 
   it('liveness does not depend on the database', async () => {

@@ -7,7 +7,8 @@ export async function checkDatabase(db: Database): Promise<void> {
   try {
     await db.execute(sql`select 1`);
   } catch (error) {
-    console.error(JSON.stringify({ level: 'warn', message: 'readiness probe failed', error: String(error) }));
+    const cause = (error as { cause?: unknown }).cause ?? error;
+    console.error(JSON.stringify({ level: 'warn', message: 'readiness probe failed', error: String(cause) }));
     throw databaseUnavailable();
   }
 }

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { sql } from '../support/db.ts';
+import { call, expectProblem } from '../support/http.ts';
+import { createUser, logIn, PASSWORD } from '../support/users.ts';
+
+const ADMIN_ROUTES: [string, (id: string) => string, unknown?][] = [
+  ['GET', () => '/auth/admin/users'],
+  ['GET', (id) => `/auth/admin/users/${id}`],
+  ['PATCH', (id) => `/auth/admin/users/${id}/role`, { role: 'admin' }],
+  ['PATCH', (id) => `/auth/admin/users/${id}/status`, { is_active: false }],
+];
+
+describe('admin routes are admin only', () => {
+  for (const [method, path, json] of ADMIN_ROUTES) {
+    it(`${method} ${path(':id')}: 401 without a token, 403 for a user, role re-read on every request`, async () => {
+      const user = await createUser();
+      const target = await createUser();
+      expectProblem(await call(method, path(target.id), { json }), 401);
+      expectProblem(await call(method, path(target.id), { json, token: 'garbage' }), 401);
+      expect(expectProblem(await call(method, path(target.id), { json, token: user.token }), 403).detail).toMatch(/admin/);
+      // Nothing changed for the target.
+      const [row] = await sql()`select role, is_active from users where id = ${target.id}`;
+      expect(row).toEqual({ role: 'user', is_active: true });
+    });
+  }
+
+  it('a demotion takes effect on the next request, with the same token', async () => {
+    const admin = await createUser({ role: 'admin' });
+    await createUser({ role: 'admin' }); // so the demotion is allowed
+    expect((await call('GET', '/auth/admin/users', { token: admin.token })).status).toBe(200);
+    await sql()`update users set role = 'user' where id = ${admin.id}`;
+    expectProblem(await call('GET', '/auth/admin/users', { token: admin.token }), 403);
+  });
+});
+
+describe('GET /auth/admin/users', () => {
+  it('lists newest first with X-Total-Count and Link headers', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const tag = crypto.randomUUID().slice(0, 8);
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push(await createUser({ label: `page-${tag}-${i}` }));
+    const res = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=0`, { token: admin.token });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Total-Count')).toBe('5');
+    expect(res.body.map((u: { id: string }) => u.id)).toEqual([created[4]!.id, created[3]!.id]);
+    expect(res.headers.get('Link')).toBe(`</auth/admin/users?q=page-${tag}&limit=2&offset=2>; rel="next"`);
+
+    const middle = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=2`, { token: admin.token });
+    expect(middle.body.map((u: { id: string }) => u.id)).toEqual([created[2]!.id, created[1]!.id]);
+    expect(middle.headers.get('Link')).toContain('offset=4>; rel="next"');
+    expect(middle.headers.get('Link')).toContain('offset=0>; rel="prev"');
+
+    const last = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=4`, { token: admin.token });
+    expect(last.body).toHaveLength(1);
+    expect(last.headers.get('Link')).toBe(`</auth/admin/users?q=page-${tag}&limit=2&offset=2>; rel="prev"`);
+
+    const beyond = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=50`, { token: admin.token });
+    expect(beyond.body).toEqual([]);
+    expect(beyond.headers.get('X-Total-Count')).toBe('5');
+  });
+
+  it('filters by q (email or full name, case-insensitive), role and is_active', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const tag = crypto.randomUUID().slice(0, 8);
+    const byName = await createUser({ fullName: `Zelda ${tag.toUpperCase()}` });
+    const byEmail = await createUser({ label: `filter-${tag}` });
+    const tagAdmin = await createUser({ role: 'admin', label: `filter-${tag}-admin` });
+    await sql()`update users set is_active = false where id = ${byEmail.id}`;
+
+    const ids = async (query: string) =>
+      ((await call('GET', `/auth/admin/users?${query}`, { token: admin.token })).body as { id: string }[]).map((u) => u.id).sort();
+
+    expect(await ids(`q=${tag}`)).toEqual([byName.id, byEmail.id, tagAdmin.id].sort());
+    expect(await ids(`q=zelda%20${tag}`)).toEqual([byName.id]);
+    expect(await ids(`q=${tag}&role=admin`)).toEqual([tagAdmin.id]);
+    expect(await ids(`q=${tag}&is_active=false`)).toEqual([byEmail.id]);
+    expect(await ids(`q=${tag}&is_active=true&role=user`)).toEqual([byName.id]);
+    // LIKE wildcards in q are literal characters.
+    expect(await ids(`q=${encodeURIComponent('%')}${tag}`)).toEqual([]);
+  });
+
+  const badQueries = ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'offset=-1', 'offset=x', 'role=owner', 'is_active=yes', `q=${'x'.repeat(201)}`, 'q=%00'];
+  for (const query of badQueries) {
+    it(`422 for ${query.slice(0, 20)}`, async () => {
+      const admin = await createUser({ role: 'admin' });
+      expectProblem(await call('GET', `/auth/admin/users?${query}`, { token: admin.token }), 422);
+    });
+  }
+});
+
+describe('GET /auth/admin/users/{id}', () => {
+  it('returns one user, 404 for an unknown id, 422 for a malformed one', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const user = await createUser({ fullName: 'Target' });
+    const res = await call('GET', `/auth/admin/users/${user.id}`, { token: admin.token });
+    expect(res.body).toMatchObject({ id: user.id, email: user.email, full_name: 'Target', role: 'user' });
+    expect(res.text).not.toContain('hash');
+    expectProblem(await call('GET', `/auth/admin/users/${crypto.randomUUID()}`, { token: admin.token }), 404);
+    for (const bad of ['not-a-uuid', '123', "1'%20or%20'1'='1", '%00']) {
+      expectProblem(await call('GET', `/auth/admin/users/${bad}`, { token: admin.token }), 422);
+    }
+  });
+});
+
+describe('PATCH /auth/admin/users/{id}/role', () => {
+  it('promotes and demotes', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const user = await createUser();
+    const promoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json: { role: 'admin' } });
+    expect(promoted.status).toBe(200);
+    expect(promoted.body.role).toBe('admin');
+    expect((await call('GET', '/auth/admin/users', { token: user.token })).status).toBe(200);
+    const demoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json: { role: 'user' } });
+    expect(demoted.body.role).toBe('user');
+    expectProblem(await call('GET', '/auth/admin/users', { token: user.token }), 403);
+  });
+
+  it('422 for an unknown role or a bad body, 404 for an unknown user', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const user = await createUser();
+    for (const json of [{ role: 'superuser' }, { role: null }, {}, { role: ['admin'] }, null]) {
+      expectProblem(await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json }), 422);
+    }
+    expectProblem(await call('PATCH', `/auth/admin/users/${crypto.randomUUID()}/role`, { token: admin.token, json: { role: 'admin' } }), 404);
+    expect((await sql()`select role from users where id = ${user.id}`)[0]!.role).toBe('user');
+  });
+});
+
+describe('PATCH /auth/admin/users/{id}/status', () => {
+  it('deactivation locks the user out at once; reactivation restores access', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const user = await createUser();
+    const off = await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json: { is_active: false } });
+    expect(off.status).toBe(200);
+    expect(off.body.is_active).toBe(false);
+    expectProblem(await call('GET', '/auth/me', { token: user.token }), 403);
+    expectProblem(await call('GET', '/projects', { token: user.token }), 403);
+    expectProblem(await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD } }), 403);
+
+    const on = await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json: { is_active: true } });
+    expect(on.body.is_active).toBe(true);
+    expect((await call('GET', '/auth/me', { token: user.token })).status).toBe(200);
+    expect(await logIn(user.email, PASSWORD)).toEqual(expect.any(String));
+  });
+
+  it('an admin cannot deactivate themselves (409), even with other admins around', async () => {
+    const admin = await createUser({ role: 'admin' });
+    await createUser({ role: 'admin' });
+    const res = await call('PATCH', `/auth/admin/users/${admin.id}/status`, { token: admin.token, json: { is_active: false } });
+    expect(expectProblem(res, 409).detail).toMatch(/own account/);
+    expect((await sql()`select is_active from users where id = ${admin.id}`)[0]!.is_active).toBe(true);
+  });
+
+  it('422 for a non-boolean is_active', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const user = await createUser();
+    for (const json of [{ is_active: 'false' }, { is_active: 0 }, { is_active: null }, {}]) {
+      expectProblem(await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json }), 422);
+    }
+  });
+});
