@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { defaultDataDirectory, startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres.ts';
 import { DEV_DATABASE, devDatabaseUrl, relativeToRepo, REPO_ROOT } from './lib/dev-database.ts';
 import { ensureDevVars } from './lib/dev-vars.ts';
@@ -21,7 +20,7 @@ async function main() {
     say('using the database in DATABASE_URL');
   } else {
     const dataDir = defaultDataDirectory(REPO_ROOT, 'postgres');
-    say(`starting embedded PostgreSQL (data in ${path.isAbsolute(relativeToRepo(dataDir)) ? dataDir : relativeToRepo(dataDir)})`);
+    say(`starting embedded PostgreSQL (data in ${relativeToRepo(dataDir)})`);
     database = await startEmbeddedPostgres({ dataDir, port: DEV_DATABASE.port, password: DEV_DATABASE.password });
     await database.createDatabase(DEV_DATABASE.name);
     url = devDatabaseUrl();

@@ -13,4 +13,8 @@ export const DEV_DATABASE = {
 export const devDatabaseUrl = () =>
   `postgres://postgres:${DEV_DATABASE.password}@127.0.0.1:${DEV_DATABASE.port}/${DEV_DATABASE.name}`;
 
-export const relativeToRepo = (target: string) => path.relative(REPO_ROOT, target) || '.';
+/** A path as a user reads it: relative when inside the checkout, absolute otherwise. */
+export function relativeToRepo(target: string): string {
+  const relative = path.relative(REPO_ROOT, target);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? target : relative || '.';
+}
