@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { defaultDataDirectory, startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres.ts';
 import { DEV_DATABASE, devDatabaseUrl, relativeToRepo, REPO_ROOT } from './lib/dev-database.ts';
 import { ensureDevVars } from './lib/dev-vars.ts';
