@@ -7,7 +7,6 @@
 import { parseArgs } from 'node:util';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { eq, sql as rawSql } from 'drizzle-orm';
-import * as schema from '../src/db/schema.ts';
 import { users } from '../src/db/schema.ts';
 import { loadConfig } from '../src/config.ts';
 import { createUser } from '../src/modules/users/users.service.ts';
@@ -46,7 +45,7 @@ async function main() {
   // The same hashing policy the worker uses in this checkout (wrangler.toml vars, .dev.vars, environment).
   const config = loadConfig({ ...(await readDevVars()), ...process.env, APP_ENV: 'development' } as never);
   const client = postgres(process.env.DATABASE_URL ?? devDatabaseUrl(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  const db = drizzle(client, { schema });
+  const db = drizzle(client);
   try {
     if (command === 'create') {
       const parsed = SignupBodySchema.safeParse({

@@ -5,6 +5,18 @@ import { unauthorized } from './problem.ts';
 const ALGORITHM = 'HS256';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+// jose imports a raw secret into a CryptoKey on every call; importing once per secret saves that work
+// on every authenticated request.
+const keys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function signingKey(secret: Uint8Array): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 export interface AccessToken {
   accessToken: string;
   expiresIn: number;
@@ -18,7 +30,7 @@ export async function issueAccessToken(userId: string, jwt: AppConfig['jwt']): P
     .setIssuedAt()
     .setExpirationTime(`${jwt.expirySeconds}s`)
     .setJti(crypto.randomUUID())
-    .sign(jwt.secret);
+    .sign(await signingKey(jwt.secret));
   return { accessToken, expiresIn: jwt.expirySeconds };
 }
 
@@ -26,7 +38,7 @@ export async function issueAccessToken(userId: string, jwt: AppConfig['jwt']): P
 export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): Promise<string> {
   try {
     // The algorithm is pinned: `alg: none` and asymmetric-key confusion are rejected before any check.
-    const { payload } = await jwtVerify(token, jwt.secret, {
+    const { payload } = await jwtVerify(token, await signingKey(jwt.secret), {
       algorithms: [ALGORITHM],
       issuer: jwt.issuer,
       requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti'],

@@ -4,6 +4,7 @@ import { roles, users, type RoleName, type UserRow } from '../../db/schema.ts';
 import { toPage, type Page } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
+import { countLiteral } from '../../db/literals.ts';
 
 export interface UserFilters {
   q?: string;
@@ -29,8 +30,8 @@ export async function listUsers(db: Database, filters: UserFilters): Promise<Pag
     .from(users)
     .where(where)
     .orderBy(desc(users.createdAt), desc(users.id))
-    .limit(filters.limit)
-    .offset(filters.offset);
+    .limit(countLiteral(filters.limit))
+    .offset(countLiteral(filters.offset));
   return toPage(rows, filters.offset, async () => (await db.select({ total: count() }).from(users).where(where))[0]!.total);
 }
 

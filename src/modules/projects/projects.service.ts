@@ -6,12 +6,13 @@ import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts
 import { toPage, type Page } from '../../lib/pagination.ts';
 import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
+import { countLiteral, TRUE, uuidLiteral } from '../../db/literals.ts';
 import type { PROJECT_SORTS } from './projects.schemas.ts';
 
 /** Owners act on their own projects; admins on everyone's. This is the one ownership rule. */
 const isAdmin = (actor: UserRow) => actor.role === 'admin';
 const canAccess = (actor: UserRow, project: ProjectRow) => isAdmin(actor) || project.ownerId === actor.id;
-const accessCondition = (actor: UserRow) => (isAdmin(actor) ? undefined : eq(projects.ownerId, actor.id));
+const accessCondition = (actor: UserRow) => (isAdmin(actor) ? undefined : eq(projects.ownerId, uuidLiteral(actor.id)));
 
 export async function createProject(
   db: Database,
@@ -42,7 +43,7 @@ export async function listProjects(db: Database, actor: UserRow, filters: Projec
   }
   const conditions: (SQL | undefined)[] = [accessCondition(actor)];
   if (filters.ownerId) conditions.push(eq(projects.ownerId, filters.ownerId));
-  if (!filters.includeDeleted) conditions.push(eq(projects.isActive, true));
+  if (!filters.includeDeleted) conditions.push(eq(projects.isActive, TRUE));
   if (filters.q) conditions.push(ilike(projects.name, containsPattern(filters.q)));
   const where = and(...conditions);
 
@@ -55,13 +56,14 @@ export async function listProjects(db: Database, actor: UserRow, filters: Projec
     .from(projects)
     .where(where)
     .orderBy(direction(column), direction(projects.id))
-    .limit(filters.limit)
-    .offset(filters.offset);
+    // Literals keep the common listing (no `q`) free of bind parameters: one round trip, not two.
+    .limit(countLiteral(filters.limit))
+    .offset(countLiteral(filters.offset));
   return toPage(rows, filters.offset, async () => (await db.select({ total: count() }).from(projects).where(where))[0]!.total);
 }
 
 export async function getProject(db: Database, actor: UserRow, id: string): Promise<ProjectRow> {
-  const [project] = await db.select().from(projects).where(eq(projects.id, id)).limit(1);
+  const [project] = await db.select().from(projects).where(eq(projects.id, uuidLiteral(id)));
   // A soft-deleted project is gone for everyone but admins.
   if (!project || (project.deletedAt !== null && !isAdmin(actor))) throw notFound('project');
   if (!canAccess(actor, project)) throw forbidden('this project belongs to another user');
