@@ -1,0 +1,230 @@
+import net from 'node:net';
+
+/**
+ * A session-mode connection pooler for the benchmark, standing in for Hyperdrive's pool.
+ *
+ * Production Hyperdrive hands each worker invocation an already-open, authenticated connection. Locally
+ * every request would otherwise start a new PostgreSQL backend, which on these machines costs ~12 ms
+ * and serialises at ~65 connections/s, so the benchmark would measure backend start-up and nothing
+ * else. This pooler keeps warm server connections, answers each client's start-up itself, lends it one
+ * server connection for the client's lifetime, and returns it with `DISCARD ALL` afterwards, as
+ * PgBouncer's session mode does. Trust authentication and one database/user only: benchmark use.
+ */
+export interface Pooler {
+  port: number;
+  pid?: number;
+  close(): Promise<void>;
+}
+
+interface Upstream {
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+}
+
+const PROTOCOL_3 = 196_608;
+const SSL_REQUEST = 80_877_103;
+const GSS_REQUEST = 80_877_104;
+
+/** Splits a stream of typed PostgreSQL messages (1-byte type, int32 length including itself). */
+class MessageReader {
+  private buffer = Buffer.alloc(0);
+  push(chunk: Buffer, onMessage: (type: string, message: Buffer) => void) {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    while (this.buffer.length >= 5) {
+      const length = this.buffer.readInt32BE(1);
+      if (this.buffer.length < length + 1) break;
+      const message = this.buffer.subarray(0, length + 1);
+      this.buffer = this.buffer.subarray(length + 1);
+      onMessage(String.fromCharCode(message[0]!), message);
+    }
+  }
+}
+
+const query = (text: string) => {
+  const body = Buffer.from(`${text}\0`);
+  const header = Buffer.alloc(5);
+  header.write('Q', 0);
+  header.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([header, body]);
+};
+
+interface ServerConnection {
+  socket: net.Socket;
+  /** ParameterStatus and BackendKeyData messages, replayed to every client that borrows it. */
+  greeting: Buffer;
+}
+
+function openServerConnection(upstream: Upstream): Promise<ServerConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(upstream.port, upstream.host);
+    socket.setNoDelay(true);
+    const reader = new MessageReader();
+    const greeting: Buffer[] = [];
+    socket.once('error', reject);
+    socket.on('connect', () => {
+      const params = Buffer.from(`user\0${upstream.user}\0database\0${upstream.database}\0\0`);
+      const startup = Buffer.alloc(8);
+      startup.writeInt32BE(params.length + 8, 0);
+      startup.writeInt32BE(PROTOCOL_3, 4);
+      socket.write(Buffer.concat([startup, params]));
+    });
+    const onData = (chunk: Buffer) =>
+      reader.push(chunk, (type, message) => {
+        if (type === 'E') reject(new Error(`server refused the pooler: ${message.subarray(5).toString()}`));
+        else if (type === 'R' && message.readInt32BE(5) !== 0) reject(new Error('the pooler needs trust authentication'));
+        else if (type === 'S' || type === 'K') greeting.push(message);
+        else if (type === 'Z') {
+          socket.off('data', onData);
+          socket.off('error', reject);
+          resolve({ socket, greeting: Buffer.concat(greeting) });
+        }
+      });
+    socket.on('data', onData);
+  });
+}
+
+export async function startPooler(upstream: Upstream, size: number): Promise<Pooler> {
+  const idle: ServerConnection[] = [];
+  const waiting: ((connection: ServerConnection) => void)[] = [];
+  const clients = new Set<net.Socket>();
+  const all = new Set<ServerConnection>();
+
+  const release = (connection: ServerConnection) => {
+    const next = waiting.shift();
+    if (next) next(connection);
+    else idle.push(connection);
+  };
+  const replace = (connection: ServerConnection) => {
+    all.delete(connection);
+    connection.socket.destroy();
+    openServerConnection(upstream).then((fresh) => {
+      all.add(fresh);
+      release(fresh);
+    }, () => {});
+  };
+  const acquire = () =>
+    new Promise<ServerConnection>((resolve) => {
+      const connection = idle.pop();
+      if (connection) resolve(connection);
+      else waiting.push(resolve);
+    });
+
+  for (let i = 0; i < size; i++) {
+    const connection = await openServerConnection(upstream);
+    all.add(connection);
+    idle.push(connection);
+  }
+
+  const server = net.createServer((client) => {
+    clients.add(client);
+    client.setNoDelay(true);
+    client.on('error', () => client.destroy());
+    let started = false;
+    let pending = Buffer.alloc(0);
+
+    // Start-up is untyped (int32 length, int32 code): answer SSL/GSS requests with 'N', then greet.
+    const onStartup = async (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (!started && pending.length >= 8) {
+        const length = pending.readInt32BE(0);
+        if (pending.length < length) return;
+        const code = pending.readInt32BE(4);
+        pending = pending.subarray(length);
+        if (code === SSL_REQUEST || code === GSS_REQUEST) {
+          client.write('N');
+          continue;
+        }
+        if (code !== PROTOCOL_3) return client.destroy();
+        started = true;
+        client.off('data', onStartup);
+        client.pause();
+        await lend(client, pending);
+      }
+    };
+    client.on('data', onStartup);
+  });
+
+  async function lend(client: net.Socket, rest: Buffer) {
+    const connection = await acquire();
+    if (client.destroyed) return release(connection);
+    const { socket } = connection;
+    let serverIdle = true;
+    const fromServer = new MessageReader();
+    const fromClient = new MessageReader();
+    const onServerData = (chunk: Buffer) => {
+      fromServer.push(chunk, (type) => {
+        if (type === 'Z') serverIdle = true;
+      });
+      client.write(chunk);
+    };
+    const onClientData = (chunk: Buffer) =>
+      fromClient.push(chunk, (type, message) => {
+        if (type === 'X') return client.end(); // Terminate ends the session, not the server connection.
+        serverIdle = false;
+        socket.write(message);
+      });
+    const giveBack = () => {
+      socket.off('data', onServerData);
+      socket.off('close', onServerClose);
+      if (!serverIdle) return replace(connection); // mid-query: its state is unknown, do not reuse
+      const reset = new MessageReader();
+      const onReset = (chunk: Buffer) =>
+        reset.push(chunk, (type) => {
+          if (type !== 'Z') return;
+          socket.off('data', onReset);
+          release(connection);
+        });
+      socket.on('data', onReset);
+      socket.write(query('DISCARD ALL'));
+    };
+    const onServerClose = () => {
+      all.delete(connection);
+      client.destroy();
+    };
+    socket.on('data', onServerData);
+    socket.on('close', onServerClose);
+    client.on('data', onClientData);
+    client.once('close', () => {
+      clients.delete(client);
+      if (all.has(connection)) giveBack();
+    });
+    const auth = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]); // AuthenticationOk
+    client.write(Buffer.concat([auth, connection.greeting, Buffer.from([0x5a, 0, 0, 0, 5, 0x49])])); // ... ReadyForQuery (idle)
+    if (rest.length) onClientData(rest);
+    client.resume();
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    async close() {
+      for (const client of clients) client.destroy();
+      for (const connection of all) connection.socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Starts the pooler as a child process; resolves with its port and a way to stop it. */
+export async function spawnPooler(upstream: Upstream, size: number): Promise<Pooler> {
+  const { spawn } = await import('node:child_process');
+  const script = new URL('./pooler-process.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [script, upstream.host, String(upstream.port), upstream.user, upstream.database, String(size)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`pooler exited (${code})`)));
+  });
+  return {
+    port,
+    pid: child.pid,
+    close: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}

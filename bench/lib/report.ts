@@ -1,0 +1,76 @@
+import type { LoadResult } from './load.ts';
+
+export interface Budget {
+  name: string;
+  measured: number;
+  limit: number;
+  /** How the measured value must compare with the limit. */
+  rule: '>=' | '<=' | '=';
+  status: 'pass' | 'miss';
+}
+
+export type ScenarioResult = LoadResult & {
+  statements: number;
+  connections: number;
+  cpuMsPerRequest: { load: number; pooler: number; workerd: number; postgres: number } | undefined;
+};
+
+const BUNDLE_GZIP_LIMIT_BYTES = 250 * 1024;
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function budget(name: string, measured: number, rule: Budget['rule'], limit: number): Budget {
+  const ok = rule === '>=' ? measured >= limit : rule === '<=' ? measured <= limit : measured === limit;
+  return { name, measured: round(measured), limit: round(limit), rule, status: ok ? 'pass' : 'miss' };
+}
+
+/** The budgets of issue 5, each measured against a floor from the same run. */
+export function evaluateBudgets(results: Record<string, ScenarioResult>, hashMs: number, bundleGzipBytes: number): Budget[] {
+  const ready = results.ready!.requestsPerSecond;
+  const budgets: Budget[] = [];
+  for (const [name, share] of [['me', 0.8], ['get', 0.8], ['list', 0.7], ['create', 0.7], ['update', 0.7]] as const) {
+    budgets.push(budget(`throughput: ${name} / ready`, results[name]!.requestsPerSecond / ready, '>=', share));
+  }
+  for (const [name, limit] of [['me', 1], ['get', 2], ['list', 2], ['create', 2], ['update', 2]] as const) {
+    budgets.push(budget(`statements: ${name}`, results[name]!.statements, name === 'me' ? '=' : '<=', limit));
+  }
+  budgets.push(budget('latency: login p50 - hash (ms)', results.login!.p50 - hashMs, '<=', 15));
+  budgets.push(budget('latency: scale p50 / list p50', results.scale!.p50 / Math.max(results.list!.p50, 1), '<=', 1.25));
+  budgets.push(budget('bundle: gzip KiB', bundleGzipBytes / 1024, '<=', BUNDLE_GZIP_LIMIT_BYTES / 1024));
+  for (const [name, result] of Object.entries(results)) {
+    budgets.push(budget(`errors: ${name} (errors + non-2xx)`, result.errors + result.non2xx, '=', 0));
+  }
+  return budgets;
+}
+
+interface Report {
+  date: string;
+  mode: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  bundle: { rawBytes: number; gzipBytes: number };
+  hashMs: number;
+  scenarios: Record<string, ScenarioResult>;
+  scaleQueryPlan: string[];
+  budgets: Budget[];
+  durationSeconds: number;
+}
+
+export function printReport(report: Report): void {
+  const line = (cells: (string | number)[], widths: number[]) =>
+    cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!))).join('  ');
+  const widths = [11, 6, 9, 8, 8, 10, 7, 7];
+  console.log(`\nAegisFlow benchmark (${report.mode}) ${report.date}`);
+  console.log(`${report.machine.cpus} x ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, ${report.machine.node}\n`);
+  console.log(line(['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'stmts'], widths));
+  for (const [name, r] of Object.entries(report.scenarios)) {
+    console.log(line([name, r.connections, r.requestsPerSecond.toFixed(1), r.p50, r.p99, r.requests, r.errors + r.non2xx, r.statements], widths));
+  }
+  console.log(`\npassword hash alone: ${report.hashMs.toFixed(1)} ms`);
+  console.log(`bundle: ${(report.bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(report.bundle.gzipBytes / 1024).toFixed(1)} KiB gzip\n`);
+  console.log('scale query plan:');
+  for (const row of report.scaleQueryPlan) console.log(`  ${row}`);
+  console.log('\nbudgets:');
+  for (const b of report.budgets) {
+    console.log(`  ${b.status === 'pass' ? 'pass' : 'MISS'}  ${b.name.padEnd(40)} ${String(b.measured).padStart(10)} ${b.rule} ${b.limit}`);
+  }
+  console.log(`\nfinished in ${report.durationSeconds} s`);
+}

@@ -1,0 +1,271 @@
+/**
+ * `npm run bench [-- --smoke]`: the API under load, on the production build and runtime, against
+ * same-run floors. Starts everything itself on 127.0.0.1, seeds, measures, prints a table with
+ * budgets, writes bench/results.json and stops what it started. See bench/README.md.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort, startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.ts';
+import { REPO_ROOT } from '../scripts/lib/dev-database.ts';
+import { applyMigrations } from '../scripts/lib/migrate.ts';
+import { postgres } from '../scripts/lib/node-postgres.ts';
+import { spawnPooler } from './lib/pooler.ts';
+import { runLoad, type LoadRequest } from './lib/load.ts';
+import { seedProjects, seedProjectsAcrossOwners, seedUsers } from './lib/seed.ts';
+import { buildBundle, startWorkerd } from './lib/workerd.ts';
+import { evaluateBudgets, printReport, type ScenarioResult } from './lib/report.ts';
+import { cpuPerRequest, sampleCpu, type CpuSample } from './lib/cpu.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    // For investigating one scenario: `--only ready,get` (no budgets are judged then).
+    only: { type: 'string' },
+  },
+});
+const ONLY = flags.only?.split(',');
+const SMOKE = flags.smoke;
+const SETTINGS = SMOKE
+  ? { users: 200, scaleProjects: 10_000, seconds: 1, warmupSeconds: 0.5, hashSamples: 3 }
+  : { users: 10_000, scaleProjects: 1_000_000, seconds: 10, warmupSeconds: 3, hashSamples: 15 };
+const CONNECTIONS = 16;
+const OUT = path.join(REPO_ROOT, 'bench', 'out');
+const log = (message: string) => console.log(`[bench] ${message}`);
+
+/** The production [vars] of wrangler.toml, so the benchmark runs the configuration users get. */
+async function productionVars(): Promise<Record<string, string>> {
+  const toml = await fs.readFile(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
+  const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? '';
+  return Object.fromEntries([...section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)].map(([, key, value]) => [key!, value!]));
+}
+
+async function compatibilityDate(): Promise<string> {
+  const toml = await fs.readFile(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
+  return /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)![1]!;
+}
+
+async function main() {
+  const started = Date.now();
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch(() => {});
+    cleanups.length = 0;
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    log(`mode: ${SMOKE ? 'smoke (tiny data, 1 s per scenario, budgets not enforced)' : 'full'}`);
+    await fs.mkdir(OUT, { recursive: true });
+    const bundle = await buildBundle(REPO_ROOT, path.join(OUT, 'worker'));
+    const hashBundle = await buildBundle(REPO_ROOT, path.join(OUT, 'hash-worker'), 'bench/hash-worker.ts');
+    log(`bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzip`);
+
+    // Trust authentication on loopback: production Hyperdrive hands the worker a warm, already
+    // authenticated connection, so a per-request SCRAM handshake would measure something users never pay.
+    const work = await fs.mkdtemp(path.join(os.tmpdir(), 'aegisflow-bench-'));
+    await fs.chmod(work, 0o755);
+    cleanups.push(() => fs.rm(work, { recursive: true, force: true }));
+    const database = await startEmbeddedPostgres({
+      dataDir: path.join(work, 'data'),
+      port: await freePort(),
+      password: 'bench',
+      auth: 'trust',
+      settings: { max_connections: '200', shared_buffers: '256MB' },
+    });
+    cleanups.push(() => database.stop());
+    await database.createDatabase('aegisflow_bench');
+    const databaseUrl = database.url('aegisflow_bench');
+    await applyMigrations(databaseUrl);
+    const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+    cleanups.push(() => sql.end());
+
+    // Hyperdrive keeps warm connections; the pooler plays that part (see bench/lib/pooler.ts).
+    const pooler = await spawnPooler({ host: '127.0.0.1', port: database.port, user: 'postgres', database: 'aegisflow_bench' }, CONNECTIONS + 8);
+    cleanups.push(() => pooler.close());
+
+    const vars = {
+      ...(await productionVars()),
+      APP_ENV: 'production',
+      JWT_SECRET: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`,
+      SERVER_TIMING: 'true',
+    };
+    const [apiPort, hashPort] = [await freePort(), await freePort()];
+    const workerd = await startWorkerd({
+      workers: [
+        { name: 'api', bundle: bundle.file, port: apiPort, vars },
+        { name: 'hash', bundle: hashBundle.file, port: hashPort, vars },
+      ],
+      database: { host: '127.0.0.1', port: pooler.port, name: 'aegisflow_bench', user: 'postgres', password: '' },
+      compatibilityDate: await compatibilityDate(),
+      configDir: work,
+    });
+    cleanups.push(() => workerd.stop());
+    const api = `http://127.0.0.1:${apiPort}`;
+    log(`worker on ${api} (plain workerd) -> pooler 127.0.0.1:${pooler.port} -> PostgreSQL 127.0.0.1:${database.port}`);
+
+    // Scenario accounts go through the API, so their hashes are the production policy's.
+    const password = 'benchmark password';
+    const signUp = async (email: string) => {
+      const res = await fetch(`${api}/auth/signup`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const logIn = async (email: string) => {
+      const res = await fetch(`${api}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const readerId = await signUp('reader@bench.example');
+    await signUp('creator@bench.example');
+    const adminId = await signUp('admin@bench.example');
+    await sql`update users set role = 'admin' where id = ${adminId}`;
+    const [{ password_hash: sharedHash }] = (await sql`select password_hash from users where id = ${readerId}`) as unknown as [
+      { password_hash: string },
+    ];
+    await seedUsers(sql, SETTINGS.users - 3, sharedHash);
+    const projectIds = await seedProjects(sql, readerId, 50);
+    await sql`vacuum analyze`;
+    const reader = await logIn('reader@bench.example');
+    const creator = await logIn('creator@bench.example');
+    const admin = await logIn('admin@bench.example');
+    log(`seeded ${SETTINGS.users} users, 50 projects for the list/get/update account`);
+
+    let cursor = 0;
+    const nextProject = () => projectIds[cursor++ % projectIds.length]!;
+    const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+    const json = { 'Content-Type': 'application/json' };
+
+    const scenarios: Record<string, LoadRequest & { connections?: number }> = {
+      health: { path: '/health' },
+      ready: { path: '/health/ready' },
+      me: { path: '/auth/me', headers: auth(reader) },
+      get: { path: () => `/projects/${nextProject()}`, headers: auth(reader) },
+      list: { path: '/projects?limit=20', headers: auth(reader) },
+      update: {
+        method: 'PATCH',
+        path: () => `/projects/${nextProject()}`,
+        headers: { ...auth(reader), ...json },
+        body: () => JSON.stringify({ description: `updated ${cursor}` }),
+      },
+      // A separate account, so the thousands of projects it creates do not change what `list` reads.
+      create: { method: 'POST', path: '/projects', headers: { ...auth(creator), ...json }, body: () => JSON.stringify({ name: `created ${cursor++}` }) },
+      admin_list: { path: '/auth/admin/users?limit=20', headers: auth(admin) },
+      // CPU-bound: at concurrency 16 it would measure queueing behind other hashes, not one login.
+      login: {
+        method: 'POST',
+        path: '/auth/login',
+        headers: json,
+        body: JSON.stringify({ email: 'reader@bench.example', password }),
+        connections: 1,
+      },
+    };
+
+    const results: Record<string, ScenarioResult> = {};
+    let cpuBefore: CpuSample | undefined;
+    const measure = async (name: string, scenario: LoadRequest & { connections?: number }) => {
+      const statements = await probeStatements(api, scenario);
+      const connections = scenario.connections ?? CONNECTIONS;
+      const result = await runLoad(api, scenario, {
+        connections,
+        seconds: SETTINGS.seconds,
+        warmupSeconds: SETTINGS.warmupSeconds,
+        onMeasureStart: () => (cpuBefore = sampleCpu(pooler.pid)),
+      });
+      const cpu = cpuPerRequest(cpuBefore, sampleCpu(pooler.pid), result.requests);
+      results[name] = { ...result, statements, connections, cpuMsPerRequest: cpu };
+      log(
+        `${name.padEnd(10)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statements ${statements}` +
+          (cpu ? `  cpu ms/req: workerd ${cpu.workerd} postgres ${cpu.postgres} pooler ${cpu.pooler} load ${cpu.load}` : ''),
+      );
+    };
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      if (!ONLY || ONLY.includes(name)) await measure(name, scenario);
+    }
+    if (ONLY) return;
+
+    const hashMs = await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples);
+    log(`password hash alone (${(vars as Record<string, string>).PASSWORD_HASH_ALGORITHM}): p50 ${hashMs.toFixed(1)} ms`);
+
+    log(`seeding ${SETTINGS.scaleProjects.toLocaleString('en')} projects over ${SETTINGS.users - 3} owners for scale`);
+    await seedProjectsAcrossOwners(sql, SETTINGS.scaleProjects);
+    const plan = (
+      await sql.unsafe(
+        `explain (analyze, buffers, costs off, timing off, summary off)
+         select *, count(*) over () as total from projects
+         where owner_id = $1 and is_active = true
+         order by created_at desc, id desc limit 20 offset 0`,
+        [readerId],
+      )
+    ).map((row) => row['QUERY PLAN'] as string);
+    await measure('scale', scenarios.list!);
+
+    const budgets = evaluateBudgets(results, hashMs, bundle.gzipBytes);
+    const report = {
+      date: new Date().toISOString(),
+      mode: SMOKE ? 'smoke' : 'full',
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      settings: { ...SETTINGS, connections: CONNECTIONS },
+      bundle: { rawBytes: bundle.rawBytes, gzipBytes: bundle.gzipBytes },
+      hashMs,
+      scenarios: results,
+      scaleQueryPlan: plan,
+      budgets,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    printReport(report);
+    await fs.writeFile(path.join(REPO_ROOT, 'bench', SMOKE ? 'out/results-smoke.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+    const failures = SMOKE
+      ? budgets.filter((budget) => budget.name.startsWith('errors:') && budget.status === 'miss')
+      : budgets.filter((budget) => budget.status === 'miss');
+    process.exitCode = failures.length > 0 ? 1 : 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** One request of the scenario, outside the load: its status must be 2xx; returns its statement count. */
+async function probeStatements(api: string, scenario: LoadRequest): Promise<number> {
+  const resolve = <T>(value: T | (() => T)) => (typeof value === 'function' ? (value as () => T)() : value);
+  const res = await fetch(`${api}${resolve(scenario.path)}`, {
+    method: scenario.method ?? 'GET',
+    headers: scenario.headers,
+    body: scenario.body === undefined ? undefined : resolve(scenario.body),
+  });
+  if (res.status >= 300) throw new Error(`probe of ${resolve(scenario.path)} answered ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+  const match = /db;desc="statements";dur=(\d+)/.exec(res.headers.get('Server-Timing') ?? '');
+  if (!match) throw new Error('the worker did not report its statement count (SERVER_TIMING)');
+  return Number(match[1]);
+}
+
+/** p50 of one verification at the configured policy, minus the p50 of an empty request to the same worker. */
+async function measureHashTime(base: string, samples: number): Promise<number> {
+  const p50 = async (pathname: string) => {
+    const times: number[] = [];
+    await fetch(`${base}${pathname}`).then((r) => r.arrayBuffer()); // warm
+    for (let i = 0; i < samples; i++) {
+      const startedAt = performance.now();
+      const res = await fetch(`${base}${pathname}`);
+      await res.arrayBuffer();
+      times.push(performance.now() - startedAt);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  };
+  return (await p50('/verify')) - (await p50('/noop'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`[bench] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
