@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { PgSelect, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
 import { projects, type ProjectRow, type UserRow } from '../../db/schema.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
@@ -51,15 +51,29 @@ export async function listProjects(db: Database, actor: UserRow, filters: Projec
   const column = SORT_COLUMNS[filters.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
   const direction = descending ? desc : asc;
 
-  const rows = await db
-    .select({ ...getTableColumns(projects), total: sql<number>`count(*) over ()`.mapWith(Number) })
-    .from(projects)
-    .where(where)
-    .orderBy(direction(column), direction(projects.id))
-    // Literals keep the common listing (no `q`) free of bind parameters: one round trip, not two.
-    .limit(countLiteral(filters.limit))
-    .offset(countLiteral(filters.offset));
-  return toPage(rows, filters.offset, async () => (await db.select({ total: count() }).from(projects).where(where))[0]!.total);
+  const page = <T extends PgSelect>(query: T) =>
+    query
+      .where(where)
+      .orderBy(direction(column), direction(projects.id))
+      // Literals keep the common listing (no `q`) free of bind parameters: one round trip, not two.
+      .limit(countLiteral(filters.limit))
+      .offset(countLiteral(filters.offset));
+  const countAll = async () => (await db.select({ total: count() }).from(projects).where(where))[0]!.total;
+
+  // One owner's projects are few, so a window count returns the total with the page in one statement.
+  // Across all owners (an admin's unfiltered view) it would read the whole table for every page, so
+  // there the total is its own count, sent together with the page.
+  if (isAdmin(actor) && !filters.ownerId) {
+    const [items, total] = await Promise.all([page(db.select().from(projects).$dynamic()), countAll()]);
+    return { items, total };
+  }
+  const rows = await page(
+    db
+      .select({ ...getTableColumns(projects), total: sql<number>`count(*) over ()`.mapWith(Number) })
+      .from(projects)
+      .$dynamic(),
+  );
+  return toPage(rows, filters.offset, countAll);
 }
 
 export async function getProject(db: Database, actor: UserRow, id: string): Promise<ProjectRow> {
