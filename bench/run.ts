@@ -15,6 +15,7 @@ import { spawnPooler } from './lib/pooler.ts';
 import { runLoad, type LoadRequest } from './lib/load.ts';
 import { seedProjects, seedProjectsAcrossOwners, seedUsers } from './lib/seed.ts';
 import { buildBundle, startWorkerd } from './lib/workerd.ts';
+import { startProfiling } from './lib/profile.ts';
 import { evaluateBudgets, printReport, type ScenarioResult } from './lib/report.ts';
 import { cpuPerRequest, sampleCpu, type CpuSample } from './lib/cpu.ts';
 
@@ -23,6 +24,8 @@ const { values: flags } = parseArgs({
     smoke: { type: 'boolean', default: false },
     // For investigating one scenario: `--only ready,get` (no budgets are judged then).
     only: { type: 'string' },
+    // With --only: a CPU profile of the worker per scenario, in bench/out/<scenario>.cpuprofile.
+    profile: { type: 'boolean', default: false },
   },
 });
 const ONLY = flags.only?.split(',');
@@ -58,7 +61,8 @@ async function main() {
   try {
     log(`mode: ${SMOKE ? 'smoke (tiny data, 1 s per scenario, budgets not enforced)' : 'full'}`);
     await fs.mkdir(OUT, { recursive: true });
-    const bundle = await buildBundle(REPO_ROOT, path.join(OUT, 'worker'));
+    // Profiles need readable function names, so --profile measures an unminified build.
+    const bundle = await buildBundle(REPO_ROOT, path.join(OUT, 'worker'), undefined, { minify: !flags.profile });
     const hashBundle = await buildBundle(REPO_ROOT, path.join(OUT, 'hash-worker'), 'bench/hash-worker.ts');
     log(`bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzip`);
 
@@ -91,7 +95,7 @@ async function main() {
       JWT_SECRET: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`,
       SERVER_TIMING: 'true',
     };
-    const [apiPort, hashPort] = [await freePort(), await freePort()];
+    const [apiPort, hashPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
     const workerd = await startWorkerd({
       workers: [
         { name: 'api', bundle: bundle.file, port: apiPort, vars },
@@ -100,6 +104,7 @@ async function main() {
       database: { host: '127.0.0.1', port: pooler.port, name: 'aegisflow_bench', user: 'postgres', password: '' },
       compatibilityDate: await compatibilityDate(),
       configDir: work,
+      inspectorPort: flags.profile ? inspectorPort : undefined,
     });
     cleanups.push(() => workerd.stop());
     const api = `http://127.0.0.1:${apiPort}`;
@@ -175,6 +180,7 @@ async function main() {
     const measure = async (name: string, scenario: LoadRequest & { connections?: number }) => {
       const statements = await probeStatements(api, scenario);
       const connections = scenario.connections ?? CONNECTIONS;
+      const profiler = flags.profile ? await startProfiling(inspectorPort) : undefined;
       const result = await runLoad(api, scenario, {
         connections,
         seconds: SETTINGS.seconds,
@@ -182,6 +188,7 @@ async function main() {
         onMeasureStart: () => (cpuBefore = sampleCpu(pooler.pid)),
       });
       const cpu = cpuPerRequest(cpuBefore, sampleCpu(pooler.pid), result.requests);
+      if (profiler) console.log((await profiler.stop(path.join(OUT, `${name}.cpuprofile`))).join('\n'));
       results[name] = { ...result, statements, connections, cpuMsPerRequest: cpu };
       log(
         `${name.padEnd(10)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statements ${statements}` +

@@ -13,10 +13,10 @@ export interface Bundle {
 }
 
 /** Builds a worker exactly as `wrangler deploy` would (minified, bundled), without uploading it. */
-export async function buildBundle(repoRoot: string, outDir: string, entry?: string): Promise<Bundle> {
+export async function buildBundle(repoRoot: string, outDir: string, entry?: string, options: { minify?: boolean } = {}): Promise<Bundle> {
   const wrangler = path.join(path.dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
   await fs.rm(outDir, { recursive: true, force: true });
-  await run(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outDir, ...(entry ? [entry] : [])], repoRoot);
+  await run(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outDir, ...(options.minify === false ? ['--minify=false'] : []), ...(entry ? [entry] : [])], repoRoot);
   // wrangler names the output after the entry file.
   const file = path.join(outDir, `${path.basename(entry ?? 'index.ts').replace(/\.ts$/, '')}.js`);
   const code = await fs.readFile(file);
@@ -49,6 +49,8 @@ export interface WorkerdOptions {
   database: { host: string; port: number; name: string; user: string; password: string };
   compatibilityDate: string;
   configDir: string;
+  /** Opens workerd's DevTools inspector on this port (for --profile). */
+  inspectorPort?: number;
 }
 
 const capnpString = (value: string) => JSON.stringify(value);
@@ -92,7 +94,8 @@ ${workers.join('\n\n')}
   const configFile = path.join(options.configDir, 'workerd.capnp');
   await fs.writeFile(configFile, config);
   const binary = (require('workerd') as { default: string }).default;
-  const child = spawn(binary, ['serve', configFile, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const inspector = options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [];
+  const child = spawn(binary, ['serve', configFile, '--verbose', ...inspector], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk));

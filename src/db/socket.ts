@@ -16,15 +16,34 @@ export class DatabaseUnreachableError extends Error {
   readonly code = 'DATABASE_UNREACHABLE';
 }
 
+/**
+ * Counts the statements a connection sends, from the wire: each is one Parse ('P', extended protocol)
+ * or Query ('Q', simple protocol) message. postgres.js writes whole messages, so a write never splits one;
+ * the first write is the untyped start-up message. (The driver's own `debug` hook would do, but it makes
+ * postgres.js capture a stack trace for every query.)
+ */
+function countStatements(data: Uint8Array): number {
+  let statements = 0;
+  for (let offset = 0; offset + 5 <= data.length; ) {
+    const type = data[offset];
+    if (type === 0x50 || type === 0x51) statements++;
+    offset += 1 + ((data[offset + 1]! << 24) | (data[offset + 2]! << 16) | (data[offset + 3]! << 8) | data[offset + 4]!);
+  }
+  return statements;
+}
+
 class WorkerSocket extends EventEmitter {
   readyState: 'open' | 'closed' = 'open';
   destroyed = false;
   private readonly raw: Socket;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly onStatements: (count: number) => void;
+  private startupSent = false;
 
-  constructor(raw: Socket) {
+  constructor(raw: Socket, onStatements: (count: number) => void) {
     super();
     this.raw = raw;
+    this.onStatements = onStatements;
     this.writer = raw.writable.getWriter();
     raw.closed.then(
       () => this.close(),
@@ -47,6 +66,8 @@ class WorkerSocket extends EventEmitter {
   }
 
   write(data: Uint8Array, callback?: () => void): boolean {
+    if (this.startupSent) this.onStatements(countStatements(data));
+    this.startupSent = true;
     this.writer.write(data).then(
       () => callback?.(),
       (error: unknown) => this.fail(error),
@@ -87,7 +108,12 @@ class WorkerSocket extends EventEmitter {
 }
 
 /** Opens a TCP connection, failing with DatabaseUnreachableError if it is refused or not open in time. */
-export async function openDatabaseSocket(host: string, port: number, timeoutSeconds: number): Promise<WorkerSocket> {
+export async function openDatabaseSocket(
+  host: string,
+  port: number,
+  timeoutSeconds: number,
+  onStatements: (count: number) => void = () => {},
+): Promise<WorkerSocket> {
   const raw = connect({ hostname: host, port });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -95,7 +121,7 @@ export async function openDatabaseSocket(host: string, port: number, timeoutSeco
   });
   try {
     await Promise.race([raw.opened, timeout]);
-    return new WorkerSocket(raw);
+    return new WorkerSocket(raw, onStatements);
   } catch (error) {
     raw.close().catch(() => {});
     throw error instanceof DatabaseUnreachableError ? error : new DatabaseUnreachableError('connection failed', { cause: error });
