@@ -27,6 +27,9 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
         openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, (count) => (statements += count)),
     } as object),
     idle_timeout: 0,
+    // A connection here lives for one request; postgres.js would otherwise arm a 30-60 minute
+    // lifetime timer for each one.
+    max_lifetime: 0,
     onnotice: () => {},
   });
   // No `schema` option: the relational query API is unused, and building its config costs every request.
