@@ -112,24 +112,17 @@ async function main() {
 
     // Scenario accounts go through the API, so their hashes are the production policy's.
     const password = 'benchmark password';
-    const signUp = async (email: string) => {
-      const res = await fetch(`${api}/auth/signup`, {
+    const postCredentials = async <T>(path: string, email: string, expected: number): Promise<T> => {
+      const res = await fetch(`${api}${path}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ email, password }),
       });
-      if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { id: string }).id;
+      if (res.status !== expected) throw new Error(`${path} failed: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
     };
-    const logIn = async (email: string) => {
-      const res = await fetch(`${api}/auth/login`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ email, password }),
-      });
-      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { access_token: string }).access_token;
-    };
+    const signUp = async (email: string) => (await postCredentials<{ id: string }>('/auth/signup', email, 201)).id;
+    const logIn = async (email: string) => (await postCredentials<{ access_token: string }>('/auth/login', email, 200)).access_token;
     const readerId = await signUp('reader@bench.example');
     await signUp('creator@bench.example');
     const adminId = await signUp('admin@bench.example');

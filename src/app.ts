@@ -4,7 +4,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { AppError } from './lib/problem.ts';
 import { createRouter } from './lib/create-router.ts';
-import { provideContext } from './middleware/config.ts';
+import { provideContext } from './middleware/request-context.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { adminRouter } from './modules/admin/admin.index.ts';
 import { authRouter } from './modules/auth/auth.index.ts';

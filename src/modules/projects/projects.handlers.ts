@@ -45,22 +45,13 @@ export const update: RouteHandler<typeof routes.patchProject | typeof routes.rep
   return respondWithProject(c, project, 200);
 };
 
-export const remove: RouteHandler<typeof routes.deleteProject, AppEnv> = async (c) => {
-  const project = await service.softDeleteProject(
-    db(c),
-    c.get('currentUser'),
-    c.req.valid('param').id,
-    parseIfMatch(c.req.valid('header')['if-match']),
-  );
-  return respondWithProject(c, project, 200);
-};
+/** Soft delete and restore: the same request shape, a different state change. */
+const changeState =
+  (action: typeof service.softDeleteProject): RouteHandler<typeof routes.deleteProject | typeof routes.restoreProject, AppEnv> =>
+  async (c) => {
+    const project = await action(db(c), c.get('currentUser'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match']));
+    return respondWithProject(c, project, 200);
+  };
 
-export const restore: RouteHandler<typeof routes.restoreProject, AppEnv> = async (c) => {
-  const project = await service.restoreProject(
-    db(c),
-    c.get('currentUser'),
-    c.req.valid('param').id,
-    parseIfMatch(c.req.valid('header')['if-match']),
-  );
-  return respondWithProject(c, project, 200);
-};
+export const remove = changeState(service.softDeleteProject);
+export const restore = changeState(service.restoreProject);
