@@ -3,7 +3,7 @@ import type { AppEnv } from '../context.ts';
 import type { RoleName } from '../db/schema.ts';
 import { verifyAccessToken } from '../lib/jwt.ts';
 import { forbidden, unauthorized } from '../lib/problem.ts';
-import { findUserById } from '../modules/users/users.service.ts';
+import { findUserById } from '../db/users.ts';
 
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
 

@@ -5,6 +5,7 @@ import type { Page } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { countLiteral } from '../../db/literals.ts';
+import { findUserById } from '../../db/users.ts';
 
 export interface UserFilters {
   q?: string;
@@ -41,7 +42,7 @@ export async function listUsers(db: Database, filters: UserFilters): Promise<Pag
 }
 
 export async function getUser(db: Database, id: string): Promise<UserRow> {
-  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  const user = await findUserById(db, id);
   if (!user) throw notFound('user');
   return user;
 }

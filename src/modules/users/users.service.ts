@@ -2,18 +2,10 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { users, type RoleName, type UserRow } from '../../db/schema.ts';
 import { postgresCode } from '../../db/errors.ts';
-import { uuidLiteral } from '../../db/literals.ts';
 import { conflict } from '../../lib/problem.ts';
 import { hashPassword, type PasswordPolicy } from '../../lib/password.ts';
 
 /** Users are shared by auth (signup, login, me), admin management and the command-line tool. */
-
-/** Runs on every authenticated request (the auth middleware), hence the literal: one round trip. */
-export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
-  // No LIMIT: the id is the primary key, and a LIMIT would be one more bind parameter.
-  const [user] = await db.select().from(users).where(eq(users.id, uuidLiteral(id)));
-  return user;
-}
 
 export async function findUserByEmail(db: Database, normalisedEmail: string): Promise<UserRow | undefined> {
   const [user] = await db.select().from(users).where(eq(sql`lower(${users.email})`, normalisedEmail)).limit(1);
