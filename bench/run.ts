@@ -82,7 +82,8 @@ async function main() {
     await database.createDatabase('aegisflow_bench');
     const databaseUrl = database.url('aegisflow_bench');
     await applyMigrations(databaseUrl);
-    const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+    // Seeding a million rows takes longer than the API's per-statement limit.
+    const sql = postgres(databaseUrl, { max: 2, onnotice: () => {}, connection: { statement_timeout: 0 } });
     cleanups.push(() => sql.end());
 
     // Hyperdrive keeps warm connections; the pooler plays that part (see bench/lib/pooler.ts).

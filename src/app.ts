@@ -4,6 +4,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { AppError } from './lib/problem.ts';
 import { createRouter } from './lib/create-router.ts';
+import { deadline } from './middleware/deadline.ts';
 import { provideContext } from './middleware/request-context.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { adminRouter } from './modules/admin/admin.index.ts';
@@ -34,6 +35,7 @@ export function createApp() {
     }),
   );
   app.use(provideContext);
+  app.use(deadline);
 
   app.route('/', healthRouter);
   app.route('/', authRouter);

@@ -25,6 +25,7 @@ const rawConfigSchema = z.object({
   PASSWORD_SCRYPT_P: integerString(1, 16, 5),
   PASSWORD_PBKDF2_ITERATIONS: integerString(1, 10_000_000, 100_000),
   DATABASE_CONNECT_TIMEOUT_SECONDS: integerString(1, 30, 5),
+  REQUEST_TIMEOUT_SECONDS: integerString(1, 60, 10),
   SERVER_TIMING: z.enum(['true', 'false']).default('false'),
 });
 
@@ -33,6 +34,7 @@ export interface AppConfig {
   jwt: { secret: Uint8Array; expirySeconds: number; issuer: string };
   passwordPolicy: PasswordPolicy;
   databaseConnectTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
   serverTiming: boolean;
 }
 
@@ -77,6 +79,7 @@ function buildConfig(env: Bindings): AppConfig {
     jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER },
     passwordPolicy: policy.data,
     databaseConnectTimeoutSeconds: raw.DATABASE_CONNECT_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: raw.REQUEST_TIMEOUT_SECONDS,
     serverTiming: raw.SERVER_TIMING === 'true',
   };
 }

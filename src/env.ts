@@ -11,5 +11,6 @@ export interface Bindings {
   PASSWORD_SCRYPT_P?: string;
   PASSWORD_PBKDF2_ITERATIONS?: string;
   DATABASE_CONNECT_TIMEOUT_SECONDS?: string;
+  REQUEST_TIMEOUT_SECONDS?: string;
   SERVER_TIMING?: string;
 }

@@ -7,7 +7,8 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.m
 
 /** Applies every pending drizzle-kit migration in `drizzle/` to the database at `url`. */
 export async function applyMigrations(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  // Migrations may run longer than the API's per-statement limit (drizzle/0002_database_timeouts.sql).
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { statement_timeout: 0, lock_timeout: 0 } });
   try {
     await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
   } finally {

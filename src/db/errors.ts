@@ -15,8 +15,10 @@ const CONNECTION_CODES = new Set([
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
 ]);
-// SQLSTATE: 08 connection exception, 57P01-03 shutdown/cannot connect now, 53300 too many connections.
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+// SQLSTATE: 08 connection exception, 57P01-03 shutdown/cannot connect now, 53300 too many connections,
+// 57014 statement cancelled (statement_timeout), 55P03 lock not available (lock_timeout): see
+// drizzle/0002_database_timeouts.sql. In each case the statement did not take effect.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014', '55P03']);
 
 function* causes(error: unknown): Generator<unknown> {
   for (let current = error, depth = 0; current && depth < 5; depth++) {

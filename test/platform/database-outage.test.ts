@@ -3,13 +3,14 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import worker from '../../src/index.ts';
 import { BASE_URL, expectProblem, parse } from '../support/http.ts';
+import { sql } from '../support/db.ts';
 import { createUser } from '../support/users.ts';
 
 /** The real worker, with its Hyperdrive binding swapped for one that points somewhere else. */
-async function callWith(hyperdrive: Hyperdrive, method: string, path: string, init: RequestInit = {}) {
+async function callWith(hyperdrive: Hyperdrive, method: string, path: string, init: RequestInit = {}, vars: Record<string, string> = {}) {
   const ctx = createExecutionContext();
   const started = Date.now();
-  const response = await worker.fetch(new Request(`${BASE_URL}${path}`, { method, ...init }), { ...env, HYPERDRIVE: hyperdrive }, ctx);
+  const response = await worker.fetch(new Request(`${BASE_URL}${path}`, { method, ...init }), { ...env, ...vars, HYPERDRIVE: hyperdrive }, ctx);
   await waitOnExecutionContext(ctx);
   return { ...(await parse<any>(response)), elapsed: Date.now() - started };
 }
@@ -72,5 +73,35 @@ describe('database unavailable', () => {
     await setProxy('up');
     expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready')).status).toBe(200);
     expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+
+  it('a statement stalled behind a lock is cancelled by the database: 503, and nothing changes', async () => {
+    const { token } = await createUser();
+    const created = await callWith(env.HYPERDRIVE, 'POST', '/projects', {
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'locked' }),
+    });
+    const id = created.body.id as string;
+    await sql().begin(async (tx) => {
+      await tx`select id from projects where id = ${id} for update`;
+      const res = await callWith(env.HYPERDRIVE, 'PATCH', `/projects/${id}`, {
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'late' }),
+      });
+      expectProblem(res, 503);
+      expect(res.headers.get('Retry-After')).toBe('5');
+      expect(res.elapsed).toBeLessThan(5_000); // lock_timeout is 3 s
+      expect(logged.mock.calls.map(([line]) => JSON.parse(String(line)).error?.cause?.code)).toContain('55P03');
+    });
+    const [row] = await sql()`select name, version from projects where id = ${id}`;
+    expect(row).toEqual({ name: 'locked', version: 1 });
+  });
+
+  it('a request that outlives REQUEST_TIMEOUT_SECONDS answers 503 instead of holding the client', async () => {
+    await setProxy('hang');
+    const started = Date.now();
+    const res = await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready', {}, { REQUEST_TIMEOUT_SECONDS: '1', DATABASE_CONNECT_TIMEOUT_SECONDS: '30' });
+    expectProblem(res, 503);
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 });
