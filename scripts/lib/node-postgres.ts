@@ -7,3 +7,10 @@ import type postgresType from 'postgres';
  * through the `workerd` export condition and fail on `cloudflare:sockets`.
  */
 export const postgres = createRequire(import.meta.url)('postgres') as typeof postgresType;
+
+/**
+ * Start-up settings for maintenance connections (migrations, bulk seeding) that may outlast the API's
+ * per-statement limits (drizzle/0002_database_timeouts.sql). Not 0 ("no limit"): postgres.js leaves
+ * falsy values out of the start-up message. 2^31-1 ms (~24 days) is the largest value PostgreSQL takes.
+ */
+export const WITHOUT_STATEMENT_LIMITS = { statement_timeout: 2_147_483_647, lock_timeout: 2_147_483_647 };
