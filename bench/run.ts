@@ -295,7 +295,7 @@ async function measureHashTime(base: string, samples: number): Promise<number> {
       await res.arrayBuffer();
       times.push(performance.now() - startedAt);
     }
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    return median(times);
   };
   return (await p50('/verify')) - (await p50('/noop'));
 }

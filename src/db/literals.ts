@@ -1,6 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../lib/uuid.ts';
 
 /**
  * A UUID written into the statement as a literal instead of a bind parameter, for the hottest lookups.
@@ -11,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * checked here, so nothing but the 36 characters of a UUID can ever reach the SQL text.
  */
 export function uuidLiteral(id: string): SQL {
-  if (!UUID.test(id)) throw new TypeError('uuidLiteral expects a UUID');
+  if (!isUuid(id)) throw new TypeError('uuidLiteral expects a UUID');
   return sql.raw(`'${id.toLowerCase()}'::uuid`);
 }
 

@@ -34,7 +34,6 @@ function countStatements(data: Uint8Array): number {
 
 class WorkerSocket extends EventEmitter {
   readyState: 'open' | 'closed' = 'open';
-  destroyed = false;
   private readonly raw: Socket;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly onStatements: (count: number) => void;
@@ -81,7 +80,6 @@ class WorkerSocket extends EventEmitter {
   }
 
   destroy(): void {
-    this.destroyed = true;
     this.shutdown();
   }
 

@@ -1,9 +1,9 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { AppConfig } from '../config.ts';
 import { unauthorized } from './problem.ts';
+import { isUuid } from './uuid.ts';
 
 const ALGORITHM = 'HS256';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // jose imports a raw secret into a CryptoKey on every call; importing once per secret saves that work
 // on every authenticated request.
@@ -43,7 +43,7 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
       issuer: jwt.issuer,
       requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti'],
     });
-    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw unauthorized('invalid token');
+    if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw unauthorized('invalid token');
     return payload.sub.toLowerCase();
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw unauthorized('token expired');

@@ -68,8 +68,8 @@ export const unauthorized = (detail: string, options: { credentialsSent?: boolea
     },
   });
 /** The database cannot be reached: clients should retry, so the answer says when. */
-export const databaseUnavailable = () =>
-  new AppError(503, 'the database is unavailable; retry shortly', { headers: { 'Retry-After': '5' } });
+export const serviceUnavailable = (detail: string) => new AppError(503, detail, { headers: { 'Retry-After': '5' } });
+export const databaseUnavailable = () => serviceUnavailable('the database is unavailable; retry shortly');
 export const validationFailed = (errors: FieldError[]) =>
   new AppError(422, 'the request failed validation', { errors });
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../context.ts';
-import { AppError } from '../lib/problem.ts';
+import { serviceUnavailable } from '../lib/problem.ts';
 
 /**
  * The last bound on every request: whatever stalls (a database that stops answering mid-request, a
@@ -11,10 +11,7 @@ import { AppError } from '../lib/problem.ts';
 export const deadline = createMiddleware<AppEnv>(async (c, next) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AppError(503, 'the request took too long; retry shortly', { headers: { 'Retry-After': '5' } })),
-      c.get('config').requestTimeoutSeconds * 1000,
-    );
+    timer = setTimeout(() => reject(serviceUnavailable('the request took too long; retry shortly')), c.get('config').requestTimeoutSeconds * 1000);
   });
   try {
     await Promise.race([next(), expired]);

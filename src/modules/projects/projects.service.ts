@@ -76,8 +76,14 @@ export async function listProjects(db: Database, actor: UserRow, filters: Projec
   return toPage(rows, filters.offset, countAll);
 }
 
-export async function getProject(db: Database, actor: UserRow, id: string): Promise<ProjectRow> {
+/** One project by id, deleted or not; the id is a literal (no LIMIT: it is the key), so one round trip. */
+async function findProject(db: Database, id: string): Promise<ProjectRow | undefined> {
   const [project] = await db.select().from(projects).where(eq(projects.id, uuidLiteral(id)));
+  return project;
+}
+
+export async function getProject(db: Database, actor: UserRow, id: string): Promise<ProjectRow> {
+  const project = await findProject(db, id);
   // A soft-deleted project is gone for everyone but admins.
   if (!project || (project.deletedAt !== null && !isAdmin(actor))) throw notFound('project');
   if (!canAccess(actor, project)) throw forbidden('this project belongs to another user');
@@ -124,7 +130,7 @@ async function explainRejectedWrite(
   expectedState: ProjectState,
   precondition: Precondition | undefined,
 ): Promise<AppError> {
-  const [current] = await db.select().from(projects).where(eq(projects.id, id)).limit(1);
+  const current = await findProject(db, id);
   if (!current) return notFound('project');
   const isDeleted = current.deletedAt !== null;
   if (expectedState === 'active' && isDeleted) return notFound('project');
