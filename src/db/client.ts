@@ -17,21 +17,29 @@ export interface DatabaseHandle {
  */
 export function createDatabase(connectionString: string, connectTimeoutSeconds: number): DatabaseHandle {
   let statements = 0;
-  const sql = postgres(connectionString, {
-    max: 1,
-    fetch_types: false,
-    connect_timeout: connectTimeoutSeconds,
-    // Documented postgres.js option, missing from its type definitions.
-    ...({
-      socket: ({ host, port }: { host: string[]; port: number[] }) =>
-        openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, (count) => (statements += count)),
-    } as object),
-    idle_timeout: 0,
-    // A connection here lives for one request; postgres.js would otherwise arm a 30-60 minute
-    // lifetime timer for each one.
-    max_lifetime: 0,
-    onnotice: () => {},
-  });
-  // No `schema` option: the relational query API is unused, and building its config costs every request.
-  return { db: drizzle(sql), statementCount: () => statements };
+  let db: Database | undefined;
+  // Built on first use: routes that never query (health, docs) skip the client set-up entirely.
+  const open = () =>
+    postgres(connectionString, {
+      max: 1,
+      fetch_types: false,
+      connect_timeout: connectTimeoutSeconds,
+      // Documented postgres.js option, missing from its type definitions.
+      ...({
+        socket: ({ host, port }: { host: string[]; port: number[] }) =>
+          openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, (count) => (statements += count)),
+      } as object),
+      idle_timeout: 0,
+      // A connection here lives for one request; postgres.js would otherwise arm a 30-60 minute
+      // lifetime timer for each one.
+      max_lifetime: 0,
+      onnotice: () => {},
+    });
+  return {
+    // No `schema` option: the relational query API is unused, and building its config costs every request.
+    get db() {
+      return (db ??= drizzle(open()));
+    },
+    statementCount: () => statements,
+  };
 }

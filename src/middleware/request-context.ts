@@ -5,7 +5,7 @@ import type { AppEnv } from '../context.ts';
 
 /**
  * Makes the parsed configuration and a per-request database client available to everything downstream.
- * Creating the postgres.js client opens no connection; routes that never query never connect.
+ * The client is built on first use, so routes that never query neither build one nor connect.
  */
 export const provideContext = createMiddleware<AppEnv>(async (c, next) => {
   const config = loadConfig(c.env);
