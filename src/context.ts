@@ -10,7 +10,10 @@ export type AppEnv = {
   Variables: RequestIdVariables & {
     config: AppConfig;
     database: DatabaseHandle;
-    currentUser: UserRow;
+    /** The subject of the verified access token (middleware/auth.ts); the user may since be gone or inactive. */
+    callerId: string;
+    /** The caller's row once `currentUser` has read it. */
+    currentUser: Promise<UserRow> | undefined;
   };
 };
 

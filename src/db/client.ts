@@ -1,13 +1,16 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { openDatabaseSocket } from './socket.ts';
+import { openDatabaseSocket, type Traffic } from './socket.ts';
 
 export type Database = PostgresJsDatabase;
 
 export interface DatabaseHandle {
   db: Database;
-  /** Statements sent so far on this request, counted on the wire (for Server-Timing and the benchmark). */
-  statementCount: () => number;
+  /**
+   * Statements and round trips so far on this request, counted on the wire (for Server-Timing, the tests
+   * and the benchmark). In production every round trip crosses from the edge to the database.
+   */
+  traffic: () => Traffic;
 }
 
 /**
@@ -16,7 +19,7 @@ export interface DatabaseHandle {
  * invocation finishes (`sql.end()` on workerd leaves an unhandled rejection, porsager/postgres#1202).
  */
 export function createDatabase(connectionString: string, connectTimeoutSeconds: number): DatabaseHandle {
-  let statements = 0;
+  const traffic: Traffic = { statements: 0, roundTrips: 0 };
   let db: Database | undefined;
   // Built on first use: routes that never query (health, docs) skip the client set-up entirely.
   const open = () =>
@@ -27,7 +30,10 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
       // Documented postgres.js option, missing from its type definitions.
       ...({
         socket: ({ host, port }: { host: string[]; port: number[] }) =>
-          openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, (count) => (statements += count)),
+          openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, (sent) => {
+            traffic.statements += sent.statements;
+            traffic.roundTrips += sent.roundTrips;
+          }),
       } as object),
       idle_timeout: 0,
       // A connection here lives for one request; postgres.js would otherwise arm a 30-60 minute
@@ -40,6 +46,6 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
     get db() {
       return (db ??= drizzle(open()));
     },
-    statementCount: () => statements,
+    traffic: () => ({ ...traffic }),
   };
 }

@@ -46,3 +46,10 @@ export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-
   if (sqlstate?.startsWith('22')) return 'invalid-value';
   return undefined;
 }
+
+/** The statement was refused because `column` would have been NULL (SQLSTATE 23502). */
+export function isNotNullViolation(error: unknown, column: string): boolean {
+  return [...causes(error)].some(
+    (cause) => (cause as { code?: unknown }).code === '23502' && (cause as { column_name?: unknown }).column_name === column,
+  );
+}

@@ -17,32 +17,43 @@ export class DatabaseUnreachableError extends Error {
 }
 
 /**
- * Counts the statements a connection sends, from the wire: each is one Parse ('P', extended protocol)
- * or Query ('Q', simple protocol) message. postgres.js writes whole messages, so a write never splits one;
- * the first write is the untyped start-up message. (The driver's own `debug` hook would do, but it makes
- * postgres.js capture a stack trace for every query.)
+ * Counts what a connection sends, from the wire. Statements: each is one Parse ('P', extended protocol)
+ * or Query ('Q', simple protocol) message. Round trips: postgres.js flushes what it has queued, then waits
+ * for the answer, so each write that carries query traffic is one (statements queued together share one;
+ * an upper bound, as a statement over 1 KiB is flushed at once, apart from any queued behind it). Writes of
+ * password messages ('p', the start-up handshake, absent behind production Hyperdrive) are not counted.
+ * postgres.js writes whole messages, so a write never splits one; the first write is the untyped start-up
+ * message. (The driver's own `debug` hook would do, but it makes postgres.js capture a stack trace for
+ * every query.)
  */
-function countStatements(data: Uint8Array): number {
+function countTraffic(data: Uint8Array): { statements: number; roundTrips: number } {
   let statements = 0;
+  let roundTrips = 0;
   for (let offset = 0; offset + 5 <= data.length; ) {
     const type = data[offset];
     if (type === 0x50 || type === 0x51) statements++;
+    if (type !== 0x70) roundTrips = 1;
     offset += 1 + ((data[offset + 1]! << 24) | (data[offset + 2]! << 16) | (data[offset + 3]! << 8) | data[offset + 4]!);
   }
-  return statements;
+  return { statements, roundTrips };
+}
+
+export interface Traffic {
+  statements: number;
+  roundTrips: number;
 }
 
 class WorkerSocket extends EventEmitter {
   readyState: 'open' | 'closed' = 'open';
   private readonly raw: Socket;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-  private readonly onStatements: (count: number) => void;
+  private readonly onWrite: (traffic: Traffic) => void;
   private startupSent = false;
 
-  constructor(raw: Socket, onStatements: (count: number) => void) {
+  constructor(raw: Socket, onWrite: (traffic: Traffic) => void) {
     super();
     this.raw = raw;
-    this.onStatements = onStatements;
+    this.onWrite = onWrite;
     this.writer = raw.writable.getWriter();
     raw.closed.then(
       () => this.close(),
@@ -65,7 +76,7 @@ class WorkerSocket extends EventEmitter {
   }
 
   write(data: Uint8Array, callback?: () => void): boolean {
-    if (this.startupSent) this.onStatements(countStatements(data));
+    if (this.startupSent) this.onWrite(countTraffic(data));
     this.startupSent = true;
     this.writer.write(data).then(
       () => callback?.(),
@@ -110,7 +121,7 @@ export async function openDatabaseSocket(
   host: string,
   port: number,
   timeoutSeconds: number,
-  onStatements: (count: number) => void = () => {},
+  onWrite: (traffic: Traffic) => void = () => {},
 ): Promise<WorkerSocket> {
   const raw = connect({ hostname: host, port });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -119,7 +130,7 @@ export async function openDatabaseSocket(
   });
   try {
     await Promise.race([raw.opened, timeout]);
-    return new WorkerSocket(raw, onStatements);
+    return new WorkerSocket(raw, onWrite);
   } catch (error) {
     raw.close().catch(() => {});
     throw error instanceof DatabaseUnreachableError ? error : new DatabaseUnreachableError('connection failed', { cause: error });

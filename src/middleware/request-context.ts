@@ -13,6 +13,7 @@ export const provideContext = createMiddleware<AppEnv>(async (c, next) => {
   c.set('database', createDatabase(c.env.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds));
   await next();
   if (config.serverTiming) {
-    c.header('Server-Timing', `db;desc="statements";dur=${c.get('database').statementCount()}`, { append: true });
+    const { statements, roundTrips } = c.get('database').traffic();
+    c.header('Server-Timing', `db;desc="statements";dur=${statements}, db-rt;desc="round trips";dur=${roundTrips}`, { append: true });
   }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
-import { call, expectProblem, statementCount } from '../support/http.ts';
+import { call, expectProblem, databaseTraffic } from '../support/http.ts';
 import { createUser, signToken } from '../support/users.ts';
 
 const me = (authorization?: string) => call('GET', '/auth/me', { headers: authorization ? { Authorization: authorization } : {} });
@@ -11,7 +11,7 @@ describe('GET /auth/me', () => {
     const res = await call('GET', '/auth/me', { token: user.token });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: user.id, email: user.email, full_name: 'Grace Hopper', role: 'user', is_active: true });
-    expect(statementCount(res)).toBe(1);
+    expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
   });
 
   it('accepts the scheme in any case', async () => {

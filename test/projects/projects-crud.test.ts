@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
-import { call, expectProblem, statementCount } from '../support/http.ts';
+import { call, expectProblem, databaseTraffic } from '../support/http.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
 async function createProject(owner: TestUser, json: Record<string, unknown> = {}) {
@@ -10,7 +10,7 @@ async function createProject(owner: TestUser, json: Record<string, unknown> = {}
 }
 
 describe('POST /projects', () => {
-  it('creates a project owned by the caller, with an ETag, in two statements', async () => {
+  it('creates a project owned by the caller, with an ETag, in one statement and one round trip', async () => {
     const owner = await createUser();
     const res = await call('POST', '/projects', { token: owner.token, json: { name: '  Launch  ', description: 'Line one\nLine two' } });
     expect(res.status).toBe(201);
@@ -23,7 +23,7 @@ describe('POST /projects', () => {
       version: 1,
     });
     expect(res.headers.get('ETag')).toBe('"1"');
-    expect(statementCount(res)).toBe(2);
+    expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
   });
 
   it('ignores id, owner_id, is_active, version and timestamps in the body', async () => {
@@ -87,7 +87,7 @@ describe('GET /projects/{id}', () => {
     expect(mine.status).toBe(200);
     expect(mine.body).toEqual(project);
     expect(mine.headers.get('ETag')).toBe('"1"');
-    expect(statementCount(mine)).toBe(2);
+    expect(databaseTraffic(mine)).toEqual({ statements: 1, roundTrips: 1 });
 
     expect((await call('GET', `/projects/${project.id}`, { token: admin.token })).status).toBe(200);
     expectProblem(await call('GET', `/projects/${project.id}`, { token: stranger.token }), 403);
@@ -110,7 +110,7 @@ describe('GET /projects/{id}', () => {
 
 describe('PUT and PATCH /projects/{id}', () => {
   for (const method of ['PUT', 'PATCH']) {
-    it(`${method} updates name and description, bumps version and ETag, in two statements`, async () => {
+    it(`${method} updates name and description, bumps version and ETag, in one statement and one round trip`, async () => {
       const owner = await createUser();
       const project = (await createProject(owner, { description: 'old' })).body;
       const res = await call(method, `/projects/${project.id}`, { token: owner.token, json: { name: 'Renamed' } });
@@ -118,7 +118,7 @@ describe('PUT and PATCH /projects/{id}', () => {
       expect(res.body).toMatchObject({ name: 'Renamed', description: 'old', version: 2 });
       expect(res.headers.get('ETag')).toBe('"2"');
       expect(new Date(res.body.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(project.updated_at).getTime());
-      expect(statementCount(res)).toBe(2);
+      expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
 
       const cleared = await call(method, `/projects/${project.id}`, { token: owner.token, json: { description: null } });
       expect(cleared.body).toMatchObject({ name: 'Renamed', description: null, version: 3 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
-import { call, expectProblem, statementCount } from '../support/http.ts';
+import { call, expectProblem, databaseTraffic } from '../support/http.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
 const ids = (body: { id: string }[]) => body.map((p) => p.id);
@@ -15,7 +15,7 @@ async function seed(owner: TestUser, names: string[]) {
 }
 
 describe('GET /projects', () => {
-  it('a user sees only their own active projects, newest first, in two statements', async () => {
+  it('a user sees only their own active projects, newest first, in one statement and one round trip', async () => {
     const alice = await createUser();
     const bob = await createUser();
     const [a1, a2, a3] = await seed(alice, ['a1', 'a2', 'a3']);
@@ -26,7 +26,7 @@ describe('GET /projects', () => {
     expect(ids(res.body)).toEqual([a3!.id, a1!.id]);
     expect(res.headers.get('X-Total-Count')).toBe('2');
     expect(res.headers.get('Link')).toBeNull();
-    expect(statementCount(res)).toBe(2);
+    expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
   });
 
   it('paginates with limit/offset, X-Total-Count and Link next/prev', async () => {

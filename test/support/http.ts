@@ -37,11 +37,13 @@ export async function parse<T>(response: Response): Promise<ApiResponse<T>> {
   return { status: response.status, headers: response.headers, text, body: (isJson && text ? JSON.parse(text) : text) as T };
 }
 
-/** The statements the request ran, as the worker reports them in Server-Timing (enabled in tests). */
-export function statementCount(response: ApiResponse): number {
-  const match = /db;desc="statements";dur=(\d+)/.exec(response.headers.get('Server-Timing') ?? '');
-  if (!match) throw new Error('no Server-Timing statement count on the response');
-  return Number(match[1]);
+/** The statements the request ran and the round trips they took, as the worker reports them in Server-Timing (enabled in tests). */
+export function databaseTraffic(response: ApiResponse): { statements: number; roundTrips: number } {
+  const header = response.headers.get('Server-Timing') ?? '';
+  const statements = /db;desc="statements";dur=(\d+)/.exec(header);
+  const roundTrips = /db-rt;desc="round trips";dur=(\d+)/.exec(header);
+  if (!statements || !roundTrips) throw new Error(`no Server-Timing database traffic on the response: ${header}`);
+  return { statements: Number(statements[1]), roundTrips: Number(roundTrips[1]) };
 }
 
 /** Asserts the RFC 9457 shape every error shares and returns the problem. */

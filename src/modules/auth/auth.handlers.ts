@@ -1,5 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../context.ts';
+import { currentUser } from '../../middleware/auth.ts';
 import { validationFailed } from '../../lib/problem.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './auth.routes.ts';
@@ -29,4 +30,4 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   return c.json({ access_token: token.accessToken, token_type: 'bearer' as const, expires_in: token.expiresIn }, 200);
 };
 
-export const me: RouteHandler<typeof routes.me, AppEnv> = (c) => c.json(toUserResponse(c.get('currentUser')), 200);
+export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUserResponse(await currentUser(c)), 200);

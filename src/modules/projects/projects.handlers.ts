@@ -15,11 +15,11 @@ function respondWithProject<S extends 200 | 201>(c: AppContext, project: Project
 }
 
 export const create: RouteHandler<typeof routes.createProject, AppEnv> = async (c) =>
-  respondWithProject(c, await service.createProject(db(c), c.get('currentUser'), c.req.valid('json')), 201);
+  respondWithProject(c, await service.createProject(db(c), c.get('callerId'), c.req.valid('json')), 201);
 
 export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = await service.listProjects(db(c), c.get('currentUser'), {
+  const page = await service.listProjects(db(c), c.get('callerId'), {
     q: query.q,
     sort: query.sort,
     ownerId: query.owner_id,
@@ -32,12 +32,12 @@ export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) 
 };
 
 export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) =>
-  respondWithProject(c, await service.getProject(db(c), c.get('currentUser'), c.req.valid('param').id), 200);
+  respondWithProject(c, await service.getProject(db(c), c.get('callerId'), c.req.valid('param').id), 200);
 
 export const update: RouteHandler<typeof routes.patchProject | typeof routes.replaceProject, AppEnv> = async (c) => {
   const project = await service.updateProject(
     db(c),
-    c.get('currentUser'),
+    c.get('callerId'),
     c.req.valid('param').id,
     c.req.valid('json'),
     parseIfMatch(c.req.valid('header')['if-match']),
@@ -49,7 +49,7 @@ export const update: RouteHandler<typeof routes.patchProject | typeof routes.rep
 const changeState =
   (action: typeof service.softDeleteProject): RouteHandler<typeof routes.deleteProject | typeof routes.restoreProject, AppEnv> =>
   async (c) => {
-    const project = await action(db(c), c.get('currentUser'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match']));
+    const project = await action(db(c), c.get('callerId'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match']));
     return respondWithProject(c, project, 200);
   };
 

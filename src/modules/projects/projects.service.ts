@@ -1,29 +1,67 @@
-import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { PgSelect, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
-import { projects, type ProjectRow, type UserRow } from '../../db/schema.ts';
+import { isNotNullViolation } from '../../db/errors.ts';
+import { countLiteral, FALSE, NULL, textLiteral, TRUE, uuidLiteral } from '../../db/literals.ts';
+import { projects, users, type ProjectRow } from '../../db/schema.ts';
+import { actorColumns, findUserById, isUser } from '../../db/users.ts';
+import { authorizeActor, isAdmin, type Actor } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
 import { toPage, type Page } from '../../lib/pagination.ts';
 import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
-import { countLiteral, TRUE, uuidLiteral } from '../../db/literals.ts';
 import type { PROJECT_SORTS } from './projects.schemas.ts';
 
-/** Owners act on their own projects; admins on everyone's. This is the one ownership rule. */
-const isAdmin = (actor: UserRow) => actor.role === 'admin';
-const canAccess = (actor: UserRow, project: ProjectRow) => isAdmin(actor) || project.ownerId === actor.id;
-const accessCondition = (actor: UserRow) => (isAdmin(actor) ? undefined : eq(projects.ownerId, uuidLiteral(actor.id)));
+/*
+ * Every function takes the caller's id from the access token and checks the caller (exists, active,
+ * role) in the same statement that reads or writes the project: `from users ... where isUser(callerId)`,
+ * then `authorizeActor` on what came back. A request is one statement and one round trip; only a refusal
+ * costs a second, to say why.
+ */
+
+/** Owners act on their own projects; admins on everyone's. This is the one ownership rule... */
+const canAccess = (actor: Actor, project: ProjectRow) => isAdmin(actor) || project.ownerId === actor.id;
+/** ...and the same rule inside a statement that reads the caller from `users`. */
+const callerMayAccess = or(sql`${users.role} = 'admin'`, eq(projects.ownerId, users.id));
+const activeCaller = (callerId: string) => and(isUser(callerId), eq(users.isActive, TRUE));
+
+/** The caller joined with the projects `on` selects (none: one row with `project: null`). */
+const selectWithCaller = (db: Database, callerId: string, on: SQL | undefined) =>
+  db
+    .select({ actor: actorColumns, project: projects, total: sql<number>`count(${projects.id}) over ()`.mapWith(Number) })
+    .from(users)
+    .leftJoin(projects, on)
+    .where(isUser(callerId))
+    .$dynamic();
+
+/** One project by id (deleted or not) and the caller, checked: 401/403 for the caller, else the project if any. */
+async function findWithCaller(db: Database, callerId: string, id: string) {
+  const [row] = await selectWithCaller(db, callerId, eq(projects.id, uuidLiteral(id)));
+  return { actor: authorizeActor(row?.actor), project: row?.project ?? undefined };
+}
 
 export async function createProject(
   db: Database,
-  owner: UserRow,
+  callerId: string,
   input: { name: string; description?: string | null },
 ): Promise<ProjectRow> {
-  const [project] = await db
-    .insert(projects)
-    .values({ ownerId: owner.id, name: input.name, description: input.description ?? null })
-    .returning();
-  return project!;
+  try {
+    const [project] = await db
+      .insert(projects)
+      .values({
+        // The caller's id if the caller exists and is active, else NULL, which the NOT NULL constraint
+        // refuses before anything is written; the refusal is explained below. One statement either way.
+        ownerId: sql`(${db.select({ id: users.id }).from(users).where(activeCaller(callerId))})`,
+        name: textLiteral(input.name),
+        description: textLiteral(input.description ?? null),
+      })
+      .returning();
+    return project!;
+  } catch (error) {
+    if (!isNotNullViolation(error, 'owner_id')) throw error;
+    authorizeActor(await findUserById(db, callerId));
+    throw conflict('your account changed while the request was processed; retry');
+  }
 }
 
 export interface ProjectFilters {
@@ -37,53 +75,61 @@ export interface ProjectFilters {
 
 const SORT_COLUMNS = { created_at: projects.createdAt, updated_at: projects.updatedAt, name: projects.name };
 
-export async function listProjects(db: Database, actor: UserRow, filters: ProjectFilters): Promise<Page<ProjectRow>> {
-  if (!isAdmin(actor) && (filters.ownerId !== undefined || filters.includeDeleted !== undefined)) {
-    throw forbidden('only admins may filter by owner_id or include deleted projects');
-  }
-  const conditions: (SQL | undefined)[] = [accessCondition(actor)];
-  if (filters.ownerId) conditions.push(eq(projects.ownerId, filters.ownerId));
-  if (!filters.includeDeleted) conditions.push(eq(projects.isActive, TRUE));
-  if (filters.q) conditions.push(ilike(projects.name, containsPattern(filters.q)));
-  const where = and(...conditions);
-
+/** Users see their own active projects; admins see everyone's and may filter by owner and deletion. */
+export async function listProjects(db: Database, callerId: string, filters: ProjectFilters): Promise<Page<ProjectRow>> {
+  const nameMatches = filters.q ? ilike(projects.name, textLiteral(containsPattern(filters.q))) : undefined;
   const descending = filters.sort.startsWith('-');
   const column = SORT_COLUMNS[filters.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
   const direction = descending ? desc : asc;
-
-  const page = <T extends PgSelect>(query: T) =>
+  const paginate = <T extends PgSelect>(query: T) =>
     query
-      .where(where)
       .orderBy(direction(column), direction(projects.id))
-      // Literals keep the common listing (no `q`) free of bind parameters: one round trip, not two.
       .limit(countLiteral(filters.limit))
       .offset(countLiteral(filters.offset));
-  const countAll = async () => (await db.select({ total: count() }).from(projects).where(where))[0]!.total;
+  const countWhere = async (where: SQL | undefined) => (await db.select({ total: count() }).from(projects).where(where))[0]!.total;
 
+  const adminOnly = filters.ownerId !== undefined || filters.includeDeleted !== undefined;
+  if (!adminOnly) {
+    // The caller's own page, with the caller and the total, in one statement. An admin's view is
+    // everyone's, so for an admin this reads no projects (the role is part of the join) and goes on below.
+    const own = and(eq(projects.ownerId, users.id), sql`${users.role} <> 'admin'`, eq(projects.isActive, TRUE), nameMatches);
+    const rows = await paginate(selectWithCaller(db, callerId, own));
+    // A page past the end has no row at all, so neither the caller nor the total came back: read them.
+    const actor = authorizeActor(rows[0]?.actor ?? (await findUserById(db, callerId)));
+    if (!isAdmin(actor)) {
+      const items = rows.flatMap((row) => (row.project ? [{ ...row.project, total: row.total }] : []));
+      return toPage(items, filters.offset, () =>
+        countWhere(and(eq(projects.ownerId, uuidLiteral(actor.id)), eq(projects.isActive, TRUE), nameMatches)),
+      );
+    }
+  } else if (!isAdmin(authorizeActor(await findUserById(db, callerId)))) {
+    throw forbidden('only admins may filter by owner_id or include deleted projects');
+  }
+
+  const where = and(
+    filters.ownerId ? eq(projects.ownerId, uuidLiteral(filters.ownerId)) : undefined,
+    filters.includeDeleted ? undefined : eq(projects.isActive, TRUE),
+    nameMatches,
+  );
   // One owner's projects are few, so a window count returns the total with the page in one statement.
-  // Across all owners (an admin's unfiltered view) it would read the whole table for every page, so
-  // there the total is its own count, sent together with the page.
-  if (isAdmin(actor) && !filters.ownerId) {
-    const [items, total] = await Promise.all([page(db.select().from(projects).$dynamic()), countAll()]);
+  // Across all owners it would read the whole table for every page, so there the total is its own count,
+  // sent together with the page.
+  if (!filters.ownerId) {
+    const [items, total] = await Promise.all([paginate(db.select().from(projects).where(where).$dynamic()), countWhere(where)]);
     return { items, total };
   }
-  const rows = await page(
+  const rows = await paginate(
     db
       .select({ ...getTableColumns(projects), total: sql<number>`count(*) over ()`.mapWith(Number) })
       .from(projects)
+      .where(where)
       .$dynamic(),
   );
-  return toPage(rows, filters.offset, countAll);
+  return toPage(rows, filters.offset, () => countWhere(where));
 }
 
-/** One project by id, deleted or not; the id is a literal (no LIMIT: it is the key), so one round trip. */
-async function findProject(db: Database, id: string): Promise<ProjectRow | undefined> {
-  const [project] = await db.select().from(projects).where(eq(projects.id, uuidLiteral(id)));
-  return project;
-}
-
-export async function getProject(db: Database, actor: UserRow, id: string): Promise<ProjectRow> {
-  const project = await findProject(db, id);
+export async function getProject(db: Database, callerId: string, id: string): Promise<ProjectRow> {
+  const { actor, project } = await findWithCaller(db, callerId, id);
   // A soft-deleted project is gone for everyone but admins.
   if (!project || (project.deletedAt !== null && !isAdmin(actor))) throw notFound('project');
   if (!canAccess(actor, project)) throw forbidden('this project belongs to another user');
@@ -93,44 +139,50 @@ export async function getProject(db: Database, actor: UserRow, id: string): Prom
 type ProjectState = 'active' | 'deleted';
 
 /**
- * Every change is one conditional UPDATE (state, ownership and If-Match in the WHERE clause), so the
- * happy path is a single statement and no concurrent writer can slip in between check and write.
- * Only when nothing matched does a second query find out why.
+ * Every change is one conditional UPDATE (the caller, state, ownership and If-Match in the WHERE clause),
+ * so the happy path is a single statement and no concurrent writer, deactivation or role change can slip in
+ * between check and write. Only when nothing matched does a second query find out why.
  */
 async function mutateProject(
   db: Database,
-  actor: UserRow,
+  callerId: string,
   id: string,
   expectedState: ProjectState,
   changes: PgUpdateSetSource<typeof projects>,
   precondition: Precondition | undefined,
 ): Promise<ProjectRow> {
   const versionCondition =
-    precondition?.kind === 'versions' ? inArray(projects.version, precondition.versions.length ? precondition.versions : [-1]) : undefined;
+    precondition?.kind !== 'versions'
+      ? undefined
+      : precondition.versions.length
+        ? inArray(projects.version, precondition.versions.map(countLiteral))
+        : FALSE;
   const [updated] = await db
     .update(projects)
     .set({ ...changes, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
+    .from(users)
     .where(
       and(
-        eq(projects.id, id),
+        activeCaller(callerId),
+        eq(projects.id, uuidLiteral(id)),
         expectedState === 'active' ? isNull(projects.deletedAt) : isNotNull(projects.deletedAt),
-        accessCondition(actor),
+        callerMayAccess,
         versionCondition,
       ),
     )
-    .returning();
+    .returning(getTableColumns(projects));
   if (updated) return updated;
-  throw await explainRejectedWrite(db, actor, id, expectedState, precondition);
+  throw await explainRejectedWrite(db, callerId, id, expectedState, precondition);
 }
 
 async function explainRejectedWrite(
   db: Database,
-  actor: UserRow,
+  callerId: string,
   id: string,
   expectedState: ProjectState,
   precondition: Precondition | undefined,
 ): Promise<AppError> {
-  const current = await findProject(db, id);
+  const { actor, project: current } = await findWithCaller(db, callerId, id);
   if (!current) return notFound('project');
   const isDeleted = current.deletedAt !== null;
   if (expectedState === 'active' && isDeleted) return notFound('project');
@@ -146,14 +198,25 @@ async function explainRejectedWrite(
 
 export const updateProject = (
   db: Database,
-  actor: UserRow,
+  callerId: string,
   id: string,
   changes: { name?: string; description?: string | null },
   precondition?: Precondition,
-) => mutateProject(db, actor, id, 'active', changes, precondition);
+) =>
+  mutateProject(
+    db,
+    callerId,
+    id,
+    'active',
+    {
+      name: changes.name === undefined ? undefined : textLiteral(changes.name),
+      description: changes.description === undefined ? undefined : textLiteral(changes.description),
+    },
+    precondition,
+  );
 
-export const softDeleteProject = (db: Database, actor: UserRow, id: string, precondition?: Precondition) =>
-  mutateProject(db, actor, id, 'active', { isActive: false, deletedAt: sql`now()` }, precondition);
+export const softDeleteProject = (db: Database, callerId: string, id: string, precondition?: Precondition) =>
+  mutateProject(db, callerId, id, 'active', { isActive: FALSE, deletedAt: sql`now()` }, precondition);
 
-export const restoreProject = (db: Database, actor: UserRow, id: string, precondition?: Precondition) =>
-  mutateProject(db, actor, id, 'deleted', { isActive: true, deletedAt: null }, precondition);
+export const restoreProject = (db: Database, callerId: string, id: string, precondition?: Precondition) =>
+  mutateProject(db, callerId, id, 'deleted', { isActive: TRUE, deletedAt: NULL }, precondition);
