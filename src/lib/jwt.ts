@@ -34,8 +34,28 @@ export async function issueAccessToken(userId: string, jwt: AppConfig['jwt']): P
   return { accessToken, expiresIn: jwt.expirySeconds };
 }
 
+/**
+ * Tokens already verified under one configuration, per isolate. A client sends the same token with every
+ * request, and verifying it again (decoding, HMAC, claim checks) is a noticeable share of a short
+ * request. An entry is keyed by the whole token, so a changed byte misses, and it is honoured only until
+ * the token's own expiry. The user behind it is still read from the database on every request.
+ */
+const verifiedTokens = new WeakMap<AppConfig['jwt'], Map<string, { userId: string; expiresAtMs: number }>>();
+const MAX_VERIFIED_TOKENS = 1000;
+
 /** Returns the user id of a valid token; every failure is a 401 (expiry says so, the rest say "invalid"). */
 export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): Promise<string> {
+  let verified = verifiedTokens.get(jwt);
+  if (!verified) verifiedTokens.set(jwt, (verified = new Map()));
+  const known = verified.get(token);
+  if (known) {
+    if (Date.now() < known.expiresAtMs) return known.userId;
+    verified.delete(token);
+    throw unauthorized('token expired');
+  }
+
+  let userId: string;
+  let expiresAtMs: number;
   try {
     // The algorithm is pinned: `alg: none` and asymmetric-key confusion are rejected before any check.
     const { payload } = await jwtVerify(token, await signingKey(jwt.secret), {
@@ -44,10 +64,15 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
       requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti'],
     });
     if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw unauthorized('invalid token');
-    return payload.sub.toLowerCase();
+    userId = payload.sub.toLowerCase();
+    expiresAtMs = payload.exp! * 1000;
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw unauthorized('token expired');
     if (error instanceof errors.JOSEError) throw unauthorized('invalid token');
     throw error;
   }
+  // Oldest first out: a Map iterates in insertion order.
+  if (verified.size >= MAX_VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+  verified.set(token, { userId, expiresAtMs });
+  return userId;
 }

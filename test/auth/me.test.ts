@@ -34,14 +34,25 @@ describe('GET /auth/me', () => {
     }
   });
 
-  it('401 for a tampered signature or payload', async () => {
+  it('401 for a tampered signature or payload, also once the genuine token has been accepted', async () => {
     const user = await createUser();
+    expect((await me(`Bearer ${user.token}`)).status).toBe(200);
     const [header, payload, signature] = user.token.split('.') as [string, string, string];
     const flipped = signature.slice(0, -2) + (signature.at(-2) === 'A' ? 'B' : 'A') + signature.at(-1);
     expectProblem(await me(`Bearer ${header}.${payload}.${flipped}`), 401);
     const other = await createUser();
     const otherPayload = other.token.split('.')[1];
     expectProblem(await me(`Bearer ${header}.${otherPayload}.${signature}`), 401);
+  });
+
+  it('a token accepted before is refused once it expires', async () => {
+    const user = await createUser();
+    const expiresAt = Math.ceil(Date.now() / 1000) + 1;
+    const token = await signToken({}, { subject: user.id, expiresIn: expiresAt });
+    expect((await me(`Bearer ${token}`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50));
+    const res = await me(`Bearer ${token}`);
+    expect(expectProblem(res, 401).detail).toMatch(/expired/);
   });
 
   it('401 for alg none', async () => {
