@@ -26,6 +26,9 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
     postgres(connectionString, {
       max: 1,
       fetch_types: false,
+      // Unnamed statements: a connection lives for one request, so a named one would never be reused,
+      // and PostgreSQL would keep a copy of each until the pool resets the session.
+      prepare: false,
       connect_timeout: connectTimeoutSeconds,
       // Documented postgres.js option, missing from its type definitions.
       ...({

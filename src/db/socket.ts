@@ -67,7 +67,8 @@ class WorkerSocket extends EventEmitter {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        this.emit('data', Buffer.from(value));
+        // A view, not a copy: the stream hands over each chunk it reads.
+        this.emit('data', Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       }
       this.close();
     } catch (error) {
