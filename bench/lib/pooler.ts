@@ -42,6 +42,38 @@ class MessageReader {
   }
 }
 
+/**
+ * Finds the message types in a stream of typed messages without copying or reassembling it, for the hot
+ * path, which forwards every chunk as it arrives and only needs to notice ReadyForQuery and Terminate.
+ */
+class MessageScanner {
+  /** Bytes of the current message still to come; 0 between messages. */
+  remaining = 0;
+  private header: number[] = [];
+
+  /** Calls `onMessage` with the type of every message whose header completes in `chunk`, and where it starts. */
+  scan(chunk: Buffer, onMessage: (type: number, start: number) => void) {
+    for (let position = 0; position < chunk.length; ) {
+      if (this.remaining > 0) {
+        const skipped = Math.min(this.remaining, chunk.length - position);
+        position += skipped;
+        this.remaining -= skipped;
+        continue;
+      }
+      const start = position - this.header.length;
+      while (this.header.length < 5 && position < chunk.length) this.header.push(chunk[position++]!);
+      if (this.header.length < 5) return;
+      const [type, a, b, c, d] = this.header as [number, number, number, number, number];
+      this.header = [];
+      this.remaining = ((a << 24) | (b << 16) | (c << 8) | d) - 4;
+      onMessage(type, Math.max(start, 0));
+    }
+  }
+}
+
+const READY_FOR_QUERY = 0x5a;
+const TERMINATE = 0x58;
+
 const query = (text: string) => {
   const body = Buffer.from(`${text}\0`);
   const header = Buffer.alloc(5);
@@ -151,24 +183,30 @@ export async function startPooler(upstream: Upstream, size: number): Promise<Poo
     if (client.destroyed) return release(connection);
     const { socket } = connection;
     let serverIdle = true;
-    const fromServer = new MessageReader();
-    const fromClient = new MessageReader();
+    const fromServer = new MessageScanner();
+    const fromClient = new MessageScanner();
+    // Chunks are forwarded whole, in one write each; only message types are looked at.
     const onServerData = (chunk: Buffer) => {
-      fromServer.push(chunk, (type) => {
-        if (type === 'Z') serverIdle = true;
-      });
+      fromServer.scan(chunk, (type) => (serverIdle = type === READY_FOR_QUERY));
       client.write(chunk);
     };
-    const onClientData = (chunk: Buffer) =>
-      fromClient.push(chunk, (type, message) => {
-        if (type === 'X') return client.end(); // Terminate ends the session, not the server connection.
-        serverIdle = false;
-        socket.write(message);
+    const onClientData = (chunk: Buffer) => {
+      let terminateAt = -1;
+      fromClient.scan(chunk, (type, start) => {
+        if (type === TERMINATE && terminateAt < 0) terminateAt = start;
       });
+      // Terminate ends the session, not the server connection.
+      const forward = terminateAt < 0 ? chunk : chunk.subarray(0, terminateAt);
+      if (forward.length > 0) {
+        serverIdle = false;
+        socket.write(forward);
+      }
+      if (terminateAt >= 0) client.end();
+    };
     const giveBack = () => {
       socket.off('data', onServerData);
       socket.off('close', onServerClose);
-      if (!serverIdle) return replace(connection); // mid-query: its state is unknown, do not reuse
+      if (!serverIdle || fromServer.remaining > 0) return replace(connection); // mid-query: its state is unknown, do not reuse
       const reset = new MessageReader();
       const onReset = (chunk: Buffer) =>
         reset.push(chunk, (type) => {
