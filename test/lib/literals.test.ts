@@ -1,6 +1,6 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { countLiteral, uuidLiteral } from '../../src/db/literals.ts';
+import { countLiteral, textLiteral, uuidLiteral } from '../../src/db/literals.ts';
 
 const dialect = new PgDialect();
 
@@ -21,5 +21,16 @@ describe('SQL literals for the hot paths', () => {
     for (const value of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) {
       expect(() => countLiteral(value)).toThrow(TypeError);
     }
+  });
+
+  it('writes client text as base64 that PostgreSQL decodes, so no quote or backslash reaches the statement', () => {
+    const text = "x'); drop table users; -- \\ $$ \u00e9\u{1F680}";
+    const query = dialect.sqlToQuery(textLiteral(text));
+    expect(query.params).toEqual([]);
+    const literal = /^convert_from\(decode\('([^']*)', 'base64'\), 'UTF8'\)$/.exec(query.sql)?.[1];
+    expect(literal).toMatch(/^[A-Za-z0-9+/]*={0,2}$/);
+    expect(Buffer.from(literal!, 'base64').toString('utf8')).toBe(text);
+    expect(dialect.sqlToQuery(textLiteral(null))).toEqual({ sql: 'null', params: [] });
+    expect(dialect.sqlToQuery(textLiteral(''))).toEqual({ sql: "convert_from(decode('', 'base64'), 'UTF8')", params: [] });
   });
 });

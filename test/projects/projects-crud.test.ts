@@ -62,6 +62,23 @@ describe('POST /projects', () => {
     });
   }
 
+  it('stores client text exactly: quotes, backslashes, dollar quotes, SQL, non-ASCII', async () => {
+    const owner = await createUser();
+    const name = `O'Brien's \\ "plan" $$ $x$ '); drop table projects; -- \u00e9\u4e2d\u{1F680}\u202e`;
+    const description = `E'\\x00' \\' ''\nline two\t\u00ff ${'\u{1F600}'.repeat(100)}`;
+    const created = await createProject(owner, { name, description });
+    expect(created.body).toMatchObject({ name, description });
+    const [row] = await sql()`select name, description from projects where id = ${created.body.id}`;
+    expect(row).toEqual({ name, description });
+    const renamed = await call('PATCH', `/projects/${created.body.id}`, { token: owner.token, json: { name: description.split('\n')[0]!.trim(), description: name } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: description.split('\n')[0]!.trim(), description: name });
+    const found = await call('GET', `/projects?q=${encodeURIComponent("O'Brien's \\")}`, { token: owner.token });
+    expect(found.body.map((p: { id: string }) => p.id)).toEqual([]);
+    const byName = await call('GET', `/projects?q=${encodeURIComponent("E'\\x00' \\'")}`, { token: owner.token });
+    expect(byName.body.map((p: { id: string }) => p.id)).toEqual([created.body.id]);
+  });
+
   it('accepts 200-character names and 5,000-character descriptions', async () => {
     const owner = await createUser();
     const res = await createProject(owner, { name: 'n'.repeat(200), description: 'd'.repeat(5000) });

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { sql } from '../support/db.ts';
+import { call, databaseTraffic, expectProblem } from '../support/http.ts';
+import { createUser } from '../support/users.ts';
+
+/*
+ * The token middleware reads no database; each protected route checks the caller in its own statement
+ * (projects) or through currentUser (me, admin). These checks hold every protected route of the contract
+ * to the same rules, with requests that would otherwise succeed.
+ */
+type Request = { method: string; path: string; json?: unknown; headers?: Record<string, string> };
+
+async function protectedRoutes(): Promise<string[]> {
+  const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+  return Object.entries(doc.paths).flatMap(([path, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) => operation.security?.length)
+      .map(([method]) => `${method.toUpperCase()} ${path}`),
+  );
+}
+
+/** A valid request to every protected route, acting on a project the caller owns and on another user. */
+function requestsFor(projectId: string, otherUserId: string, ownerId: string): Request[] {
+  return [
+    { method: 'GET', path: '/auth/me' },
+    { method: 'GET', path: '/auth/admin/users' },
+    { method: 'GET', path: `/auth/admin/users/${otherUserId}` },
+    { method: 'PATCH', path: `/auth/admin/users/${otherUserId}/role`, json: { role: 'user' } },
+    { method: 'PATCH', path: `/auth/admin/users/${otherUserId}/status`, json: { is_active: true } },
+    { method: 'POST', path: '/projects', json: { name: 'Refused' } },
+    { method: 'GET', path: '/projects' },
+    { method: 'GET', path: `/projects?owner_id=${ownerId}` },
+    { method: 'GET', path: '/projects?offset=1000' },
+    { method: 'GET', path: `/projects/${projectId}` },
+    { method: 'PUT', path: `/projects/${projectId}`, json: { name: 'Refused' } },
+    { method: 'PATCH', path: `/projects/${projectId}`, json: { description: 'Refused' }, headers: { 'If-Match': '"1"' } },
+    { method: 'DELETE', path: `/projects/${projectId}` },
+    { method: 'POST', path: `/projects/${projectId}/restore` },
+  ];
+}
+
+const templated = (path: string) => path.split('?')[0]!.replace(/[0-9a-f-]{36}/g, '{id}');
+
+describe('every protected route checks the caller in the database', () => {
+  it('the requests below cover every protected route of the contract', async () => {
+    const covered = new Set(requestsFor(crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()).map((r) => `${r.method} ${templated(r.path)}`));
+    expect([...covered].sort()).toEqual((await protectedRoutes()).sort());
+  });
+
+  it('403 for a deactivated admin on every route, and nothing changes', async () => {
+    const admin = await createUser({ role: 'admin' });
+    const other = await createUser();
+    const project = (await call('POST', '/projects', { token: admin.token, json: { name: 'Kept' } })).body;
+    await sql()`update users set is_active = false where id = ${admin.id}`;
+    for (const request of requestsFor(project.id, other.id, admin.id)) {
+      const res = await call(request.method, request.path, { token: admin.token, json: request.json, headers: request.headers });
+      expect(expectProblem(res, 403).detail, `${request.method} ${request.path}`).toMatch(/inactive/);
+    }
+    const [row] = await sql()`select name, version, is_active from projects where id = ${project.id}`;
+    expect(row).toEqual({ name: 'Kept', version: 1, is_active: true });
+    expect(Number((await sql()`select count(*) from projects where owner_id = ${admin.id}`)[0]!.count)).toBe(1);
+  });
+
+  it('401 for a token whose user no longer exists, on every route', async () => {
+    const owner = await createUser();
+    const other = await createUser();
+    const vanished = await createUser({ role: 'admin' });
+    const project = (await call('POST', '/projects', { token: owner.token, json: { name: 'Kept' } })).body;
+    await sql()`delete from users where id = ${vanished.id}`;
+    for (const request of requestsFor(project.id, other.id, owner.id)) {
+      const res = await call(request.method, request.path, { token: vanished.token, json: request.json, headers: request.headers });
+      expect(expectProblem(res, 401).detail, `${request.method} ${request.path}`).toMatch(/invalid token/);
+    }
+    const [row] = await sql()`select name, version, is_active from projects where id = ${project.id}`;
+    expect(row).toEqual({ name: 'Kept', version: 1, is_active: true });
+  });
+
+  it('a regular user is refused the admin routes after the one statement that reads the caller', async () => {
+    const user = await createUser();
+    const res = await call('GET', '/auth/admin/users', { token: user.token });
+    expectProblem(res, 403);
+    expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
+  });
+});
