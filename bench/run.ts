@@ -169,12 +169,12 @@ async function main() {
       },
     };
 
-    // This machine's throughput drifts by 10-30 % within a minute (two shared cores). Scenarios therefore run
-    // in rounds, each round visiting every scenario in turn, and each figure is the median over rounds.
-    // A scenario with a throughput budget is measured right after a window of its floor (`ready`), and its
-    // budget is the median over rounds of that pair's ratio, so the two are always seconds apart.
+    // This machine's throughput moves by 10-30 % from one few-second window to the next (two shared cores).
+    // Scenarios therefore run in rounds, each round visiting every scenario in turn, and each figure is the
+    // median over its windows. The floor (`ready`) gets a window before every scenario with a throughput
+    // budget, so its median comes from windows spread over the whole run (15 in a full run), not from three.
     const rounds: Record<string, ScenarioResult[]> = {};
-    const measureRound = async (name: string, scenario: LoadRequest & { connections?: number }, round: number): Promise<ScenarioResult> => {
+    const measureRound = async (name: string, scenario: LoadRequest & { connections?: number }, round: number) => {
       const statements = await probeStatements(api, scenario);
       const connections = scenario.connections ?? CONNECTIONS;
       const profiler = flags.profile ? await startProfiling(inspectorPort) : undefined;
@@ -187,13 +187,11 @@ async function main() {
       });
       const cpu = cpuPerRequest(cpuBefore, sampleCpu(pooler.pid), result.requests);
       if (profiler) console.log((await profiler.stop(path.join(OUT, `${name}.cpuprofile`))).join('\n'));
-      const measured = { ...result, statements, connections, cpuMsPerRequest: cpu };
-      (rounds[name] ??= []).push(measured);
+      (rounds[name] ??= []).push({ ...result, statements, connections, cpuMsPerRequest: cpu });
       log(
         `${name.padEnd(10)} round ${round + 1}: ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statements ${statements}` +
           (cpu ? `  cpu ms/req: workerd ${cpu.workerd} postgres ${cpu.postgres} pooler ${cpu.pooler} load ${cpu.load}` : ''),
       );
-      return measured;
     };
     const hasFloor = (name: string) => name in THROUGHPUT_SHARES && (!ONLY || ONLY.includes(FLOOR));
     // The floor is measured before each scenario it is a floor for, and alone only when it is for none.
@@ -205,12 +203,8 @@ async function main() {
     const hashTimes: number[] = [];
     for (let round = 0; round < SETTINGS.rounds; round++) {
       for (const [name, scenario] of selected) {
-        const floor = hasFloor(name) ? await measureRound(FLOOR, scenarios[FLOOR]!, round) : undefined;
-        const measured = await measureRound(name, scenario, round);
-        if (floor) {
-          measured.floorRequestsPerSecond = floor.requestsPerSecond;
-          log(`${name.padEnd(10)} round ${round + 1}: ${(measured.requestsPerSecond / floor.requestsPerSecond).toFixed(2)} of ${FLOOR} just before`);
-        }
+        if (hasFloor(name)) await measureRound(FLOOR, scenarios[FLOOR]!, round);
+        await measureRound(name, scenario, round);
         if (name === 'login') hashTimes.push(await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples));
       }
     }
@@ -270,10 +264,8 @@ function medianOfRounds(runs: ScenarioResult[]): ScenarioResult & { rounds: numb
         (['load', 'pooler', 'workerd', 'postgres'] as const).map((key) => [key, median(runs.map((run) => run.cpuMsPerRequest![key]))]),
       ) as ScenarioResult['cpuMsPerRequest'])
     : undefined;
-  const paired = runs.filter((run) => run.floorRequestsPerSecond);
   return {
     requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
-    ratioToFloor: paired.length ? median(paired.map((run) => run.requestsPerSecond / run.floorRequestsPerSecond!)) : undefined,
     p50: median(runs.map((run) => run.p50)),
     p99: median(runs.map((run) => run.p99)),
     requests: runs.reduce((sum, run) => sum + run.requests, 0),
