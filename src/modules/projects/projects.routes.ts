@@ -23,7 +23,7 @@ export const createProject = createRoute({
   path: '/projects',
   summary: 'Create a project owned by the caller',
   request: { body: jsonBody(CreateProjectBody, 'The new project') },
-  responses: { 201: projectResponse('The created project'), ...errorResponses(401, 403) },
+  responses: { 201: projectResponse('The created project'), ...errorResponses(401, 403, 409) },
 });
 
 export const listProjects = createRoute({
