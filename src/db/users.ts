@@ -4,10 +4,11 @@ import { uuidLiteral } from './literals.ts';
 import { users, type UserRow } from './schema.ts';
 
 /**
- * The caller's columns that authorisation needs (see lib/actor.ts). Routes select them beside their own
- * data, `from users ... where isUser(callerId)`, so checking the caller costs no statement of its own.
+ * The caller's columns that authorisation needs (see lib/actor.ts); the id is already the token's. Routes
+ * select them beside their own data, `from users ... where isUser(callerId)`, so checking the caller
+ * costs no statement of its own.
  */
-export const actorColumns = { id: users.id, role: users.role, isActive: users.isActive };
+export const actorColumns = { role: users.role, isActive: users.isActive };
 
 /** The users row with this id. The id is a literal and there is no LIMIT (it is the key): no bind parameters. */
 export const isUser = (id: string) => eq(users.id, uuidLiteral(id));

@@ -25,7 +25,7 @@ const canAccess = (actor: Actor, project: ProjectRow) => isAdmin(actor) || proje
 const callerMayAccess = or(sql`${users.role} = 'admin'`, eq(projects.ownerId, users.id));
 const activeCaller = (callerId: string) => and(isUser(callerId), eq(users.isActive, TRUE));
 
-/** The caller joined with the projects `on` selects (none: one row with `project: null`). */
+/** The caller joined with the projects `on` selects (none: one row with `project: null`), and their count. */
 const selectWithCaller = (db: Database, callerId: string, on: SQL | undefined) =>
   db
     .select({ actor: actorColumns, project: projects, total: sql<number>`count(${projects.id}) over ()`.mapWith(Number) })
@@ -34,10 +34,16 @@ const selectWithCaller = (db: Database, callerId: string, on: SQL | undefined) =
     .where(isUser(callerId))
     .$dynamic();
 
+/** The caller as the token names it and the database has it: 401/403 unless the row says active. */
+const callerFrom = (callerId: string, row: { role: string; isActive: boolean } | null | undefined): Actor => ({
+  id: callerId,
+  role: authorizeActor(row).role,
+});
+
 /** One project by id (deleted or not) and the caller, checked: 401/403 for the caller, else the project if any. */
 async function findWithCaller(db: Database, callerId: string, id: string) {
   const [row] = await selectWithCaller(db, callerId, eq(projects.id, uuidLiteral(id)));
-  return { actor: authorizeActor(row?.actor), project: row?.project ?? undefined };
+  return { actor: callerFrom(callerId, row?.actor), project: row?.project ?? undefined };
 }
 
 export async function createProject(
@@ -95,7 +101,7 @@ export async function listProjects(db: Database, callerId: string, filters: Proj
     const own = and(eq(projects.ownerId, users.id), sql`${users.role} <> 'admin'`, eq(projects.isActive, TRUE), nameMatches);
     const rows = await paginate(selectWithCaller(db, callerId, own));
     // A page past the end has no row at all, so neither the caller nor the total came back: read them.
-    const actor = authorizeActor(rows[0]?.actor ?? (await findUserById(db, callerId)));
+    const actor = callerFrom(callerId, rows[0]?.actor ?? (await findUserById(db, callerId)));
     if (!isAdmin(actor)) {
       const items = rows.flatMap((row) => (row.project ? [{ ...row.project, total: row.total }] : []));
       return toPage(items, filters.offset, () =>
