@@ -6,6 +6,7 @@ import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { countLiteral } from '../../db/literals.ts';
 import { findUserById } from '../../db/users.ts';
+import { isAdmin } from '../../lib/actor.ts';
 
 export interface UserFilters {
   q?: string;
@@ -65,7 +66,7 @@ async function changeUser(db: Database, actor: UserRow, targetId: string, change
     const next = { role: target.role, isActive: target.isActive, ...change };
     if (next.role === target.role && next.isActive === target.isActive) return target;
 
-    const removesActiveAdmin = target.role === 'admin' && target.isActive && (next.role !== 'admin' || !next.isActive);
+    const removesActiveAdmin = isAdmin(target) && target.isActive && (!isAdmin(next) || !next.isActive);
     if (removesActiveAdmin) {
       const [{ admins }] = (await tx
         .select({ admins: count() })

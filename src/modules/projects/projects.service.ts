@@ -98,15 +98,13 @@ export async function listProjects(db: Database, callerId: string, filters: Proj
   if (!adminOnly) {
     // The caller's own page, with the caller and the total, in one statement. An admin's view is
     // everyone's, so for an admin this reads no projects (the role is part of the join) and goes on below.
-    const own = and(eq(projects.ownerId, users.id), sql`${users.role} <> 'admin'`, eq(projects.isActive, TRUE), nameMatches);
-    const rows = await paginate(selectWithCaller(db, callerId, own));
+    const ownedBy = (owner: SQL | typeof users.id) => and(eq(projects.ownerId, owner), eq(projects.isActive, TRUE), nameMatches);
+    const rows = await paginate(selectWithCaller(db, callerId, and(ownedBy(users.id), sql`${users.role} <> 'admin'`)));
     // A page past the end has no row at all, so neither the caller nor the total came back: read them.
     const actor = callerFrom(callerId, rows[0]?.actor ?? (await findUserById(db, callerId)));
     if (!isAdmin(actor)) {
       const items = rows.flatMap((row) => (row.project ? [{ ...row.project, total: row.total }] : []));
-      return toPage(items, filters.offset, () =>
-        countWhere(and(eq(projects.ownerId, uuidLiteral(actor.id)), eq(projects.isActive, TRUE), nameMatches)),
-      );
+      return toPage(items, filters.offset, () => countWhere(ownedBy(uuidLiteral(actor.id))));
     }
   } else if (!isAdmin(authorizeActor(await findUserById(db, callerId)))) {
     throw forbidden('only admins may filter by owner_id or include deleted projects');
