@@ -1,11 +1,16 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { inlineParameters } from './inline.ts';
 import { openDatabaseSocket, type Traffic } from './socket.ts';
 
 export type Database = PostgresJsDatabase;
+type Sql = postgres.Sql;
 
 export interface DatabaseHandle {
   db: Database;
+  /** Runs `work` (the rest of the request) with this request's connection behind `db`. */
+  run<T>(work: () => Promise<T>): Promise<T>;
   /**
    * Statements and round trips so far on this request, counted on the wire (for Server-Timing, the tests
    * and the benchmark). In production every round trip crosses from the edge to the database.
@@ -13,17 +18,70 @@ export interface DatabaseHandle {
   traffic: () => Traffic;
 }
 
+/** What drizzle calls on a postgres.js client or transaction. */
+interface DriverClient {
+  unsafe(query: string, params?: unknown[]): postgres.PendingQuery<postgres.Row[]>;
+  begin(work: (tx: DriverClient) => unknown): Promise<unknown>;
+  savepoint(work: (tx: DriverClient) => unknown): Promise<unknown>;
+}
+
 /**
- * One client per request: workerd forbids sharing I/O objects between requests, and Hyperdrive pools
+ * The part of a postgres.js client drizzle uses, with every statement's parameters written into its text
+ * (db/inline.ts), sent on the client `target` returns. Transactions get the same on their connection.
+ */
+function inlining(target: () => DriverClient): DriverClient {
+  return {
+    unsafe: (query, params) => target().unsafe(inlineParameters(query, params)),
+    begin: (work) => target().begin((tx) => work(inlining(() => tx))),
+    savepoint: (work) => target().savepoint((tx) => work(inlining(() => tx))),
+  };
+}
+
+const requestConnection = new AsyncLocalStorage<() => Sql>();
+/** drizzle's postgres.js driver sets its type parsers here once; each request's client copies them. */
+const driverOptions = { parsers: {}, serializers: {} } as Sql['options'];
+
+/**
+ * One drizzle instance for the isolate, whose statements go to the connection of the request they run in.
+ * Being one, it lets hot statements be built once and only filled in afterwards (`prepared`).
+ */
+const database: Database = drizzle({
+  options: driverOptions,
+  ...inlining(() => {
+    const connection = requestConnection.getStore();
+    if (!connection) throw new Error('the database was used outside a request (DatabaseHandle.run)');
+    return connection() as unknown as DriverClient;
+  }),
+} as unknown as Sql);
+
+const preparedStatements = new WeakMap<Database, Map<string, unknown>>();
+
+/**
+ * The statement `build` makes on `db` (ending in drizzle's `.prepare(name)`, values as `sql.placeholder`s),
+ * built once per isolate and `name`: building a statement costs drizzle more CPU than the rest of a
+ * typical request's JavaScript (bench/README.md), filling in its placeholders almost nothing. `name` must
+ * name one shape of statement.
+ */
+export function prepared<T>(db: Database, name: string, build: () => T): T {
+  let statements = preparedStatements.get(db);
+  if (!statements) preparedStatements.set(db, (statements = new Map()));
+  let statement = statements.get(name) as T | undefined;
+  if (!statement) statements.set(name, (statement = build()));
+  return statement;
+}
+
+/**
+ * One connection per request: workerd forbids sharing I/O objects between requests, and Hyperdrive pools
  * the real connections. The client is never ended by hand; the runtime closes its socket when the
  * invocation finishes (`sql.end()` on workerd leaves an unhandled rejection, porsager/postgres#1202).
  */
 export function createDatabase(connectionString: string, connectTimeoutSeconds: number): DatabaseHandle {
   const traffic: Traffic = { statements: 0, roundTrips: 0 };
-  let db: Database | undefined;
-  // Built on first use: routes that never query (health, docs) skip the client set-up entirely.
-  const open = () =>
-    postgres(connectionString, {
+  let client: Sql | undefined;
+  // Opened on first use: routes that never query (health, docs) skip the client set-up entirely.
+  const open = () => {
+    if (client) return client;
+    client = postgres(connectionString, {
       max: 1,
       fetch_types: false,
       // Unnamed statements: a connection lives for one request, so a named one would never be reused,
@@ -44,11 +102,13 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
       max_lifetime: 0,
       onnotice: () => {},
     });
+    Object.assign(client.options.parsers, driverOptions.parsers);
+    Object.assign(client.options.serializers, driverOptions.serializers);
+    return client;
+  };
   return {
-    // No `schema` option: the relational query API is unused, and building its config costs every request.
-    get db() {
-      return (db ??= drizzle(open()));
-    },
+    db: database,
+    run: (work) => requestConnection.run(open, work),
     traffic: () => ({ ...traffic }),
   };
 }

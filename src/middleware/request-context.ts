@@ -10,8 +10,9 @@ import type { AppEnv } from '../context.ts';
 export const provideContext = createMiddleware<AppEnv>(async (c, next) => {
   const config = loadConfig(c.env);
   c.set('config', config);
-  c.set('database', createDatabase(c.env.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds));
-  await next();
+  const database = createDatabase(c.env.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds);
+  c.set('database', database);
+  await database.run(next);
   if (config.serverTiming) {
     const { statements, roundTrips } = c.get('database').traffic();
     c.header('Server-Timing', `db;desc="statements";dur=${statements}, db-rt;desc="round trips";dur=${roundTrips}`, { append: true });

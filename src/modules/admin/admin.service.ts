@@ -4,7 +4,6 @@ import { roles, users, type RoleName, type UserRow } from '../../db/schema.ts';
 import type { Page } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
-import { countLiteral } from '../../db/literals.ts';
 import { findUserById } from '../../db/users.ts';
 import { isAdmin } from '../../lib/actor.ts';
 
@@ -35,8 +34,8 @@ export async function listUsers(db: Database, filters: UserFilters): Promise<Pag
       .from(users)
       .where(where)
       .orderBy(desc(users.createdAt), desc(users.id))
-      .limit(countLiteral(filters.limit))
-      .offset(countLiteral(filters.offset)),
+      .limit(filters.limit)
+      .offset(filters.offset),
     db.select({ total: count() }).from(users).where(where),
   ]);
   return { items, total: counted!.total };

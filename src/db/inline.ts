@@ -1,0 +1,43 @@
+/**
+ * Bind parameters written into the statement text, at the one place every statement passes (db/client.ts).
+ *
+ * Every request has a fresh postgres.js connection, and postgres.js describes each parameterised
+ * statement before executing it on a connection that has not seen it: one extra round trip per
+ * statement, which in production is a trip from the edge to the database (bench/README.md). A statement
+ * without parameters runs in one. Values become untyped literals, which PostgreSQL types from their
+ * context exactly as it types an unspecified parameter, so queries are written with ordinary drizzle
+ * values and placeholders.
+ */
+
+const PARAMETER = /\$(\d+)/g;
+
+/** `query` (drizzle's text, whose only `$n` are its parameters) with every `$n` replaced by its value. */
+export function inlineParameters(query: string, params: readonly unknown[] | undefined): string {
+  if (!params?.length) return query;
+  return query.replace(PARAMETER, (_, position: string) => {
+    const index = Number(position) - 1;
+    if (index >= params.length) throw new TypeError(`no value for parameter $${position}`);
+    return sqlLiteral(params[index]);
+  });
+}
+
+/**
+ * One value as an SQL literal. Strings are escaped as libpq's PQescapeLiteral does, in the `E'...'` form
+ * whose rules do not depend on server settings: every backslash and quote doubled, so the literal ends at
+ * its own closing quote and nothing inside it is an escape.
+ */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} into a statement`);
+    return `'${value}'`;
+  }
+  if (typeof value === 'bigint') return `'${value}'`;
+  if (value instanceof Date) return `'${value.toISOString()}'`;
+  if (typeof value !== 'string') throw new TypeError(`cannot write a ${typeof value} into a statement`);
+  // PostgreSQL text cannot hold NUL, and NUL would end the statement text early: refused as PostgreSQL
+  // refuses it in a parameter (SQLSTATE 22021, a data exception, so a 422 like other invalid values).
+  if (value.includes('\0')) throw Object.assign(new Error('text must not contain NUL characters'), { code: '22021' });
+  return ` E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
