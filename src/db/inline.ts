@@ -39,5 +39,5 @@ export function sqlLiteral(value: unknown): string {
   // PostgreSQL text cannot hold NUL, and NUL would end the statement text early: refused as PostgreSQL
   // refuses it in a parameter (SQLSTATE 22021, a data exception, so a 422 like other invalid values).
   if (value.includes('\0')) throw Object.assign(new Error('text must not contain NUL characters'), { code: '22021' });
-  return ` E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }

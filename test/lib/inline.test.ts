@@ -5,19 +5,19 @@ describe('parameters written into the statement text', () => {
   it('replaces each $n with its own value, $10 and later included', () => {
     const params = Array.from({ length: 11 }, (_, i) => `v${i + 1}`);
     const query = Array.from({ length: 11 }, (_, i) => `$${i + 1}`).join(', ');
-    expect(inlineParameters(`select ${query}`, params)).toBe(`select ${params.map((v) => ` E'${v}'`).join(', ')}`);
+    expect(inlineParameters(`select ${query}`, params)).toBe(`select ${params.map((v) => `E'${v}'`).join(', ')}`);
     expect(inlineParameters('select 1', [])).toBe('select 1');
     expect(() => inlineParameters('select $2', ['only one'])).toThrow(TypeError);
   });
 
   it('does not rescan what it wrote: a value that looks like a parameter stays text', () => {
-    expect(inlineParameters('select $1, $2', ['$2', 'x'])).toBe("select  E'$2',  E'x'");
+    expect(inlineParameters('select $1, $2', ['$2', 'x'])).toBe("select E'$2', E'x'");
   });
 
   it('doubles every quote and backslash, so a value cannot end its literal or start an escape', () => {
-    expect(sqlLiteral("x'); drop table users; --")).toBe(" E'x''); drop table users; --'");
-    expect(sqlLiteral("\\'; select 1; --")).toBe(" E'\\\\''; select 1; --'");
-    expect(sqlLiteral('\\x41 \\u0041 $$ \u00e9\u{1F680}')).toBe(" E'\\\\x41 \\\\u0041 $$ \u00e9\u{1F680}'");
+    expect(sqlLiteral("x'); drop table users; --")).toBe("E'x''); drop table users; --'");
+    expect(sqlLiteral("\\'; select 1; --")).toBe("E'\\\\''; select 1; --'");
+    expect(sqlLiteral('\\x41 \\u0041 $$ \u00e9\u{1F680}')).toBe("E'\\\\x41 \\\\u0041 $$ \u00e9\u{1F680}'");
   });
 
   it('writes the other values drizzle passes', () => {
