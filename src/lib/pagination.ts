@@ -46,14 +46,14 @@ export function setPaginationHeaders(c: Context, total: number, limit: number, o
 }
 
 /**
- * Builds a page from rows that carry `count(*) over ()` as `total`. Only a page past the end has no
- * row to read the total from; then, and only then, `countAll` runs.
+ * A page whose statement carried `count(*) over ()`: `windowTotal` is that count, read from the first row.
+ * Only a page past the end has no row to read it from; then, and only then, `countAll` runs.
  */
-export async function toPage<T extends { total: number }>(
-  rows: T[],
+export async function toPage<T>(
+  items: T[],
+  windowTotal: number | undefined,
   offset: number,
   countAll: () => Promise<number>,
-): Promise<Page<Omit<T, 'total'>>> {
-  const total = rows[0]?.total ?? (offset === 0 ? 0 : await countAll());
-  return { items: rows.map(({ total: _total, ...item }) => item), total };
+): Promise<Page<T>> {
+  return { items, total: windowTotal ?? (offset === 0 ? 0 : await countAll()) };
 }

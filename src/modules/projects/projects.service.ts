@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, ilike, isNotNull, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { PgSelect, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import { isNotNullViolation } from '../../db/errors.ts';
@@ -124,8 +124,8 @@ export async function listProjects(db: Database, callerId: string, filters: Proj
     // A page past the end has no row at all, so neither the caller nor the total came back: read them.
     const actor = callerFrom(callerId, rows[0]?.actor ?? (await findUserById(db, callerId)));
     if (!isAdmin(actor)) {
-      const items = rows.flatMap((row) => (row.project ? [{ ...row.project, total: row.total }] : []));
-      return toPage(items, filters.offset, () => countWhere(ownedBy(actor.id, pattern)));
+      const items = rows.flatMap((row) => (row.project ? [row.project] : []));
+      return toPage(items, rows[0]?.total, filters.offset, () => countWhere(ownedBy(actor.id, pattern)));
     }
   } else if (!isAdmin(authorizeActor(await findUserById(db, callerId)))) {
     throw forbidden('only admins may filter by owner_id or include deleted projects');
@@ -145,12 +145,12 @@ export async function listProjects(db: Database, callerId: string, filters: Proj
   }
   const rows = await paginate(
     db
-      .select({ ...getTableColumns(projects), total: sql<number>`count(*) over ()`.mapWith(Number) })
+      .select({ project: projects, total: sql<number>`count(*) over ()`.mapWith(Number) })
       .from(projects)
       .where(where)
       .$dynamic(),
   );
-  return toPage(rows, filters.offset, () => countWhere(where));
+  return toPage(rows.map((row) => row.project), rows[0]?.total, filters.offset, () => countWhere(where));
 }
 
 export async function getProject(db: Database, callerId: string, id: string): Promise<ProjectRow> {
