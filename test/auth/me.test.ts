@@ -14,6 +14,18 @@ describe('GET /auth/me', () => {
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
   });
 
+  it('keeps concurrent requests apart: each runs its own statement on its own connection', async () => {
+    // Statements are built once per isolate and shared (db/client.ts); each request's connection is found
+    // through its own async context, which interleaved requests must not mix up.
+    const users = await Promise.all(Array.from({ length: 8 }, (_, i) => createUser({ fullName: `Concurrent ${i}` })));
+    const responses = await Promise.all(users.flatMap((user) => [user, user].map(() => call('GET', '/auth/me', { token: user.token }))));
+    responses.forEach((res, i) => {
+      expect(res.status).toBe(200);
+      expect(res.body.id).toBe(users[Math.floor(i / 2)]!.id);
+      expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
+    });
+  });
+
   it('accepts the scheme in any case', async () => {
     const user = await createUser();
     expect((await me(`bearer ${user.token}`)).status).toBe(200);
