@@ -7,32 +7,40 @@ export interface Budget {
   /** How the measured value must compare with the limit. */
   rule: '>=' | '<=' | '=';
   status: 'pass' | 'miss';
-  /** Throughput budgets: what the CPU figures of the same run say about the share (see `cpuShares`). */
+  /** Throughput budgets: what the CPU figures of the same run say about the share (see `CpuShares`). */
   cpu?: CpuShares;
 }
 
 /**
- * The two cores are shared, and in every window the four processes together use about the same CPU, so a
- * scenario's share of the floor's requests/s follows from CPU per request alone:
- * - `model`: the floor's total CPU per request over the scenario's (compare it with the measured share);
- * - `ceiling`: the share the scenario would reach if the worker spent no more CPU on it than on the floor,
- *   PostgreSQL, the pooler and the load generator spending what they measurably did. Making the worker
- *   cheaper cannot lift a share above it on this machine; only cheaper work elsewhere (PostgreSQL's
- *   above all) can.
+ * What the CPU figures of the same run say about a throughput share. The two cores are shared by workerd,
+ * PostgreSQL, the pooler and the load generator, and in every window they use about the same cores in all
+ * (`cores`, printed per scenario), so requests/s is inversely proportional to total CPU per request.
+ * Keeping everything as measured except the worker's CPU beyond the floor's:
+ * - `ceiling`: the share if the worker spent no more CPU on the scenario than on the floor (`select 1`).
+ *   Making the worker cheaper cannot lift the share above it on this machine.
+ * - `workerExtraMs`: the worker CPU per request the scenario measurably spends beyond the floor's;
+ *   `workerAllowanceMs`: the most it may spend for the share to meet its limit (negative: none).
  */
 export interface CpuShares {
-  model: number;
   ceiling: number;
+  workerExtraMs: number;
+  workerAllowanceMs: number;
 }
 
 const CPU_PARTS = ['workerd', 'postgres', 'pooler', 'load'] as const;
+const totalCpu = (cpu: NonNullable<ScenarioResult['cpuMsPerRequest']>) => CPU_PARTS.reduce((sum, part) => sum + cpu[part], 0);
 
-export function cpuShares(floor: ScenarioResult, scenario: ScenarioResult): CpuShares | undefined {
+export function cpuShares(floor: ScenarioResult, scenario: ScenarioResult, limit: number): CpuShares | undefined {
   const [f, s] = [floor.cpuMsPerRequest, scenario.cpuMsPerRequest];
   if (!f || !s) return undefined;
-  const total = (cpu: typeof f) => CPU_PARTS.reduce((sum, part) => sum + cpu[part], 0);
-  const beyondWorker = CPU_PARTS.filter((part) => part !== 'workerd').reduce((sum, part) => sum + Math.max(0, s[part] - f[part]), 0);
-  return { model: round(total(f) / total(s)), ceiling: round(total(f) / (total(f) + beyondWorker)) };
+  const share = scenario.requestsPerSecond / floor.requestsPerSecond;
+  const workerExtra = s.workerd - f.workerd;
+  const withoutWorkerExtra = totalCpu(s) - workerExtra;
+  return {
+    ceiling: round((share * totalCpu(s)) / withoutWorkerExtra),
+    workerExtraMs: round(workerExtra),
+    workerAllowanceMs: round((share * totalCpu(s)) / limit - withoutWorkerExtra),
+  };
 }
 
 export type ScenarioResult = LoadResult & {
@@ -58,7 +66,7 @@ export function evaluateBudgets(results: Record<string, ScenarioResult>, hashMs:
   const budgets: Budget[] = [];
   const floor = results[FLOOR]!.requestsPerSecond;
   for (const [name, share] of Object.entries(THROUGHPUT_SHARES)) {
-    const cpu = cpuShares(results[FLOOR]!, results[name]!);
+    const cpu = cpuShares(results[FLOOR]!, results[name]!, share);
     budgets.push({ ...budget(`throughput: ${name} / ${FLOOR}`, results[name]!.requestsPerSecond / floor, '>=', share), ...(cpu && { cpu }) });
   }
   for (const [name, limit] of [['me', 1], ['get', 2], ['list', 2], ['create', 2], ['update', 2]] as const) {
@@ -98,19 +106,22 @@ export function printReport(report: Report): void {
     console.log(line([name, r.connections, r.requestsPerSecond.toFixed(1), r.p50, r.p99, r.requests, r.errors + r.non2xx, r.statements, ratio], widths));
   }
   console.log(`(/${FLOOR}: the scenario's median requests/s over the median of the ${FLOOR} windows, one before each budgeted scenario)`);
-  console.log('\nCPU ms per request (medians over windows):');
-  console.log(line(['scenario', ...CPU_PARTS, 'total'], [11, 9, 9, 9, 9, 9]));
+  console.log('\nCPU ms per request (medians over windows), and the cores all four used (req/s x total):');
+  const cpuWidths = [11, 9, 9, 9, 9, 9, 7];
+  console.log(line(['scenario', ...CPU_PARTS, 'total', 'cores'], cpuWidths));
   for (const [name, r] of Object.entries(report.scenarios)) {
     const cpu = r.cpuMsPerRequest;
-    if (cpu) console.log(line([name, ...CPU_PARTS.map((part) => cpu[part]), round(CPU_PARTS.reduce((sum, part) => sum + cpu[part], 0))], [11, 9, 9, 9, 9, 9]));
+    if (!cpu) continue;
+    const total = totalCpu(cpu);
+    console.log(line([name, ...CPU_PARTS.map((part) => cpu[part]), round(total), round((r.requestsPerSecond * total) / 1000)], cpuWidths));
   }
   console.log(`\npassword hash alone: ${report.hashMs.toFixed(1)} ms`);
   console.log(`bundle: ${(report.bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(report.bundle.gzipBytes / 1024).toFixed(1)} KiB gzip\n`);
   console.log('scale query plan:');
   for (const row of report.scaleQueryPlan) console.log(`  ${row}`);
-  console.log('\nbudgets (throughput: cpu model = floor CPU / scenario CPU; ceiling = the same if the worker cost no more than on the floor):');
+  console.log('\nbudgets (throughput: the ceiling if the worker cost no more than on the floor; its extra CPU over the floor, measured and allowed):');
   for (const b of report.budgets) {
-    const cpu = b.cpu ? `   (cpu model ${b.cpu.model}, ceiling ${b.cpu.ceiling})` : '';
+    const cpu = b.cpu ? `   (ceiling ${b.cpu.ceiling}; worker extra ${b.cpu.workerExtraMs} ms, allowed ${b.cpu.workerAllowanceMs} ms)` : '';
     console.log(`  ${b.status === 'pass' ? 'pass' : 'MISS'}  ${b.name.padEnd(40)} ${String(b.measured).padStart(10)} ${b.rule} ${b.limit}${cpu}`);
   }
   console.log(`\nfinished in ${report.durationSeconds} s`);
