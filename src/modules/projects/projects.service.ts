@@ -114,8 +114,9 @@ export async function listProjects(db: Database, callerId: string, filters: Proj
     const ownedBy = (owner: string | typeof users.id, name: string | Placeholder | undefined) =>
       and(eq(projects.ownerId, owner), eq(projects.isActive, true), nameMatches(name));
     const shape = `own_projects:${filters.sort}:${pattern === undefined ? 'all' : 'search'}`;
+    const namePattern = pattern === undefined ? undefined : sql.placeholder('pattern');
     const statement = prepared(db, shape, () =>
-      sorted(selectWithCaller(db, and(ownedBy(users.id, pattern === undefined ? undefined : sql.placeholder('pattern')), sql`${users.role} <> 'admin'`)))
+      sorted(selectWithCaller(db, and(ownedBy(users.id, namePattern), sql`${users.role} <> 'admin'`)))
         .limit(sql.placeholder('limit'))
         .offset(sql.placeholder('offset'))
         .prepare(shape),
@@ -204,7 +205,7 @@ async function mutateProject(
       .prepare(shape),
   );
   // Versions are integers (lib/etag.ts), written as an array literal.
-  const [updated] = await statement.execute({ callerId, id, versions: versions && `{${versions.join(',')}}`, ...mutation.values });
+  const [updated] = await statement.execute({ ...mutation.values, callerId, id, versions: versions && `{${versions.join(',')}}` });
   if (updated) return updated;
   throw await explainRejectedWrite(db, callerId, id, mutation.expectedState, precondition);
 }
