@@ -17,7 +17,7 @@ import { seedProjects, seedProjectsAcrossOwners, seedUsers } from './lib/seed.ts
 import { buildBundle, startWorkerd } from './lib/workerd.ts';
 import { startProfiling } from './lib/profile.ts';
 import { evaluateBudgets, FLOOR, printReport, THROUGHPUT_SHARES, type ScenarioResult } from './lib/report.ts';
-import { cpuPerRequest, sampleCpu, type CpuSample } from './lib/cpu.ts';
+import { cpuPerRequest, mapParts, sampleCpu, type CpuSample } from './lib/cpu.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -266,9 +266,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** A scenario's figures over its rounds: medians of rates, latencies and CPU; sums of counts. */
 function medianOfRounds(runs: ScenarioResult[]): ScenarioResult & { rounds: number } {
   const cpu = runs.every((run) => run.cpuMsPerRequest)
-    ? (Object.fromEntries(
-        (['load', 'pooler', 'workerd', 'postgres'] as const).map((key) => [key, median(runs.map((run) => run.cpuMsPerRequest![key]))]),
-      ) as ScenarioResult['cpuMsPerRequest'])
+    ? mapParts((part) => median(runs.map((run) => run.cpuMsPerRequest![part])))
     : undefined;
   return {
     requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
  * process), the pooler, workerd and PostgreSQL (all its processes). Sampled around each scenario, it
  * tells where a request's cost goes, which requests/s alone cannot.
  */
-export type CpuSample = Record<'load' | 'pooler' | 'workerd' | 'postgres', number>;
+export const CPU_PARTS = ['workerd', 'postgres', 'pooler', 'load'] as const;
+export type CpuSample = Record<(typeof CPU_PARTS)[number], number>;
 
 const TICKS_PER_SECOND = 100;
 
@@ -22,7 +23,7 @@ function readStat(pid: string): { comm: string; seconds: number } | undefined {
 
 export function sampleCpu(poolerPid: number | undefined): CpuSample | undefined {
   if (process.platform !== 'linux') return undefined;
-  const sample: CpuSample = { load: 0, pooler: 0, workerd: 0, postgres: 0 };
+  const sample = mapParts(() => 0);
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     const stat = readStat(pid);
     if (!stat) continue;
@@ -35,8 +36,14 @@ export function sampleCpu(poolerPid: number | undefined): CpuSample | undefined 
 }
 
 /** CPU milliseconds per request for each part, between two samples. */
-export function cpuPerRequest(before: CpuSample | undefined, after: CpuSample | undefined, requests: number) {
+export function cpuPerRequest(before: CpuSample | undefined, after: CpuSample | undefined, requests: number): CpuSample | undefined {
   if (!before || !after || requests === 0) return undefined;
-  const perRequest = (key: keyof CpuSample) => Math.round(((after[key] - before[key]) * 1000 * 100) / requests) / 100;
-  return { load: perRequest('load'), pooler: perRequest('pooler'), workerd: perRequest('workerd'), postgres: perRequest('postgres') };
+  return mapParts((part) => Math.round(((after[part] - before[part]) * 1000 * 100) / requests) / 100);
 }
+
+/** A figure for every part. */
+export const mapParts = (value: (part: (typeof CPU_PARTS)[number]) => number) =>
+  Object.fromEntries(CPU_PARTS.map((part) => [part, value(part)])) as CpuSample;
+
+/** All parts together. */
+export const totalCpu = (cpu: CpuSample) => CPU_PARTS.reduce((sum, part) => sum + cpu[part], 0);

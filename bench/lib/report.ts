@@ -1,3 +1,4 @@
+import { CPU_PARTS, totalCpu, type CpuSample } from './cpu.ts';
 import type { LoadResult } from './load.ts';
 
 export interface Budget {
@@ -27,8 +28,6 @@ export interface CpuShares {
   workerAllowanceMs: number;
 }
 
-const CPU_PARTS = ['workerd', 'postgres', 'pooler', 'load'] as const;
-const totalCpu = (cpu: NonNullable<ScenarioResult['cpuMsPerRequest']>) => CPU_PARTS.reduce((sum, part) => sum + cpu[part], 0);
 
 export function cpuShares(floor: ScenarioResult, scenario: ScenarioResult, limit: number): CpuShares | undefined {
   const [f, s] = [floor.cpuMsPerRequest, scenario.cpuMsPerRequest];
@@ -46,7 +45,7 @@ export function cpuShares(floor: ScenarioResult, scenario: ScenarioResult, limit
 export type ScenarioResult = LoadResult & {
   statements: number;
   connections: number;
-  cpuMsPerRequest: { load: number; pooler: number; workerd: number; postgres: number } | undefined;
+  cpuMsPerRequest: CpuSample | undefined;
 };
 
 const BUNDLE_GZIP_LIMIT_BYTES = 250 * 1024;
