@@ -225,7 +225,7 @@ async function main() {
       await sql.unsafe(
         // The statement GET /projects?limit=20 sends for a user (projects.service.ts, listProjects).
         `explain (analyze, buffers, costs off, timing off, summary off)
-         select users.id, users.role, users.is_active, projects.*, count(projects.id) over ()
+         select users.role, users.is_active, projects.*, count(projects.id) over ()
          from users left join projects
            on (projects.owner_id = users.id and users.role <> 'admin' and projects.is_active = true)
          where users.id = $1::uuid
