@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { freePort, startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.ts';
 import { REPO_ROOT } from '../scripts/lib/dev-database.ts';
 import { applyMigrations } from '../scripts/lib/migrate.ts';
+import { parseTrafficTiming } from '../src/db/traffic.ts';
 import { postgres, WITHOUT_STATEMENT_LIMITS } from '../scripts/lib/node-postgres.ts';
 import { spawnPooler } from './lib/pooler.ts';
 import { runLoad, type LoadRequest } from './lib/load.ts';
@@ -292,9 +293,9 @@ async function probeStatements(api: string, scenario: LoadRequest): Promise<numb
   });
   if (res.status >= 300) throw new Error(`probe of ${resolve(scenario.path)} answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
-  const match = /db;desc="statements";dur=(\d+)/.exec(res.headers.get('Server-Timing') ?? '');
-  if (!match) throw new Error('the worker did not report its statement count (SERVER_TIMING)');
-  return Number(match[1]);
+  const traffic = parseTrafficTiming(res.headers.get('Server-Timing'));
+  if (!traffic) throw new Error('the worker did not report its statement count (SERVER_TIMING)');
+  return traffic.statements;
 }
 
 /** p50 of one verification at the configured policy, minus the p50 of an empty request to the same worker. */

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { inlineParameters } from './inline.ts';
-import { openDatabaseSocket, type Traffic } from './socket.ts';
+import { openDatabaseSocket } from './socket.ts';
+import type { Traffic } from './traffic.ts';
 
 export type Database = PostgresJsDatabase;
 type Sql = postgres.Sql;
@@ -11,10 +12,7 @@ export interface DatabaseHandle {
   db: Database;
   /** Runs `work` (the rest of the request) with this request's connection behind `db`. */
   run<T>(work: () => Promise<T>): Promise<T>;
-  /**
-   * Statements and round trips so far on this request, counted on the wire (for Server-Timing, the tests
-   * and the benchmark). In production every round trip crosses from the edge to the database.
-   */
+  /** Statements and round trips so far on this request, counted on the wire (db/traffic.ts). */
   traffic: () => Traffic;
 }
 

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { connect } from 'cloudflare:sockets';
+import type { Traffic } from './traffic.ts';
 
 /**
  * The socket postgres.js talks through on workerd, passed as its `socket` option.
@@ -26,7 +27,7 @@ export class DatabaseUnreachableError extends Error {
  * message. (The driver's own `debug` hook would do, but it makes postgres.js capture a stack trace for
  * every query.)
  */
-function countTraffic(data: Uint8Array): { statements: number; roundTrips: number } {
+function countTraffic(data: Uint8Array): Traffic {
   let statements = 0;
   let roundTrips = 0;
   for (let offset = 0; offset + 5 <= data.length; ) {
@@ -36,11 +37,6 @@ function countTraffic(data: Uint8Array): { statements: number; roundTrips: numbe
     offset += 1 + ((data[offset + 1]! << 24) | (data[offset + 2]! << 16) | (data[offset + 3]! << 8) | data[offset + 4]!);
   }
   return { statements, roundTrips };
-}
-
-export interface Traffic {
-  statements: number;
-  roundTrips: number;
 }
 
 class WorkerSocket extends EventEmitter {

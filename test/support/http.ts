@@ -1,4 +1,5 @@
 import { exports } from 'cloudflare:workers';
+import { parseTrafficTiming, type Traffic } from '../../src/db/traffic.ts';
 
 export const BASE_URL = 'http://aegisflow.test';
 
@@ -38,12 +39,11 @@ export async function parse<T>(response: Response): Promise<ApiResponse<T>> {
 }
 
 /** The statements the request ran and the round trips they took, as the worker reports them in Server-Timing (enabled in tests). */
-export function databaseTraffic(response: ApiResponse): { statements: number; roundTrips: number } {
-  const header = response.headers.get('Server-Timing') ?? '';
-  const statements = /db;desc="statements";dur=(\d+)/.exec(header);
-  const roundTrips = /db-rt;desc="round trips";dur=(\d+)/.exec(header);
-  if (!statements || !roundTrips) throw new Error(`no Server-Timing database traffic on the response: ${header}`);
-  return { statements: Number(statements[1]), roundTrips: Number(roundTrips[1]) };
+export function databaseTraffic(response: ApiResponse): Traffic {
+  const header = response.headers.get('Server-Timing');
+  const traffic = parseTrafficTiming(header);
+  if (!traffic) throw new Error(`no Server-Timing database traffic on the response: ${header}`);
+  return traffic;
 }
 
 /** Asserts the RFC 9457 shape every error shares and returns the problem. */
