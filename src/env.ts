@@ -1,6 +1,8 @@
 /** Worker bindings as declared in wrangler.toml (vars are strings; secrets come from `wrangler secret put`). */
 export interface Bindings {
   HYPERDRIVE: Hyperdrive;
+  /** Workers static assets (wrangler.toml [assets]): the pinned Swagger UI files. Absent on plain workerd (the benchmark). */
+  ASSETS?: Fetcher;
   APP_ENV?: string;
   JWT_SECRET?: string;
   JWT_EXPIRY_MINUTES?: string;
@@ -13,4 +15,6 @@ export interface Bindings {
   DATABASE_CONNECT_TIMEOUT_SECONDS?: string;
   REQUEST_TIMEOUT_SECONDS?: string;
   SERVER_TIMING?: string;
+  CORS_ORIGINS?: string;
+  PUBLIC_URL?: string;
 }

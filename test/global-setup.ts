@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { postgres } from '../scripts/lib/node-postgres.ts';
 import type { TestProject } from 'vitest/node';
 import { freePort, startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.ts';
+import { copyDocsAssets } from '../scripts/docs-assets.mjs';
 import { applyMigrations } from '../scripts/lib/migrate.ts';
 import { runUserCli } from './cli/run-cli.ts';
 import { startDatabaseProxy } from './db-proxy.ts';
@@ -14,14 +17,24 @@ declare module 'vitest' {
     proxiedDatabaseUrl: string;
     proxyControlUrl: string;
     cliAdmin: { email: string; password: string };
+    /** The pinned swagger-ui-dist: its version and the SHA-256 of its bundle, as installed. */
+    swaggerUi: { version: string; bundleSha256: string };
   }
 }
 
 /**
  * Gives the run a fresh database with every migration applied: a throwaway embedded PostgreSQL by
- * default, or a new database on the server in DATABASE_URL. Also starts the outage proxy.
+ * default, or a new database on the server in DATABASE_URL. Also starts the outage proxy and puts the
+ * Swagger UI files where the ASSETS binding serves them.
  */
 export default async function setup(project: TestProject) {
+  // wrangler's build command makes public/ for dev and deploy; the vitest plugin does not run it.
+  await copyDocsAssets();
+  const swaggerUiDist = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  project.provide('swaggerUi', {
+    version: JSON.parse(await fs.readFile(path.join(swaggerUiDist, 'package.json'), 'utf8')).version,
+    bundleSha256: createHash('sha256').update(await fs.readFile(path.join(swaggerUiDist, 'swagger-ui-bundle.js'))).digest('hex'),
+  });
   const cleanups: (() => Promise<unknown>)[] = [];
   const database = `aegisflow_test_${Date.now()}_${process.pid}`;
   let databaseUrl: string;

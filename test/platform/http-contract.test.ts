@@ -138,12 +138,4 @@ describe('OpenAPI and docs', () => {
       }
     }
   });
-
-  it('serves Swagger UI at /docs pointing at the document', async () => {
-    const res = await call('GET', '/docs');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('Content-Type')).toContain('text/html');
-    expect(res.text).toContain('/openapi.json');
-    expect(res.text).toContain('persistAuthorization: true');
-  });
 });
