@@ -1,23 +1,55 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
+import type { AppConfig } from './config.ts';
 import { AppError } from './lib/problem.ts';
 import { createRouter } from './lib/create-router.ts';
+import { corsPolicy } from './middleware/cors.ts';
 import { deadline } from './middleware/deadline.ts';
 import { provideContext } from './middleware/request-context.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { adminRouter } from './modules/admin/admin.index.ts';
 import { authRouter } from './modules/auth/auth.index.ts';
+import { docsRouter } from './modules/docs/docs.index.ts';
 import { healthRouter } from './modules/health/health.index.ts';
 import { projectsRouter } from './modules/projects/projects.index.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** `npm run dev` serves here; the committed openapi.json lists it. */
+export const DEVELOPMENT_SERVER_URL = 'http://127.0.0.1:8787';
+
+/** The parts of the OpenAPI document that are not routes: who, where, under what licence. */
+function documentInfo(config: AppConfig) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'AegisFlow API',
+      version: '0.1.0',
+      description:
+        'Workflow and project management at the edge. Errors are RFC 9457 `application/problem+json`; lists take `limit`/`offset` and return `X-Total-Count` and `Link` headers.',
+      contact: { name: 'AegisFlow maintainers' },
+      license: { name: 'Proprietary', identifier: 'LicenseRef-AegisFlow-Proprietary' },
+    },
+    servers: [
+      ...(config.publicUrl ? [{ url: config.publicUrl, description: 'Production' }] : []),
+      { url: DEVELOPMENT_SERVER_URL, description: 'Local development (npm run dev)' },
+    ],
+    tags: [
+      { name: 'health', description: 'Liveness and readiness' },
+      { name: 'auth', description: 'Signup, login and the current user' },
+      { name: 'admin', description: 'User management (admin only)' },
+      { name: 'projects', description: 'Projects owned by users' },
+    ],
+  };
+}
 
 export function createApp() {
   const app = createRouter();
 
   app.use(requestId({ limitLength: 128 }));
+  app.use(securityHeaders);
+  app.use(corsPolicy);
   app.use(
     methodNotAllowed({
       app,
@@ -41,6 +73,7 @@ export function createApp() {
   app.route('/', authRouter);
   app.route('/', adminRouter);
   app.route('/', projectsRouter);
+  app.route('/', docsRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -53,22 +86,16 @@ export function createApp() {
     description: 'Email (as username) and password; Swagger UI logs in through POST /auth/login',
     flows: { password: { tokenUrl: '/auth/login', scopes: {} } },
   });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'AegisFlow API',
-      version: '0.1.0',
-      description:
-        'Workflow and project management at the edge. Errors are RFC 9457 `application/problem+json`; lists take `limit`/`offset` and return `X-Total-Count` and `Link` headers.',
-    },
-    tags: [
-      { name: 'health', description: 'Liveness and readiness' },
-      { name: 'auth', description: 'Signup, login and the current user' },
-      { name: 'admin', description: 'User management (admin only)' },
-      { name: 'projects', description: 'Projects owned by users' },
-    ],
+
+  // Generated once per configuration: the routes do not change while the isolate lives.
+  const documents = new WeakMap<AppConfig, unknown>();
+  app.get('/openapi.json', (c) => {
+    const config = c.get('config');
+    let document = documents.get(config);
+    if (!document) documents.set(config, (document = app.getOpenAPI31Document(documentInfo(config))));
+    c.header('Cache-Control', 'no-cache');
+    return c.json(document);
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', persistAuthorization: true, title: 'AegisFlow API' }));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

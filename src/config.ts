@@ -27,6 +27,8 @@ const rawConfigSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_SECONDS: integerString(1, 30, 5),
   REQUEST_TIMEOUT_SECONDS: integerString(1, 60, 10),
   SERVER_TIMING: z.enum(['true', 'false']).default('false'),
+  CORS_ORIGINS: z.string().optional(),
+  PUBLIC_URL: z.string().trim().optional(),
 });
 
 export interface AppConfig {
@@ -36,6 +38,16 @@ export interface AppConfig {
   databaseConnectTimeoutSeconds: number;
   requestTimeoutSeconds: number;
   serverTiming: boolean;
+  cors: CorsConfig;
+  /** Where the API is deployed (`PUBLIC_URL`), listed in the OpenAPI document's `servers`. */
+  publicUrl: string | undefined;
+}
+
+export interface CorsConfig {
+  /** Exact origins (`scheme://host[:port]`) browsers may call the API from. */
+  origins: string[];
+  /** Development only, and only when no list is configured: any http://localhost, 127.0.0.1 or [::1] port. */
+  allowLoopback: boolean;
 }
 
 export class ConfigError extends Error {
@@ -76,12 +88,59 @@ function buildConfig(env: Bindings): AppConfig {
 
   return {
     appEnv: raw.APP_ENV,
+    cors: {
+      origins: raw.CORS_ORIGINS === undefined ? [] : parseOrigins(raw.CORS_ORIGINS),
+      allowLoopback: raw.CORS_ORIGINS === undefined && raw.APP_ENV === 'development',
+    },
+    publicUrl: raw.PUBLIC_URL ? parsePublicUrl(raw.PUBLIC_URL) : undefined,
     jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER },
     passwordPolicy: policy.data,
     databaseConnectTimeoutSeconds: raw.DATABASE_CONNECT_TIMEOUT_SECONDS,
     requestTimeoutSeconds: raw.REQUEST_TIMEOUT_SECONDS,
     serverTiming: raw.SERVER_TIMING === 'true',
   };
+}
+
+/**
+ * `CORS_ORIGINS`: comma-separated exact origins. Each must already be in the form a browser sends in
+ * `Origin` (lower-case scheme and host, no default port, no path or trailing slash), because the match
+ * is exact; wildcards are refused, since a credential-bearing API must name who may call it.
+ */
+const ORIGIN_SHAPE = /^https?:\/\/(?:\[[0-9a-f:.]+\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::\d{1,5})?$/;
+
+function parseOrigins(list: string): string[] {
+  const origins = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    let canonical: string | undefined;
+    try {
+      const url = new URL(origin);
+      if (url.protocol === 'http:' || url.protocol === 'https:') canonical = url.origin;
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== origin || !ORIGIN_SHAPE.test(origin)) {
+      throw new ConfigError(
+        `invalid configuration: CORS_ORIGINS: "${origin}" is not an exact origin such as https://app.example.com${canonical ? ` (did you mean ${canonical}?)` : ''}`,
+      );
+    }
+  }
+  return origins;
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
+    throw new ConfigError(`invalid configuration: PUBLIC_URL: "${value}" is not an absolute http(s) URL without query or fragment`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 // workerd hands every request of an isolate the same env object, so this parses once per isolate.

@@ -58,6 +58,15 @@ describe('configuration', () => {
     expect(loadConfig(base({ APP_ENV: 'test', PASSWORD_SCRYPT_LOG_N: '10' })).passwordPolicy).toMatchObject({ logN: 10 });
   });
 
+  it('takes PUBLIC_URL as an absolute http(s) URL without a trailing slash, and refuses anything else', () => {
+    expect(loadConfig(base({})).publicUrl).toBeUndefined();
+    expect(loadConfig(base({ PUBLIC_URL: 'https://api.example.com/' })).publicUrl).toBe('https://api.example.com');
+    expect(loadConfig(base({ PUBLIC_URL: 'https://example.com/api/v1' })).publicUrl).toBe('https://example.com/api/v1');
+    for (const bad of ['api.example.com', 'ftp://api.example.com', 'https://api.example.com/?x=1', 'https://user:pw@api.example.com', 'not a url']) {
+      expect(() => loadConfig(base({ PUBLIC_URL: bad })), bad).toThrow(/PUBLIC_URL/);
+    }
+  });
+
   it('parses each env object once', () => {
     const bindings = base({});
     expect(loadConfig(bindings)).toBe(loadConfig(bindings));

@@ -113,9 +113,21 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
       const res = await call(method, path.replace('{id}', admin.id), { headers: { Authorization: authorization } });
       expectNoServerError(res, `${method} ${path} with Authorization ${authorization.slice(0, 20)}`);
     }
-    for (const ifMatch of ['*', 'W/"1"', '"' + '9'.repeat(20) + '"', 'x'.repeat(2000), '"1", "2", ' + '"3", '.repeat(100)]) {
-      const res = await call(method, path.replace('{id}', admin.id), { token: admin.token, headers: { 'If-Match': ifMatch } });
-      expectNoServerError(res, `${method} ${path} with If-Match ${ifMatch.slice(0, 20)}`);
+    for (const tag of ['*', 'W/"1"', '"' + '9'.repeat(20) + '"', 'x'.repeat(2000), '"1", "2", ' + '"3", '.repeat(100), '', ',,,', 'W/']) {
+      for (const header of ['If-Match', 'If-None-Match']) {
+        const res = await call(method, path.replace('{id}', admin.id), { token: admin.token, headers: { [header]: tag } });
+        expectNoServerError(res, `${method} ${path} with ${header} ${tag.slice(0, 20)}`);
+      }
+    }
+    for (const origin of ['null', 'garbage', 'https://evil.example', `https://${'x'.repeat(3000)}.example`, 'http://localhost:99999', '']) {
+      const res = await call(method, path.replace('{id}', admin.id), { token: admin.token, headers: { Origin: origin } });
+      expectNoServerError(res, `${method} ${path} with Origin ${origin.slice(0, 20)}`);
+      for (const requested of [method, 'TRACE', 'BOGUS', '']) {
+        const preflight = await call('OPTIONS', path.replace('{id}', admin.id), {
+          headers: { Origin: origin, 'Access-Control-Request-Method': requested, 'Access-Control-Request-Headers': 'x-anything, authorization' },
+        });
+        expectNoServerError(preflight, `preflight ${requested} ${path} from ${origin.slice(0, 20)}`);
+      }
     }
   });
 });

@@ -1,4 +1,6 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import { createApp } from '../../src/app.ts';
+import type { Bindings } from '../../src/env.ts';
 import { parseTrafficTiming, type Traffic } from '../../src/db/traffic.ts';
 
 export const BASE_URL = 'http://aegisflow.test';
@@ -61,3 +63,15 @@ export function expectProblem(response: ApiResponse, status: number) {
   if (problem.request_id !== response.headers.get('X-Request-Id')) throw new Error('request_id does not match X-Request-Id');
   return response.body as typeof problem & { errors?: { path: string; message: string }[] };
 }
+
+/**
+ * One request to a freshly built app under configuration changes (CORS_ORIGINS, APP_ENV, ...), with the
+ * same bindings otherwise; `exports.default` always runs the test configuration.
+ */
+export async function callWithConfig<T = any>(overrides: Partial<Record<keyof Bindings, string>>, method: string, path: string, headers: Record<string, string> = {}) {
+  const app = createApp();
+  return parse<T>(await app.request(`${BASE_URL}${path}`, { method, headers }, { ...env, ...overrides }));
+}
+
+/** Configuration overrides for APP_ENV development or production, which refuse the tests' cheap password hashing. */
+export const runningAs = (appEnv: 'development' | 'production') => ({ APP_ENV: appEnv, PASSWORD_SCRYPT_LOG_N: '14' });
