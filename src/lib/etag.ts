@@ -1,22 +1,36 @@
 /**
- * Strong entity tags derived from a row version, and the `If-Match` rules of RFC 9110 section 13.1.1:
- * `*` matches any current representation, weak tags never match, and a list matches if any entry does.
+ * Strong entity tags derived from a row version, and the precondition rules of RFC 9110 section 13.1:
+ * `If-Match` (13.1.1) compares strongly, so weak tags never match; `If-None-Match` (13.1.2) compares
+ * weakly, so `W/"3"` matches version 3. In both, `*` matches any current representation, a list matches
+ * if any entry does, and entries that are not tags of ours match nothing.
  */
 export type Precondition = { kind: 'any' } | { kind: 'versions'; versions: number[] };
 
 export const etagFor = (version: number) => `"${version}"`;
 
-export function parseIfMatch(header: string | undefined): Precondition | undefined {
+const STRONG_TAG = /^"(\d{1,9})"$/;
+const STRONG_OR_WEAK_TAG = /^(?:W\/)?"(\d{1,9})"$/;
+
+function parsePrecondition(header: string | undefined, tag: RegExp): Precondition | undefined {
   if (header === undefined) return undefined;
   if (header.trim() === '*') return { kind: 'any' };
   const versions = header
     .split(',')
-    .map((tag) => /^"(\d{1,9})"$/.exec(tag.trim())?.[1])
+    .map((entry) => tag.exec(entry.trim())?.[1])
     .filter((version): version is string => version !== undefined)
     .map(Number);
-  // A header that names no valid tag matches nothing, so the write is refused rather than applied.
   return { kind: 'versions', versions };
 }
+
+/** A header that names no valid tag matches nothing, so a write under it is refused rather than applied. */
+export const parseIfMatch = (header: string | undefined) => parsePrecondition(header, STRONG_TAG);
+
+/** `If-None-Match` on a read: when it matches the current version, the answer is 304 Not Modified. */
+export const parseIfNoneMatch = (header: string | undefined) => parsePrecondition(header, STRONG_OR_WEAK_TAG);
+
+/** True when `If-None-Match` names the current version (or is `*`), so a GET answers 304. */
+export const isNotModified = (ifNoneMatch: Precondition | undefined, version: number) =>
+  ifNoneMatch !== undefined && (ifNoneMatch.kind === 'any' || ifNoneMatch.versions.includes(version));
 
 export function preconditionHolds(precondition: Precondition | undefined, version: number): boolean {
   return !precondition || precondition.kind === 'any' || precondition.versions.includes(version);

@@ -1,7 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
 import type { ProjectRow } from '../../db/schema.ts';
-import { etagFor, parseIfMatch } from '../../lib/etag.ts';
+import { etagFor, isNotModified, parseIfMatch, parseIfNoneMatch } from '../../lib/etag.ts';
 import { setPaginationHeaders } from '../../lib/pagination.ts';
 import type * as routes from './projects.routes.ts';
 import { toProjectResponse } from './projects.schemas.ts';
@@ -31,8 +31,14 @@ export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) 
   return c.json(page.items.map(toProjectResponse), 200);
 };
 
-export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) =>
-  respondWithProject(c, await service.getProject(db(c), c.get('callerId'), c.req.valid('param').id), 200);
+export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) => {
+  const project = await service.getProject(db(c), c.get('callerId'), c.req.valid('param').id);
+  if (isNotModified(parseIfNoneMatch(c.req.valid('header')['if-none-match']), project.version)) {
+    c.header('ETag', etagFor(project.version));
+    return c.body(null, 304);
+  }
+  return respondWithProject(c, project, 200);
+};
 
 export const update: RouteHandler<typeof routes.patchProject | typeof routes.replaceProject, AppEnv> = async (c) => {
   const project = await service.updateProject(

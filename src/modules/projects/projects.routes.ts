@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { bearerSecurity, errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { CreateProjectBody, IfMatchHeaders, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
+import { CreateProjectBody, IfMatchHeaders, IfNoneMatchHeaders, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
 
 const authenticated = {
   tags: ['projects'],
@@ -10,15 +10,18 @@ const authenticated = {
   middleware: [requireAuth],
 };
 
+const etagHeader = z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) });
+
 /** A single project, with the ETag that `If-Match` expects back. */
 const projectResponse = (description: string) => ({
   description,
-  headers: z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) }),
+  headers: etagHeader,
   content: { 'application/json': { schema: ProjectSchema } },
 });
 
 export const createProject = createRoute({
   ...authenticated,
+  operationId: 'createProject',
   method: 'post',
   path: '/projects',
   summary: 'Create a project owned by the caller',
@@ -28,6 +31,7 @@ export const createProject = createRoute({
 
 export const listProjects = createRoute({
   ...authenticated,
+  operationId: 'listProjects',
   method: 'get',
   path: '/projects',
   summary: 'List projects, newest first by default',
@@ -38,11 +42,17 @@ export const listProjects = createRoute({
 
 export const getProject = createRoute({
   ...authenticated,
+  operationId: 'getProject',
   method: 'get',
   path: '/projects/{id}',
   summary: 'One project (owner or admin)',
-  request: { params: IdParams },
-  responses: { 200: projectResponse('The project'), ...errorResponses(401, 403, 404) },
+  description: 'Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).',
+  request: { params: IdParams, headers: IfNoneMatchHeaders },
+  responses: {
+    200: projectResponse('The project'),
+    304: { description: 'Not modified: the ETag sent in If-None-Match is current', headers: etagHeader },
+    ...errorResponses(401, 403, 404),
+  },
 });
 
 const updateRequest = { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateProjectBody, 'Fields to change') };
@@ -50,6 +60,7 @@ const updateResponses = { 200: projectResponse('The updated project'), ...errorR
 
 export const replaceProject = createRoute({
   ...authenticated,
+  operationId: 'replaceProject',
   method: 'put',
   path: '/projects/{id}',
   summary: 'Update a project (owner or admin)',
@@ -59,6 +70,7 @@ export const replaceProject = createRoute({
 
 export const patchProject = createRoute({
   ...authenticated,
+  operationId: 'updateProject',
   method: 'patch',
   path: '/projects/{id}',
   summary: 'Update a project (owner or admin)',
@@ -68,6 +80,7 @@ export const patchProject = createRoute({
 
 export const deleteProject = createRoute({
   ...authenticated,
+  operationId: 'deleteProject',
   method: 'delete',
   path: '/projects/{id}',
   summary: 'Soft-delete a project (owner or admin)',
@@ -77,6 +90,7 @@ export const deleteProject = createRoute({
 
 export const restoreProject = createRoute({
   ...authenticated,
+  operationId: 'restoreProject',
   method: 'post',
   path: '/projects/{id}/restore',
   summary: 'Undo a soft delete (owner or admin)',

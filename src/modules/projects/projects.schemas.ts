@@ -54,6 +54,14 @@ export const ListProjectsQuery = PaginationQuery.extend({
   include_deleted: booleanQuery.optional().openapi({ description: 'Admin only: include soft-deleted projects' }),
 });
 
+export const IfNoneMatchHeaders = z.object({
+  'if-none-match': z
+    .string()
+    .max(1000)
+    .optional()
+    .openapi({ description: 'ETags the client already has; when one is current the answer is 304 with no body', example: '"1"' }),
+});
+
 export const IfMatchHeaders = z.object({
   'if-match': z
     .string()
