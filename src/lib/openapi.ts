@@ -45,6 +45,9 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 /** Either a pasted bearer token or Swagger's OAuth2 password login authorises a request. */
 export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { oauth2Password: [] }];
 
+/** Says outright that an operation needs no credentials (an absent `security` would inherit a default). */
+export const publicSecurity: Record<string, string[]>[] = [];
+
 /** A JSON array response with the pagination headers every list returns. */
 export function listResponse<T extends z.ZodType>(itemSchema: T, description: string) {
   return {

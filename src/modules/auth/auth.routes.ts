@@ -1,12 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth.ts';
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, publicSecurity } from '../../lib/openapi.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { LoginFormSchema, LoginJsonSchema, SignupBodySchema, TokenSchema } from './auth.schemas.ts';
 
 export const signup = createRoute({
   method: 'post',
   path: '/auth/signup',
+  operationId: 'signUp',
+  security: publicSecurity,
   tags: ['auth'],
   summary: 'Create an account (role `user`)',
   request: { body: jsonBody(SignupBodySchema, 'The new account') },
@@ -19,6 +21,8 @@ export const signup = createRoute({
 export const login = createRoute({
   method: 'post',
   path: '/auth/login',
+  operationId: 'logIn',
+  security: publicSecurity,
   tags: ['auth'],
   summary: 'Exchange email and password for an access token',
   description: 'Accepts JSON `{email, password}` or the OAuth2 password form (`username`, `password`).',
@@ -42,6 +46,7 @@ export const login = createRoute({
 export const me = createRoute({
   method: 'get',
   path: '/auth/me',
+  operationId: 'getCurrentUser',
   tags: ['auth'],
   summary: 'The current user',
   security: bearerSecurity,

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, jsonResponse } from '../../lib/openapi.ts';
+import { errorResponses, jsonResponse, publicSecurity } from '../../lib/openapi.ts';
 
 const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
 const ReadySchema = z.object({ status: z.literal('ready'), database: z.literal('ok') }).openapi('Readiness');
@@ -7,6 +7,8 @@ const ReadySchema = z.object({ status: z.literal('ready'), database: z.literal('
 export const health = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'checkLiveness',
+  security: publicSecurity,
   tags: ['health'],
   summary: 'Liveness: the worker answers (no database access)',
   responses: { 200: jsonResponse(HealthSchema, 'The worker is alive'), ...errorResponses() },
@@ -15,6 +17,8 @@ export const health = createRoute({
 export const ready = createRoute({
   method: 'get',
   path: '/health/ready',
+  operationId: 'checkReadiness',
+  security: publicSecurity,
   tags: ['health'],
   summary: 'Readiness: the database answers a trivial query',
   responses: { 200: jsonResponse(ReadySchema, 'The database is reachable'), ...errorResponses() },

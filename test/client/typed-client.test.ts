@@ -1,0 +1,61 @@
+import { exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { createAegisFlowClient } from '../../client/index.ts';
+import { BASE_URL } from '../support/http.ts';
+import { uniqueEmail } from '../support/users.ts';
+
+/** The typed client (client/), generated from the committed openapi.json, against the real worker. */
+const clientFor = (token?: string) =>
+  createAegisFlowClient({ baseUrl: BASE_URL, token, fetch: (request: Request) => exports.default.fetch(request) });
+
+describe('the typed client', () => {
+  it('drives signup, login, me and a project create and list', async () => {
+    const anonymous = clientFor();
+    const email = uniqueEmail('typed');
+    const signup = await anonymous.POST('/auth/signup', { body: { email, password: 'correct horse battery', full_name: 'Typed Client' } });
+    expect(signup.response.status).toBe(201);
+    expect(signup.data?.email).toBe(email);
+
+    const login = await anonymous.POST('/auth/login', { body: { email, password: 'correct horse battery' } });
+    expect(login.response.status).toBe(200);
+    const token = login.data!.access_token;
+    expect(login.data!.token_type).toBe('bearer');
+
+    const client = clientFor(token);
+    const me = await client.GET('/auth/me');
+    expect(me.data).toMatchObject({ email, full_name: 'Typed Client', role: 'user', is_active: true });
+
+    const created = await client.POST('/projects', { body: { name: 'Typed launch', description: 'from the client' } });
+    expect(created.response.status).toBe(201);
+    expect(created.data!.owner_id).toBe(me.data!.id);
+    expect(created.response.headers.get('ETag')).toBe('"1"');
+
+    const list = await client.GET('/projects', { params: { query: { limit: 10, sort: '-created_at' } } });
+    expect(list.data!.map((project) => project.id)).toEqual([created.data!.id]);
+    expect(list.response.headers.get('X-Total-Count')).toBe('1');
+
+    const one = await client.GET('/projects/{id}', { params: { path: { id: created.data!.id } } });
+    expect(one.data!.name).toBe('Typed launch');
+  });
+
+  it('returns problems as typed errors', async () => {
+    const res = await clientFor('not.a.token').GET('/auth/me');
+    expect(res.data).toBeUndefined();
+    expect(res.error).toMatchObject({ status: 401, title: 'Unauthorized' });
+    expect(typeof res.error?.request_id).toBe('string');
+  });
+
+  it('is checked by the compiler against the contract (npm run typecheck)', () => {
+    const client = clientFor();
+    // These lines exist for tsc: each would fail typechecking without its @ts-expect-error.
+    const typeErrors = () => [
+      // @ts-expect-error -- no such path in openapi.json
+      client.GET('/no/such/path'),
+      // @ts-expect-error -- a project needs a name
+      client.POST('/projects', { body: { description: 'nameless' } }),
+      // @ts-expect-error -- limit is a number
+      client.GET('/projects', { params: { query: { limit: 'ten' } } }),
+    ];
+    expect(typeof typeErrors).toBe('function');
+  });
+});
