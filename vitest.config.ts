@@ -42,7 +42,7 @@ export default defineConfig({
             },
           })),
         ],
-        test: { name: 'worker', include: ['test/**/*.test.ts'], exclude: ['test/cli/**'] },
+        test: { name: 'worker', include: ['test/**/*.test.ts'], exclude: ['test/cli/**', 'test/browser/**'] },
       },
       {
         // Command-line tools, in Node, against the same database.

@@ -2,11 +2,9 @@
  * `npm run dev`: an embedded PostgreSQL (unless DATABASE_URL is set), the migrations, then
  * `wrangler dev` on http://127.0.0.1:8787 wired to that database. Ctrl-C stops both.
  */
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { defaultDataDirectory, startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres.ts';
 import { DEV_DATABASE, devDatabaseUrl, relativeToRepo, REPO_ROOT } from './lib/dev-database.ts';
+import { spawnWranglerDev, stopChild } from './lib/wrangler-dev.ts';
 import { ensureDevVars } from './lib/dev-vars.ts';
 import { applyMigrations } from './lib/migrate.ts';
 
@@ -31,27 +29,13 @@ async function main() {
   await applyMigrations(url);
   say('migrations applied');
 
-  const wranglerPackage = createRequire(import.meta.url).resolve('wrangler/package.json');
-  const wrangler = path.join(path.dirname(wranglerPackage), 'bin', 'wrangler.js');
-  const child = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', process.env.PORT ?? '8787'], {
-    stdio: 'inherit',
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url,
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_SEND_METRICS: 'false',
-    },
-  });
+  const child = spawnWranglerDev({ port: Number(process.env.PORT ?? 8787), databaseUrl: url });
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    if (child.exitCode === null) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await stopChild(child);
     if (database) {
       say('stopping PostgreSQL');
       await database.stop();
