@@ -5,18 +5,12 @@
  * DATABASE_URL selects the database; the default is the embedded one `npm run dev` runs.
  */
 import { parseArgs } from 'node:util';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import { eq, sql as rawSql } from 'drizzle-orm';
 import { users } from '../src/db/schema.ts';
-import { loadConfig } from '../src/config.ts';
 import { createUser } from '../src/modules/users/users.service.ts';
 import { SignupBodySchema } from '../src/modules/auth/auth.schemas.ts';
 import { RoleSchema } from '../src/modules/users/users.schemas.ts';
-import { AppError } from '../src/lib/problem.ts';
-import { classifyDatabaseError } from '../src/db/errors.ts';
-import { devDatabaseUrl } from './lib/dev-database.ts';
-import { postgres } from './lib/node-postgres.ts';
-import { readDevVars } from './lib/dev-vars.ts';
+import { describeToolError, openToolDatabase } from './lib/tool-database.ts';
 
 const USAGE = `usage:
   npm run user:create -- --email E --password P [--full-name N] [--role user|admin]
@@ -42,10 +36,7 @@ async function main() {
   if (command !== 'create' && command !== 'promote') fail(USAGE);
   if (!values.email) fail(`--email is required\n${USAGE}`);
 
-  // The same hashing policy the worker uses in this checkout (wrangler.toml vars, .dev.vars, environment).
-  const config = loadConfig({ ...(await readDevVars()), ...process.env, APP_ENV: 'development' } as never);
-  const client = postgres(process.env.DATABASE_URL ?? devDatabaseUrl(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  const db = drizzle(client);
+  const { db, config, close } = await openToolDatabase();
   try {
     if (command === 'create') {
       const parsed = SignupBodySchema.safeParse({
@@ -73,15 +64,9 @@ async function main() {
       console.log(`promoted ${user.email} (id ${user.id}) to admin`);
     }
   } catch (error) {
-    if (error instanceof AppError) fail(error.message);
-    if (classifyDatabaseError(error) === 'unavailable') {
-      fail('cannot reach the database; start it with `npm run dev` or set DATABASE_URL');
-    }
-    // Driver errors quote the statement and its parameters (a password hash among them): print the cause only.
-    const cause = (error as { cause?: { message?: string } }).cause?.message;
-    fail(cause ?? (error instanceof Error ? error.message.split('\n')[0]! : String(error)));
+    fail(describeToolError(error));
   } finally {
-    await client.end();
+    await close();
   }
 }
 

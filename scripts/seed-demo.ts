@@ -1,0 +1,68 @@
+/**
+ * `npm run seed:demo`: demo users (their logins printed) and projects in the development database, through
+ * the API's own services, so every rule and hash is what the API applies. Run it again and it adds nothing
+ * twice. DATABASE_URL selects another database; only a local one (loopback) unless --allow-remote, since
+ * the demo passwords are printed here for anyone to read.
+ */
+import { parseArgs } from 'node:util';
+import type { RoleName } from '../src/db/schema.ts';
+import { createUser, findUserByEmail } from '../src/modules/users/users.service.ts';
+import { describeToolError, openToolDatabase } from './lib/tool-database.ts';
+import { allowWorkerModulesInNode } from './lib/worker-modules.ts';
+
+allowWorkerModulesInNode();
+const { createProject } = await import('../src/modules/projects/projects.service.ts');
+
+interface DemoUser {
+  email: string;
+  fullName: string;
+  role: RoleName;
+  projects: { name: string; description: string }[];
+}
+
+const DEMO_PASSWORD = 'demo password, not for production';
+
+const DEMO_USERS: DemoUser[] = [
+  { email: 'ada.demo@example.com', fullName: 'Ada Lovelace', role: 'admin', projects: [{ name: 'Analytical Engine', description: 'Notes on the engine and its first program' }] },
+  {
+    email: 'grace.demo@example.com',
+    fullName: 'Grace Hopper',
+    role: 'user',
+    projects: [
+      { name: 'Website relaunch', description: 'Everything for the Q3 launch' },
+      { name: 'Compiler', description: 'From English-like statements to machine code' },
+    ],
+  },
+  { email: 'linus.demo@example.com', fullName: 'Linus Torvalds', role: 'user', projects: [{ name: 'Kernel docs', description: 'How the pieces fit' }] },
+];
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+async function main() {
+  const { values } = parseArgs({ options: { 'allow-remote': { type: 'boolean', default: false } } });
+  const { url, db, config, close } = await openToolDatabase();
+  if (!LOOPBACK_HOSTS.has(new URL(url).hostname) && !values['allow-remote']) {
+    console.error('error: refusing to seed demo accounts with published passwords into a non-local database (pass --allow-remote to insist)');
+    process.exit(1);
+  }
+  try {
+    for (const demo of DEMO_USERS) {
+      const existing = await findUserByEmail(db, demo.email);
+      if (existing) {
+        console.log(`exists   ${demo.email.padEnd(26)} (${existing.role}); left as it is`);
+        continue;
+      }
+      const user = await createUser(db, { email: demo.email, password: DEMO_PASSWORD, fullName: demo.fullName, role: demo.role }, config.passwordPolicy);
+      for (const project of demo.projects) await createProject(db, user.id, project);
+      console.log(`created  ${demo.email.padEnd(26)} (${demo.role}) with ${demo.projects.length} project(s)`);
+    }
+    console.log(`\nLog in as any of them with the password: ${DEMO_PASSWORD}`);
+  } catch (error) {
+    console.error(`error: ${describeToolError(error)}`);
+    process.exitCode = 1;
+  } finally {
+    await close();
+  }
+}
+
+await main();
