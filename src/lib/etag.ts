@@ -1,3 +1,5 @@
+import { z } from '@hono/zod-openapi';
+
 /**
  * Strong entity tags derived from a row version, and the precondition rules of RFC 9110 section 13.1:
  * `If-Match` (13.1.1) compares strongly, so weak tags never match; `If-None-Match` (13.1.2) compares
@@ -35,3 +37,14 @@ export const isNotModified = (ifNoneMatch: Precondition | undefined, version: nu
 export function preconditionHolds(precondition: Precondition | undefined, version: number): boolean {
   return !precondition || precondition.kind === 'any' || precondition.versions.includes(version);
 }
+
+/** A header carrying entity tags (`If-Match`, `If-None-Match`): parsed by the functions above, so any text is accepted. */
+const entityTagsHeader = (description: string) => z.string().max(1000).optional().openapi({ description, example: '"1"' });
+
+export const IfNoneMatchHeaders = z.object({
+  'if-none-match': entityTagsHeader('ETags the client already has; when one is current the answer is 304 with no body'),
+});
+
+export const IfMatchHeaders = z.object({
+  'if-match': entityTagsHeader('An ETag from a previous response; on mismatch the request fails with 412'),
+});

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { bearerSecurity, errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { CreateProjectBody, IfMatchHeaders, IfNoneMatchHeaders, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
+import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
+import { CreateProjectBody, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
 
 const authenticated = {
   tags: ['projects'],

@@ -53,19 +53,3 @@ export const ListProjectsQuery = PaginationQuery.extend({
   owner_id: z.uuid('must be a UUID').optional().openapi({ description: 'Admin only: projects of one owner' }),
   include_deleted: booleanQuery.optional().openapi({ description: 'Admin only: include soft-deleted projects' }),
 });
-
-export const IfNoneMatchHeaders = z.object({
-  'if-none-match': z
-    .string()
-    .max(1000)
-    .optional()
-    .openapi({ description: 'ETags the client already has; when one is current the answer is 304 with no body', example: '"1"' }),
-});
-
-export const IfMatchHeaders = z.object({
-  'if-match': z
-    .string()
-    .max(1000)
-    .optional()
-    .openapi({ description: 'An ETag from a previous response; on mismatch the request fails with 412', example: '"1"' }),
-});
