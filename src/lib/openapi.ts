@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { COUNT_CAP } from './pagination.ts';
 import { ProblemSchema, STATUS_TITLES, type ErrorStatus } from './problem.ts';
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
@@ -53,11 +54,18 @@ export function listResponse<T extends z.ZodType>(itemSchema: T, description: st
   return {
     description,
     headers: z.object({
-      'X-Total-Count': z.string().openapi({ description: 'Total number of matching items', example: '42' }),
-      Link: z
+      'X-Total-Count': z
         .string()
         .optional()
-        .openapi({ description: 'RFC 8288 links to the `next` and `prev` pages', example: '</projects?limit=20&offset=20>; rel="next"' }),
+        .openapi({ description: `Exact number of matching items, when at most ${COUNT_CAP}`, example: '42' }),
+      'X-Total-Count-Exceeds': z
+        .string()
+        .optional()
+        .openapi({ description: `Sent instead of X-Total-Count when more than ${COUNT_CAP} items match`, example: String(COUNT_CAP) }),
+      Link: z.string().optional().openapi({
+        description: 'RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages',
+        example: '</projects?limit=20&cursor=eyJzIjoiLWNyZWF0ZWRfYXQi>; rel="next"',
+      }),
     }),
     content: { 'application/json': { schema: z.array(itemSchema) } },
   } as const;

@@ -1,7 +1,20 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { validationFailed } from './problem.ts';
 
-/** `limit` 1-100 (default 20) and `offset` >= 0; anything else is a 422, never a silent clamp. */
+/**
+ * The list contract, the same for every list. A page costs the same however many rows stand behind it:
+ * - `limit` 1-100 (default 20).
+ * - `cursor`: where the page starts, taken from the previous page's `Link: rel="next"`. The statement
+ *   seeks straight to it through an index (keyset pagination).
+ * - `offset` (>= 0) still works, for jumping, but skipped rows are still read; `cursor` and a non-zero
+ *   `offset` together are a 422.
+ * - `X-Total-Count` is exact up to COUNT_CAP matching rows; beyond that it is left out and
+ *   `X-Total-Count-Exceeds: 1000` says so, because an exact count would visit every row.
+ * - `Link`: `next` (carrying the cursor) while more rows follow; `prev` for offset pages past the first.
+ */
+export const COUNT_CAP = 1000;
+
 export const PaginationQuery = z.object({
   limit: z.coerce
     .number('must be a whole number')
@@ -16,7 +29,13 @@ export const PaginationQuery = z.object({
     .min(0, 'must not be negative')
     .max(1_000_000_000, 'must be at most 1000000000')
     .default(0)
-    .openapi({ type: 'integer', example: 0 }),
+    .openapi({ type: 'integer', example: 0, description: 'Rows to skip; prefer `cursor`, whose pages cost the same however deep' }),
+  cursor: z
+    .string()
+    .max(1024, 'is not a cursor this API issued')
+    .regex(/^[A-Za-z0-9_-]+$/, 'is not a cursor this API issued')
+    .optional()
+    .openapi({ description: 'Opaque: the `cursor` of the previous page\'s `Link: rel="next"`' }),
 });
 
 /** `"true"` / `"false"` in a query string, nothing else. */
@@ -25,35 +44,90 @@ export const booleanQuery = z
   .transform((value) => value === 'true')
   .openapi({ type: 'boolean' });
 
-export interface Page<T> {
-  items: T[];
-  total: number;
+/** A row's position in its sort order: the sort column as text (exact, microseconds included) and the id. */
+export type SortKey = readonly [value: string, id: string];
+
+/** Where a page starts: after the cursor's row, or after `offset` rows. */
+export interface PageRequest {
+  limit: number;
+  offset: number;
+  after: SortKey | undefined;
 }
 
-/** X-Total-Count and an RFC 8288 Link header (next, prev) that keep every other query parameter. */
-export function setPaginationHeaders(c: Context, total: number, limit: number, offset: number): void {
-  c.header('X-Total-Count', String(total));
-  const link = (relation: string, newOffset: number) => {
-    const url = new URL(c.req.url);
-    url.searchParams.set('limit', String(limit));
-    url.searchParams.set('offset', String(newOffset));
-    return `<${url.pathname}${url.search}>; rel="${relation}"`;
-  };
-  const links: string[] = [];
-  if (offset + limit < total) links.push(link('next', offset + limit));
-  if (offset > 0) links.push(link('prev', Math.max(0, Math.min(offset - limit, total - limit))));
-  if (links.length > 0) c.header('Link', links.join(', '));
+export interface Page<T> {
+  items: T[];
+  /** Undefined when more than COUNT_CAP rows match. */
+  total: number | undefined;
+  nextCursor: string | undefined;
+}
+
+const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.uuid()]) });
+
+export function encodeCursor(order: ListOrder, key: SortKey): string {
+  return btoa(JSON.stringify({ s: order.name, k: key })).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** How PostgreSQL writes a timestamptz as text (db/pagination.ts `sortKeyText`), which is all a timestamp cursor may hold. */
+const TIMESTAMP_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+
+/** A list's order: named by list and sort (cursors carry the name, so no cursor is read in another list or order), and whether its sort column is a timestamp. */
+export interface ListOrder {
+  name: string;
+  key: 'timestamp' | 'text';
+}
+
+function decodeCursor(cursor: string, order: ListOrder): SortKey {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = CursorSchema.safeParse(decoded);
+  if (!parsed.success || parsed.data.s !== order.name || (order.key === 'timestamp' && !TIMESTAMP_TEXT.test(parsed.data.k[0]))) {
+    throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor this API issued for this sort order' }]);
+  }
+  return parsed.data.k;
+}
+
+export function readPageRequest(query: { limit: number; offset: number; cursor?: string }, order: ListOrder): PageRequest {
+  if (query.cursor !== undefined && query.offset > 0) {
+    throw validationFailed([{ path: 'query.offset', message: 'use either cursor or offset, not both' }]);
+  }
+  return { limit: query.limit, offset: query.offset, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, order) };
 }
 
 /**
- * A page whose statement carried `count(*) over ()`: `windowTotal` is that count, read from the first row.
- * Only a page past the end has no row to read it from; then, and only then, `countAll` runs.
+ * A page from rows fetched with `limit + 1` (the extra row only says that more follow) and a count capped
+ * at COUNT_CAP + 1 (db/pagination.ts).
  */
-export async function toPage<T>(
-  items: T[],
-  windowTotal: number | undefined,
-  offset: number,
-  countAll: () => Promise<number>,
-): Promise<Page<T>> {
-  return { items, total: windowTotal ?? (offset === 0 ? 0 : await countAll()) };
+export function toPage<Row, Item>(
+  rows: Row[],
+  request: PageRequest,
+  options: { order: ListOrder; count: number; item: (row: Row) => Item; key: (row: Row) => SortKey },
+): Page<Item> {
+  const shown = rows.slice(0, request.limit);
+  const last = shown.at(-1);
+  return {
+    items: shown.map(options.item),
+    total: options.count > COUNT_CAP ? undefined : options.count,
+    nextCursor: rows.length > request.limit && last !== undefined ? encodeCursor(options.order, options.key(last)) : undefined,
+  };
+}
+
+/** X-Total-Count (or X-Total-Count-Exceeds) and an RFC 8288 Link header that keep every other query parameter. */
+export function setPaginationHeaders(c: Context, page: Page<unknown>, request: PageRequest): void {
+  if (page.total === undefined) c.header('X-Total-Count-Exceeds', String(COUNT_CAP));
+  else c.header('X-Total-Count', String(page.total));
+  const link = (relation: string, position: Record<string, string>) => {
+    const url = new URL(c.req.url);
+    for (const name of ['cursor', 'offset']) url.searchParams.delete(name);
+    url.searchParams.set('limit', String(request.limit));
+    for (const [name, value] of Object.entries(position)) url.searchParams.set(name, value);
+    return `<${url.pathname}${url.search}>; rel="${relation}"`;
+  };
+  const links: string[] = [];
+  if (page.nextCursor) links.push(link('next', { cursor: page.nextCursor }));
+  if (request.after === undefined && request.offset > 0) links.push(link('prev', { offset: String(Math.max(0, request.offset - request.limit)) }));
+  if (links.length > 0) c.header('Link', links.join(', '));
 }
