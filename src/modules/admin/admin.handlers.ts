@@ -1,22 +1,17 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../context.ts';
 import { currentUser } from '../../middleware/auth.ts';
-import { setPaginationHeaders } from '../../lib/pagination.ts';
+import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './admin.routes.ts';
-import { changeUserRole, changeUserStatus, getUser, listUsers } from './admin.service.ts';
+import { changeUserRole, changeUserStatus, getUser, listUsers, USER_LIST_ORDER } from './admin.service.ts';
 
 export const list: RouteHandler<typeof routes.listUsers, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = await listUsers(c.get('database').db, {
-    q: query.q,
-    role: query.role,
-    isActive: query.is_active,
-    limit: query.limit,
-    offset: query.offset,
-  });
-  setPaginationHeaders(c, page.total, query.limit, query.offset);
-  return c.json(page.items.map(toUserResponse), 200);
+  const page = readPageRequest(query, USER_LIST_ORDER);
+  const users = await listUsers(c.get('database').db, c.get('callerId'), { q: query.q, role: query.role, isActive: query.is_active, page });
+  setPaginationHeaders(c, users, page);
+  return c.json(users.items.map(toUserResponse), 200);
 };
 
 export const get: RouteHandler<typeof routes.getUser, AppEnv> = async (c) => {

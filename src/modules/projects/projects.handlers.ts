@@ -1,15 +1,16 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
-import type { ProjectRow } from '../../db/schema.ts';
 import { etagFor, isNotModified, parseIfMatch, parseIfNoneMatch } from '../../lib/etag.ts';
-import { setPaginationHeaders } from '../../lib/pagination.ts';
+import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
+import { listProjects, projectListOrder } from './projects.list.ts';
 import type * as routes from './projects.routes.ts';
 import { toProjectResponse } from './projects.schemas.ts';
 import * as service from './projects.service.ts';
+import type { ProjectView } from './projects.service.ts';
 
 const db = (c: AppContext) => c.get('database').db;
 
-function respondWithProject<S extends 200 | 201>(c: AppContext, project: ProjectRow, status: S) {
+function respondWithProject<S extends 200 | 201>(c: AppContext, project: ProjectView, status: S) {
   c.header('ETag', etagFor(project.version));
   return c.json(toProjectResponse(project), status);
 }
@@ -19,16 +20,17 @@ export const create: RouteHandler<typeof routes.createProject, AppEnv> = async (
 
 export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = await service.listProjects(db(c), c.get('callerId'), {
+  const page = readPageRequest(query, projectListOrder(query.sort));
+  const projects = await listProjects(db(c), c.get('callerId'), {
     q: query.q,
     sort: query.sort,
+    role: query.role,
     ownerId: query.owner_id,
     includeDeleted: query.include_deleted,
-    limit: query.limit,
-    offset: query.offset,
+    page,
   });
-  setPaginationHeaders(c, page.total, query.limit, query.offset);
-  return c.json(page.items.map(toProjectResponse), 200);
+  setPaginationHeaders(c, projects, page);
+  return c.json(projects.items.map(toProjectResponse), 200);
 };
 
 export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) => {

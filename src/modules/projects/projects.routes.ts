@@ -14,7 +14,7 @@ const authenticated = {
 const etagHeader = z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) });
 
 /** A single project, with the ETag that `If-Match` expects back. */
-const projectResponse = (description: string) => ({
+export const projectResponse = (description: string) => ({
   description,
   headers: etagHeader,
   content: { 'application/json': { schema: ProjectSchema } },

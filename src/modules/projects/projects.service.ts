@@ -1,83 +1,74 @@
-import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
-import type { PgSelect, PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import { isNotNullViolation } from '../../db/errors.ts';
-import { projects, users, type ProjectRow } from '../../db/schema.ts';
-import { actorColumns, findUserById, isCaller } from '../../db/users.ts';
-import { authorizeActor, isAdmin, type Actor } from '../../lib/actor.ts';
+import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
+import { findUserById, isCaller } from '../../db/users.ts';
+import { authorizeActor } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
-import { toPage, type Page } from '../../lib/pagination.ts';
-import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
-import { containsPattern } from '../../lib/sql.ts';
-import type { PROJECT_SORTS } from './projects.schemas.ts';
+import { AppError, conflict, notFound } from '../../lib/problem.ts';
+import { myRole, requireAccess, type MyRole, type ProjectAction, type Standing } from './access.ts';
+import { callerMayWrite, callerMembershipRole, findProjectWithStanding } from './standing.ts';
 
 /*
  * Every function takes the caller's id from the access token and checks the caller (exists, active,
- * role) in the same statement that reads or writes the project: `from users ... where isCaller`, then
- * `authorizeActor` on what came back. A request is one statement and one round trip; only a refusal costs
- * a second, to say why. The statements of the common requests are `prepared` once per shape and then only
- * filled in (values as placeholders: `callerId`, `id`, ...).
+ * admin) and their standing in the project (access.ts) in the same statement that reads or writes the
+ * project. A request is one statement and one round trip; only a refusal costs a second, to say why. The
+ * statements of the common requests are `prepared` once per shape and then only filled in.
  */
 
-/** Owners act on their own projects; admins on everyone's. This is the one ownership rule... */
-const canAccess = (actor: Actor, project: ProjectRow) => isAdmin(actor) || project.ownerId === actor.id;
-/** ...and the same rule inside a statement that reads the caller from `users`. */
-const callerMayAccess = or(sql`${users.role} = 'admin'`, eq(projects.ownerId, users.id));
-const activeCaller = and(isCaller, eq(users.isActive, true));
+/** A project as one caller sees it: with their role in it (`my_role`). */
+export type ProjectView = ProjectRow & { myRole: MyRole };
+
+const viewOf = (project: ProjectRow, standing: Standing): ProjectView => ({ ...project, myRole: myRole(standing)! });
+
+/** The caller's active users row, as a scalar subquery: NULL when they are gone or inactive. */
+const activeCallerId = sql`(select ${users.id} from ${users} where ${and(isCaller, eq(users.isActive, true))})`;
+
 /**
- * For a write: true when the caller is active and may access the project being written, as a scalar
- * subquery rather than `update ... from users`, which PostgreSQL takes ~0.08 ms longer to plan (measured).
- * No active caller row gives NULL, so no write either.
+ * The project and its owner's membership row, in one statement: the project row is inserted with the
+ * caller as owner (NULL if the caller is not active, which NOT NULL refuses before anything is written),
+ * and the membership row beside it. Their foreign key is checked at the end of the statement.
  */
-const callerMayWrite = sql`(select ${callerMayAccess} from ${users} where ${activeCaller})`;
-/** A value filled in when a prepared statement runs, where drizzle wants SQL rather than a placeholder. */
-const slot = (name: string) => sql`${sql.placeholder(name)}`;
-
-/** The caller joined with the projects `on` selects (none: one row with `project: null`), and their count. */
-const selectWithCaller = (db: Database, on: SQL | undefined) =>
-  db
-    .select({ actor: actorColumns, project: projects, total: sql<number>`count(${projects.id}) over ()`.mapWith(Number) })
-    .from(users)
-    .leftJoin(projects, on)
-    .where(isCaller)
-    .$dynamic();
-
-/** The caller as the token names it and the database has it: 401/403 unless the row says active. */
-const callerFrom = (callerId: string, row: { role: string; isActive: boolean } | null | undefined): Actor => ({
-  id: callerId,
-  role: authorizeActor(row).role,
-});
-
-/** One project by id (deleted or not) and the caller, checked: 401/403 for the caller, else the project if any. */
-async function findWithCaller(db: Database, callerId: string, id: string) {
-  const statement = prepared(db, 'project_with_caller', () =>
-    selectWithCaller(db, eq(projects.id, sql.placeholder('id'))).prepare('project_with_caller'),
-  );
-  const [row] = await statement.execute({ callerId, id });
-  return { actor: callerFrom(callerId, row?.actor), project: row?.project ?? undefined };
-}
-
 export async function createProject(
   db: Database,
   callerId: string,
   input: { name: string; description?: string | null },
-): Promise<ProjectRow> {
-  try {
-    const statement = prepared(db, 'create_project', () =>
-      db
-        .insert(projects)
-        .values({
-          // The caller's id if the caller exists and is active, else NULL, which the NOT NULL constraint
-          // refuses before anything is written; the refusal is explained below. One statement either way.
-          ownerId: sql`(${db.select({ id: users.id }).from(users).where(activeCaller)})`,
-          name: sql.placeholder('name'),
-          description: sql.placeholder('description'),
-        })
-        .returning()
-        .prepare('create_project'),
+): Promise<ProjectView> {
+  const statement = prepared(db, 'create_project', () => {
+    const ownerMembership = db.$with('owner_membership').as(
+      db.insert(projectMembers).values({
+        projectId: sql.placeholder('projectId'),
+        userId: sql.placeholder('callerId'),
+        role: 'owner',
+        projectCreatedAt: sql.placeholder('createdAt'),
+        addedAt: sql.placeholder('createdAt'),
+        addedBy: sql.placeholder('callerId'),
+      }),
     );
-    const [project] = await statement.execute({ callerId, name: input.name, description: input.description ?? null });
-    return project!;
+    return db
+      .with(ownerMembership)
+      .insert(projects)
+      .values({
+        id: sql.placeholder('projectId'),
+        ownerId: activeCallerId,
+        name: sql.placeholder('name'),
+        description: sql.placeholder('description'),
+        createdAt: sql.placeholder('createdAt'),
+        updatedAt: sql.placeholder('createdAt'),
+      })
+      .returning()
+      .prepare('create_project');
+  });
+  try {
+    const [project] = await statement.execute({
+      callerId,
+      projectId: crypto.randomUUID(),
+      name: input.name,
+      description: input.description ?? null,
+      createdAt: new Date(),
+    });
+    return { ...project!, myRole: 'owner' };
   } catch (error) {
     if (!isNotNullViolation(error, 'owner_id')) throw error;
     authorizeActor(await findUserById(db, callerId));
@@ -85,88 +76,18 @@ export async function createProject(
   }
 }
 
-export interface ProjectFilters {
-  q?: string;
-  sort: (typeof PROJECT_SORTS)[number];
-  ownerId?: string;
-  includeDeleted?: boolean;
-  limit: number;
-  offset: number;
-}
-
-const SORT_COLUMNS = { created_at: projects.createdAt, updated_at: projects.updatedAt, name: projects.name };
-
-/** Users see their own active projects; admins see everyone's and may filter by owner and deletion. */
-export async function listProjects(db: Database, callerId: string, filters: ProjectFilters): Promise<Page<ProjectRow>> {
-  const pattern = filters.q === undefined ? undefined : containsPattern(filters.q);
-  // The name filter if there is one: the pattern, or in a prepared statement its placeholder.
-  const nameMatches = (value: string | Placeholder | undefined) => (value === undefined ? undefined : ilike(projects.name, value));
-  const direction = filters.sort.startsWith('-') ? desc : asc;
-  const column = SORT_COLUMNS[filters.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
-  const sorted = <T extends PgSelect>(query: T) => query.orderBy(direction(column), direction(projects.id));
-  const paginate = <T extends PgSelect>(query: T) => sorted(query).limit(filters.limit).offset(filters.offset);
-  const countWhere = async (where: SQL | undefined) => (await db.select({ total: count() }).from(projects).where(where))[0]!.total;
-
-  const adminOnly = filters.ownerId !== undefined || filters.includeDeleted !== undefined;
-  if (!adminOnly) {
-    // The caller's own page, with the caller and the total, in one statement. An admin's view is
-    // everyone's, so for an admin this reads no projects (the role is part of the join) and goes on below.
-    const ownedBy = (owner: string | typeof users.id, name: string | Placeholder | undefined) =>
-      and(eq(projects.ownerId, owner), eq(projects.isActive, true), nameMatches(name));
-    const shape = `own_projects:${filters.sort}:${pattern === undefined ? 'all' : 'search'}`;
-    const namePattern = pattern === undefined ? undefined : sql.placeholder('pattern');
-    const statement = prepared(db, shape, () =>
-      sorted(selectWithCaller(db, and(ownedBy(users.id, namePattern), sql`${users.role} <> 'admin'`)))
-        .limit(sql.placeholder('limit'))
-        .offset(sql.placeholder('offset'))
-        .prepare(shape),
-    );
-    const rows = await statement.execute({ callerId, pattern, limit: filters.limit, offset: filters.offset });
-    // A page past the end has no row at all, so neither the caller nor the total came back: read them.
-    const actor = callerFrom(callerId, rows[0]?.actor ?? (await findUserById(db, callerId)));
-    if (!isAdmin(actor)) {
-      const items = rows.flatMap((row) => (row.project ? [row.project] : []));
-      return toPage(items, rows[0]?.total, filters.offset, () => countWhere(ownedBy(actor.id, pattern)));
-    }
-  } else if (!isAdmin(authorizeActor(await findUserById(db, callerId)))) {
-    throw forbidden('only admins may filter by owner_id or include deleted projects');
-  }
-
-  const where = and(
-    filters.ownerId ? eq(projects.ownerId, filters.ownerId) : undefined,
-    filters.includeDeleted ? undefined : eq(projects.isActive, true),
-    nameMatches(pattern),
-  );
-  // One owner's projects are few, so a window count returns the total with the page in one statement.
-  // Across all owners it would read the whole table for every page, so there the total is its own count,
-  // sent together with the page.
-  if (!filters.ownerId) {
-    const [items, total] = await Promise.all([paginate(db.select().from(projects).where(where).$dynamic()), countWhere(where)]);
-    return { items, total };
-  }
-  const rows = await paginate(
-    db
-      .select({ project: projects, total: sql<number>`count(*) over ()`.mapWith(Number) })
-      .from(projects)
-      .where(where)
-      .$dynamic(),
-  );
-  return toPage(rows.map((row) => row.project), rows[0]?.total, filters.offset, () => countWhere(where));
-}
-
-export async function getProject(db: Database, callerId: string, id: string): Promise<ProjectRow> {
-  const { actor, project } = await findWithCaller(db, callerId, id);
-  // A soft-deleted project is gone for everyone but admins.
-  if (!project || (project.deletedAt !== null && !isAdmin(actor))) throw notFound('project');
-  if (!canAccess(actor, project)) throw forbidden('this project belongs to another user');
-  return project;
+export async function getProject(db: Database, callerId: string, id: string): Promise<ProjectView> {
+  const { project, standing } = await findProjectWithStanding(db, callerId, id);
+  requireAccess(project, standing, 'readProject');
+  return viewOf(project!, standing);
 }
 
 type ProjectState = 'active' | 'deleted';
 
-/** One kind of change: its name (one prepared statement per name and If-Match form), the state it applies to, what it sets. */
+/** One kind of change: its name (one prepared statement per name and If-Match form), the right and state it needs, what it sets. */
 interface Mutation {
   name: string;
+  action: ProjectAction;
   expectedState: ProjectState;
   set: () => PgUpdateSetSource<typeof projects>;
   /** Values for the placeholders `set` uses. */
@@ -174,9 +95,9 @@ interface Mutation {
 }
 
 /**
- * Every change is one conditional UPDATE (the caller, state, ownership and If-Match in the WHERE clause),
- * so the happy path is a single statement and no concurrent writer, deactivation or role change can slip in
- * between check and write. Only when nothing matched does a second query find out why.
+ * Every change is one conditional UPDATE (the caller's right, the state and If-Match in the WHERE clause),
+ * so the happy path is a single statement and no concurrent writer, deactivation, role or membership
+ * change can slip in between check and write. Only when nothing matched does a second query find out why.
  */
 async function mutateProject(
   db: Database,
@@ -184,7 +105,7 @@ async function mutateProject(
   id: string,
   mutation: Mutation,
   precondition: Precondition | undefined,
-): Promise<ProjectRow> {
+): Promise<ProjectView> {
   const versions = precondition?.kind === 'versions' ? precondition.versions : undefined;
   // If-Match with no valid tag matches nothing; with tags, the version must be one of them.
   const versionForm = versions === undefined ? 'any' : versions.length ? 'listed' : 'none';
@@ -197,39 +118,45 @@ async function mutateProject(
         and(
           eq(projects.id, sql.placeholder('id')),
           mutation.expectedState === 'active' ? isNull(projects.deletedAt) : isNotNull(projects.deletedAt),
-          callerMayWrite,
+          callerMayWrite(mutation.action),
           { any: undefined, listed: sql`${projects.version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` }[versionForm],
         ),
       )
-      .returning()
+      .returning({ ...getTableColumns(projects), membershipRole: callerMembershipRole() })
       .prepare(shape),
   );
   // Versions are integers (lib/etag.ts), written as an array literal.
   const [updated] = await statement.execute({ ...mutation.values, callerId, id, versions: versions && `{${versions.join(',')}}` });
-  if (updated) return updated;
-  throw await explainRejectedWrite(db, callerId, id, mutation.expectedState, precondition);
+  if (updated) {
+    const { membershipRole, ...project } = updated;
+    // The write passed its right check, so a caller without a membership is an admin.
+    return { ...project, myRole: membershipRole ?? 'admin' };
+  }
+  throw await explainRejectedWrite(db, callerId, id, mutation, precondition);
 }
 
 async function explainRejectedWrite(
   db: Database,
   callerId: string,
   id: string,
-  expectedState: ProjectState,
+  mutation: Mutation,
   precondition: Precondition | undefined,
 ): Promise<AppError> {
-  const { actor, project: current } = await findWithCaller(db, callerId, id);
-  if (!current) return notFound('project');
-  const isDeleted = current.deletedAt !== null;
-  if (expectedState === 'active' && isDeleted) return notFound('project');
-  if (!canAccess(actor, current)) return forbidden('this project belongs to another user');
-  if (expectedState === 'deleted' && !isDeleted) return conflict('the project is not deleted');
-  if (!preconditionHolds(precondition, current.version)) {
+  const { project, standing } = await findProjectWithStanding(db, callerId, id);
+  // A deleted project is gone for every change but restoring it, for admins too.
+  if (!project || (mutation.expectedState === 'active' && project.deletedAt !== null)) return notFound('project');
+  requireAccess(project, standing, mutation.action, { deletedVisible: true });
+  if (mutation.expectedState === 'deleted' && project.deletedAt === null) return conflict('the project is not deleted');
+  if (!preconditionHolds(precondition, project.version)) {
     return new AppError(412, 'If-Match does not match the current version of the project', {
-      headers: { ETag: etagFor(current.version) },
+      headers: { ETag: etagFor(project.version) },
     });
   }
   return conflict('the project changed while the request was processed; retry');
 }
+
+/** A value filled in when a prepared statement runs, where drizzle wants SQL rather than a placeholder. */
+const slot = (name: string) => sql`${sql.placeholder(name)}`;
 
 export const updateProject = (
   db: Database,
@@ -241,6 +168,7 @@ export const updateProject = (
   const fields = (['name', 'description'] as const).filter((field) => changes[field] !== undefined);
   const mutation: Mutation = {
     name: `update_project:${fields.join(',')}`,
+    action: 'updateProject',
     expectedState: 'active',
     set: () => Object.fromEntries(fields.map((field) => [field, slot(field)])),
     values: changes,
@@ -248,8 +176,18 @@ export const updateProject = (
   return mutateProject(db, callerId, id, mutation, precondition);
 };
 
-const SOFT_DELETE: Mutation = { name: 'delete_project', expectedState: 'active', set: () => ({ isActive: false, deletedAt: sql`now()` }) };
-const RESTORE: Mutation = { name: 'restore_project', expectedState: 'deleted', set: () => ({ isActive: true, deletedAt: null }) };
+const SOFT_DELETE: Mutation = {
+  name: 'delete_project',
+  action: 'deleteProject',
+  expectedState: 'active',
+  set: () => ({ isActive: false, deletedAt: sql`now()` }),
+};
+const RESTORE: Mutation = {
+  name: 'restore_project',
+  action: 'restoreProject',
+  expectedState: 'deleted',
+  set: () => ({ isActive: true, deletedAt: null }),
+};
 
 export const softDeleteProject = (db: Database, callerId: string, id: string, precondition?: Precondition) =>
   mutateProject(db, callerId, id, SOFT_DELETE, precondition);

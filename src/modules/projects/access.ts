@@ -1,0 +1,67 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { PROJECT_ROLES, type ProjectRole } from '../../db/schema.ts';
+import { forbidden, notFound } from '../../lib/problem.ts';
+
+/**
+ * Who may do what in a project: every rule, in one place, for the code and the SQL alike.
+ *
+ * A caller's standing in a project is their membership role (viewer < editor < manager < owner; the
+ * owner has a membership row too) or none, plus the admin override. Each action needs a least role; a
+ * role may do everything the roles below it may. `mayDo` judges a standing read from the database;
+ * `callerMaySql` is the same judgement inside a statement, so a write checks it in its own WHERE.
+ */
+const RANK: Record<ProjectRole, number> = Object.fromEntries(PROJECT_ROLES.map((role, index) => [role, index + 1])) as Record<ProjectRole, number>;
+
+/** The least role each action needs. */
+export const REQUIRED_ROLE = {
+  readProject: 'viewer',
+  updateProject: 'manager',
+  deleteProject: 'owner',
+  restoreProject: 'owner',
+  transferProject: 'owner',
+  readMembers: 'viewer',
+  manageMembers: 'manager',
+} as const satisfies Record<string, ProjectRole>;
+export type ProjectAction = keyof typeof REQUIRED_ROLE;
+
+/** `my_role` in responses: the caller's membership role, or `admin` where only the override applies. */
+export type MyRole = ProjectRole | 'admin';
+
+export interface Standing {
+  /** The caller's membership role in the project, or null when not a member. */
+  role: ProjectRole | null;
+  callerIsAdmin: boolean;
+}
+
+export const myRole = (standing: Standing): MyRole | null => standing.role ?? (standing.callerIsAdmin ? 'admin' : null);
+
+export const mayDo = (standing: Standing, action: ProjectAction): boolean =>
+  standing.callerIsAdmin || (standing.role !== null && RANK[standing.role] >= RANK[REQUIRED_ROLE[action]]);
+
+/**
+ * Refuses `action` unless the standing allows it: 404 when the caller may not even know the project
+ * exists (unknown, not a member, or soft-deleted for non-admins unless `deletedVisible`, as for restoring
+ * it), 403 when they are a member without the right.
+ */
+export function requireAccess(
+  project: { deletedAt: Date | null } | null | undefined,
+  standing: Standing,
+  action: ProjectAction,
+  options: { deletedVisible?: boolean } = {},
+): void {
+  const hidden = project && project.deletedAt !== null && !standing.callerIsAdmin && !options.deletedVisible;
+  if (!project || hidden || myRole(standing) === null) throw notFound('project');
+  if (!mayDo(standing, action)) throw forbidden(`this action needs the ${REQUIRED_ROLE[action]} role in the project`);
+}
+
+/** The rank of a membership role column in SQL (0 when null), generated from the same ranks. */
+const rankSql = (role: SQLWrapper) =>
+  sql`(case ${role} ${sql.join(
+    PROJECT_ROLES.map((name) => sql.raw(`when '${name}' then ${RANK[name]}`)),
+    sql` `,
+  )} else 0 end)`;
+
+/** In SQL: may a caller whose users.role is `callerRole` and membership role is `memberRole` do `action`? */
+export const callerMaySql = (action: ProjectAction, callerRole: SQLWrapper, memberRole: SQLWrapper): SQL =>
+  sql`(${callerRole} = 'admin' or ${rankSql(memberRole)} >= ${sql.raw(String(RANK[REQUIRED_ROLE[action]]))})`;
+
