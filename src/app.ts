@@ -13,6 +13,7 @@ import { adminRouter } from './modules/admin/admin.index.ts';
 import { authRouter } from './modules/auth/auth.index.ts';
 import { docsRouter } from './modules/docs/docs.index.ts';
 import { healthRouter } from './modules/health/health.index.ts';
+import { membersRouter } from './modules/members/members.index.ts';
 import { projectsRouter } from './modules/projects/projects.index.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -39,7 +40,8 @@ function documentInfo(config: AppConfig) {
       { name: 'health', description: 'Liveness and readiness' },
       { name: 'auth', description: 'Signup, login and the current user' },
       { name: 'admin', description: 'User management (admin only)' },
-      { name: 'projects', description: 'Projects owned by users' },
+      { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
+      { name: 'members', description: 'Who belongs to a project, and as what' },
     ],
   };
 }
@@ -73,6 +75,7 @@ export function createApp() {
   app.route('/', authRouter);
   app.route('/', adminRouter);
   app.route('/', projectsRouter);
+  app.route('/', membersRouter);
   app.route('/', docsRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -1,0 +1,243 @@
+import { and, asc, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
+import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
+import { prepared, type Database } from '../../db/client.ts';
+import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
+import { projectMembers, projects, users, type ProjectRole } from '../../db/schema.ts';
+import { actorColumns, isCaller } from '../../db/users.ts';
+import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
+import { conflict, notFound, type AppError } from '../../lib/problem.ts';
+import { requireAccess } from '../projects/access.ts';
+import type { ProjectView } from '../projects/projects.service.ts';
+import { callerFrom, callerMayWrite, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
+import { MEMBER_LIST_ORDER, type MemberView } from './members.schemas.ts';
+
+/*
+ * Members of a project: the access rules are access.ts's, checked in the statement that reads or writes
+ * (standing.ts). Adding, changing and removing a member are one statement each; only a refusal reads
+ * again, to say why. The transfer is a short transaction that locks the project row, because it moves
+ * the owner role between two rows and the project, and must serialise with every other membership change.
+ */
+
+/** The member's users row, beside the caller's (`users`) in the same statement. */
+const memberUser = alias(users, 'member_user');
+const subquery = new QueryBuilder();
+const memberColumns = getTableColumns(projectMembers);
+
+/** A project's members, oldest first, with the caller's right to read them checked in the same statement. */
+export async function listMembers(db: Database, callerId: string, projectId: string, pageRequest: PageRequest): Promise<Page<MemberView>> {
+  const shape = `project_members:${pageRequest.after ? 'after' : 'start'}`;
+  const statement = prepared(db, shape, () => {
+    const page = pageWindow(
+      db
+        .select({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName, sortKey: sortKeyText(projectMembers.addedAt).as('sort_key') })
+        .from(projectMembers)
+        .innerJoin(memberUser, eq(memberUser.id, projectMembers.userId))
+        .where(and(eq(projectMembers.projectId, sql.placeholder('projectId')), pageRequest.after && afterCursor('asc', projectMembers.addedAt, projectMembers.userId)))
+        .orderBy(asc(projectMembers.addedAt), asc(projectMembers.userId))
+        .$dynamic(),
+    ).as('page');
+    return db
+      .select({
+        actor: actorColumns,
+        project: { id: projects.id, deletedAt: projects.deletedAt },
+        membershipRole: callerMembership.role,
+        member: regroup({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName }, page),
+        sortKey: page.sortKey,
+        total: cappedCount(db.select({ one: sql`1` }).from(projectMembers).where(eq(projectMembers.projectId, sql.placeholder('projectId'))).$dynamic()),
+      })
+      .from(users)
+      .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
+      .leftJoin(callerMembership, joinCallerMembership())
+      .leftJoinLateral(page, sql`true`)
+      .where(isCaller)
+      .prepare(shape);
+  });
+  const rows = await statement.execute({ callerId, projectId, ...pageValues(pageRequest) });
+  const first = rows[0];
+  requireAccess(first?.project, standingOf(callerFrom(callerId, first?.actor), first?.membershipRole), 'readMembers');
+  const listed = rows.filter((row) => row.member !== null);
+  return toPage(listed, pageRequest, {
+    order: MEMBER_LIST_ORDER,
+    count: first!.total,
+    item: (row) => row.member!,
+    key: (row) => [row.sortKey!, row.member!.userId],
+  });
+}
+
+/** For a write's RETURNING: the written member's email and name, read beside the row. */
+const memberUserFields = {
+  email: sql<string>`(${subquery.select({ email: memberUser.email }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`,
+  fullName: sql<string | null>`(${subquery.select({ fullName: memberUser.fullName }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`,
+};
+
+/**
+ * Adds the active user with `email` in one statement, if the caller may manage members of the (active)
+ * project. The project row is locked FOR SHARE, so an add cannot interleave with a transfer; a concurrent
+ * add of the same user loses to the primary key and is explained as a 409.
+ */
+export async function addMember(db: Database, callerId: string, projectId: string, input: { email: string; role: ProjectRole }): Promise<MemberView> {
+  const statement = prepared(db, 'add_member', () => {
+    const target = alias(users, 'target');
+    return db
+      .insert(projectMembers)
+      .select(
+        subquery
+          .select({
+            projectId: projects.id,
+            userId: target.id,
+            role: sql<ProjectRole>`${sql.placeholder('role')}`.as('role'),
+            projectCreatedAt: projects.createdAt,
+            addedAt: sql<Date>`now()`.as('added_at'),
+            addedBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('added_by'),
+          })
+          .from(projects)
+          .innerJoin(target, and(eq(sql`lower(${target.email})`, sql.placeholder('email')), eq(target.isActive, true)))
+          .where(
+            and(
+              eq(projects.id, sql.placeholder('projectId')),
+              isNull(projects.deletedAt),
+              ne(target.id, sql.placeholder('callerId')),
+              callerMayWrite('manageMembers'),
+            ),
+          )
+          .for('share', { of: projects }),
+      )
+      .onConflictDoNothing()
+      .returning({ ...memberColumns, ...memberUserFields })
+      .prepare('add_member');
+  });
+  const [member] = await statement.execute({ callerId, projectId, email: input.email, role: input.role });
+  if (member) return member;
+  throw await explainMembershipRefusal(db, callerId, projectId, { email: input.email }, 'add');
+}
+
+export async function changeMemberRole(db: Database, callerId: string, projectId: string, userId: string, role: ProjectRole): Promise<MemberView> {
+  const statement = prepared(db, 'change_member_role', () => {
+    return db
+      .update(projectMembers)
+      .set({ role: sql`${sql.placeholder('role')}` })
+      .where(
+        and(
+          eq(projectMembers.projectId, sql.placeholder('projectId')),
+          eq(projectMembers.userId, sql.placeholder('userId')),
+          ne(projectMembers.role, 'owner'),
+          ne(projectMembers.userId, sql.placeholder('callerId')),
+          activeProject(),
+          callerMayWrite('manageMembers', projectMembers.projectId),
+        ),
+      )
+      .returning({ ...memberColumns, ...memberUserFields })
+      .prepare('change_member_role');
+  });
+  const [member] = await statement.execute({ callerId, projectId, userId, role });
+  if (member) return member;
+  throw await explainMembershipRefusal(db, callerId, projectId, { userId }, 'change');
+}
+
+/** Removes a member: by a manager (or the owner, or an admin), or by the member themselves (leaving). Never the owner. */
+export async function removeMember(db: Database, callerId: string, projectId: string, userId: string): Promise<void> {
+  const statement = prepared(db, 'remove_member', () =>
+    db
+      .delete(projectMembers)
+      .where(
+        and(
+          eq(projectMembers.projectId, sql.placeholder('projectId')),
+          eq(projectMembers.userId, sql.placeholder('userId')),
+          ne(projectMembers.role, 'owner'),
+          activeProject(),
+          sql`(${and(eq(projectMembers.userId, sql.placeholder('callerId')), callerIsActive)} or ${callerMayWrite('manageMembers', projectMembers.projectId)})`,
+        ),
+      )
+      .returning({ userId: projectMembers.userId })
+      .prepare('remove_member'),
+  );
+  const [removed] = await statement.execute({ callerId, projectId, userId });
+  if (removed) return;
+  throw await explainMembershipRefusal(db, callerId, projectId, { userId }, 'remove');
+}
+
+/** The project `projectId` placeholder names exists and is not deleted (membership changes need an active project). */
+const activeProject = () =>
+  sql`exists (${subquery
+    .select({ one: sql`1` })
+    .from(projects)
+    .where(and(eq(projects.id, sql.placeholder('projectId')), isNull(projects.deletedAt)))})`;
+
+const callerIsActive = sql`exists (${subquery.select({ one: sql`1` }).from(users).where(and(isCaller, eq(users.isActive, true)))})`;
+
+/** Why a membership change matched nothing: the first rule it breaks, read after the fact. */
+async function explainMembershipRefusal(
+  db: Database,
+  callerId: string,
+  projectId: string,
+  target: { email: string } | { userId: string },
+  change: 'add' | 'change' | 'remove',
+): Promise<AppError> {
+  const { project, standing } = await findProjectWithStanding(db, callerId, projectId);
+  if (!project || project.deletedAt !== null) return notFound('project');
+  const targetUserId = 'userId' in target ? target.userId : undefined;
+  // Any member may leave; everything else is managing members.
+  requireAccess(project, standing, change === 'remove' && targetUserId === callerId ? 'readProject' : 'manageMembers');
+  const [found] = await db
+    .select({ user: { id: users.id, isActive: users.isActive }, role: projectMembers.role })
+    .from(users)
+    .leftJoin(projectMembers, and(eq(projectMembers.userId, users.id), eq(projectMembers.projectId, projectId)))
+    .where('email' in target ? eq(sql`lower(${users.email})`, target.email) : eq(users.id, target.userId))
+    .limit(1);
+  if (change === 'add') {
+    if (!found || !found.user.isActive) return notFound('an active user with this email');
+    if (found.user.id === callerId) return conflict('you cannot add yourself');
+    if (found.role === 'owner') return conflict('that user owns the project');
+    if (found.role) return conflict('that user is already a member');
+  } else {
+    if (change === 'change' && targetUserId === callerId) return conflict('you cannot change your own role');
+    if (!found?.role) return notFound('member');
+    if (found.role === 'owner') {
+      return conflict(change === 'change' ? "the owner's role cannot be changed; transfer the project instead" : 'the owner cannot be removed; transfer the project first');
+    }
+  }
+  return conflict('the project changed while the request was processed; retry');
+}
+
+/**
+ * Makes the member `newOwnerId` the owner; the previous owner stays as a manager. The transaction locks
+ * the project row first, so transfers, and the membership changes that lock it too (adds), run one at a
+ * time, each against what the previous one left; the new owner's membership row is locked before it is
+ * checked, so a concurrent removal either finishes first (and the transfer is refused) or waits and then
+ * finds an owner it may not remove. Either way exactly one owner remains, the one projects.owner_id names.
+ */
+export async function transferProject(db: Database, callerId: string, projectId: string, newOwnerId: string): Promise<ProjectView> {
+  return db.transaction(async (tx) => {
+    await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for('update');
+    const { actor, project, standing } = await findProjectWithStanding(tx as unknown as Database, callerId, projectId);
+    if (!project || project.deletedAt !== null) throw notFound('project');
+    requireAccess(project, standing, 'transferProject');
+    if (newOwnerId === project.ownerId) throw conflict('that user already owns the project');
+
+    const [target] = await tx
+      .select({ role: projectMembers.role, isActive: users.isActive })
+      .from(projectMembers)
+      .innerJoin(users, eq(users.id, projectMembers.userId))
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, newOwnerId)))
+      .for('update', { of: projectMembers });
+    if (!target) throw conflict('the new owner must be a member of the project');
+    if (!target.isActive) throw conflict('the new owner is deactivated');
+
+    // The previous owner steps down first: at most one owner row per project, checked row by row.
+    await tx
+      .update(projectMembers)
+      .set({ role: 'manager' })
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.role, 'owner')));
+    await tx
+      .update(projectMembers)
+      .set({ role: 'owner' })
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, newOwnerId)));
+    const [updated] = await tx
+      .update(projects)
+      .set({ ownerId: newOwnerId, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
+      .where(eq(projects.id, projectId))
+      .returning();
+    const myRole = actor.id === project.ownerId ? 'manager' : actor.id === newOwnerId ? 'owner' : (standing.role ?? 'admin');
+    return { ...updated!, myRole };
+  });
+}
