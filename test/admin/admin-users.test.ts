@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
-import { call, expectProblem } from '../support/http.ts';
+import { call, expectProblem, linkTarget } from '../support/http.ts';
 import { createUser, logIn, PASSWORD } from '../support/users.ts';
 
 const ADMIN_ROUTES: [string, (id: string) => string, unknown?][] = [
@@ -34,21 +34,29 @@ describe('admin routes are admin only', () => {
 });
 
 describe('GET /auth/admin/users', () => {
-  it('lists newest first with X-Total-Count and Link headers', async () => {
+  it('lists newest first with X-Total-Count and Link headers: next by cursor, prev by offset', async () => {
     const admin = await createUser({ role: 'admin' });
     const tag = crypto.randomUUID().slice(0, 8);
     const created = [];
     for (let i = 0; i < 5; i++) created.push(await createUser({ label: `page-${tag}-${i}` }));
+    const ids = (res: { body: { id: string }[] }) => res.body.map((u) => u.id);
     const res = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=0`, { token: admin.token });
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Total-Count')).toBe('5');
-    expect(res.body.map((u: { id: string }) => u.id)).toEqual([created[4]!.id, created[3]!.id]);
-    expect(res.headers.get('Link')).toBe(`</auth/admin/users?q=page-${tag}&limit=2&offset=2>; rel="next"`);
+    expect(ids(res)).toEqual([created[4]!.id, created[3]!.id]);
+    expect(res.headers.get('Link')).toMatch(new RegExp(`^</auth/admin/users\\?q=page-${tag}&limit=2&cursor=[\\w-]+>; rel="next"$`));
+
+    const second = await call('GET', linkTarget(res, 'next')!, { token: admin.token });
+    expect(ids(second)).toEqual([created[2]!.id, created[1]!.id]);
+    expect(linkTarget(second, 'prev')).toBeUndefined();
+    const third = await call('GET', linkTarget(second, 'next')!, { token: admin.token });
+    expect(ids(third)).toEqual([created[0]!.id]);
+    expect(third.headers.get('Link')).toBeNull();
 
     const middle = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=2`, { token: admin.token });
-    expect(middle.body.map((u: { id: string }) => u.id)).toEqual([created[2]!.id, created[1]!.id]);
-    expect(middle.headers.get('Link')).toContain('offset=4>; rel="next"');
-    expect(middle.headers.get('Link')).toContain('offset=0>; rel="prev"');
+    expect(ids(middle)).toEqual([created[2]!.id, created[1]!.id]);
+    expect(linkTarget(middle, 'next')).toMatch(/cursor=/);
+    expect(linkTarget(middle, 'prev')).toBe(`/auth/admin/users?q=page-${tag}&limit=2&offset=0`);
 
     const last = await call('GET', `/auth/admin/users?q=page-${tag}&limit=2&offset=4`, { token: admin.token });
     expect(last.body).toHaveLength(1);

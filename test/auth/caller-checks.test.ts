@@ -36,10 +36,16 @@ function requestsFor(projectId: string, otherUserId: string, ownerId: string): R
     { method: 'PATCH', path: `/projects/${projectId}`, json: { description: 'Refused' }, headers: { 'If-Match': '"1"' } },
     { method: 'DELETE', path: `/projects/${projectId}` },
     { method: 'POST', path: `/projects/${projectId}/restore` },
+    { method: 'GET', path: `/projects/${projectId}/members` },
+    { method: 'POST', path: `/projects/${projectId}/members`, json: { email: 'someone@example.com', role: 'viewer' } },
+    { method: 'PATCH', path: `/projects/${projectId}/members/${otherUserId}`, json: { role: 'editor' } },
+    { method: 'DELETE', path: `/projects/${projectId}/members/${otherUserId}` },
+    { method: 'POST', path: `/projects/${projectId}/transfer`, json: { user_id: otherUserId } },
   ];
 }
 
-const templated = (path: string) => path.split('?')[0]!.replace(/[0-9a-f-]{36}/g, '{id}');
+// The member routes name a user after the project: `{user_id}` in the contract.
+const templated = (path: string) => path.split('?')[0]!.replace(/[0-9a-f-]{36}/, '{id}').replace(/(members\/)[0-9a-f-]{36}/, '$1{user_id}').replace(/[0-9a-f-]{36}/g, '{id}');
 
 describe('every protected route checks the caller in the database', () => {
   it('the requests below cover every protected route of the contract', async () => {

@@ -27,6 +27,13 @@ describe('npm run seed:demo', () => {
     const countProjects = async () =>
       (await sql`select count(*)::int as n from projects where owner_id in ${sql(demoUsers.map((user) => user.id))}`)[0]!.n;
     expect(await countProjects()).toBe(4);
+    const memberships = await sql`select u.email, m.role from project_members m join projects p on p.id = m.project_id join users u on u.id = m.user_id
+                                  where p.name = 'Website relaunch' and p.owner_id = ${demoUsers[1]!.id} order by u.email`;
+    expect(memberships.map((row) => [row.email, row.role])).toEqual([
+      ['ada.demo@example.com', 'viewer'],
+      ['grace.demo@example.com', 'owner'],
+      ['linus.demo@example.com', 'editor'],
+    ]);
 
     const again = await runScript('seed-demo.ts', [], databaseUrl);
     expect(again.code).toBe(0);

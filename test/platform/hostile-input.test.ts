@@ -49,6 +49,15 @@ const QUERIES = [
   'owner_id=%27',
   'include_deleted=',
   `${'a'.repeat(3000)}=1`,
+  'cursor=garbage',
+  'cursor=%00',
+  `cursor=${'a'.repeat(2000)}`,
+  'cursor=e30',
+  `cursor=${btoa(JSON.stringify({ s: 'projects:-created_at', k: ['not a timestamp', '00000000-0000-0000-0000-000000000000'] }))}`,
+  `cursor=${btoa(JSON.stringify({ s: 'users:-created_at', k: ['2026-01-01 00:00:00+00', 'x'] }))}`,
+  'cursor=eyJzIjoiYWRkZWRfYXQiLCJrIjpbIjIwMjYiLCIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiXX0&offset=3',
+  'role=owner%00',
+  'role=admin',
 ];
 const AUTH_HEADERS = ['Bearer ' + 'a'.repeat(10_000), 'Bearer a.b.c', 'Basic dXNlcjpwYXNz', 'Bearer \u00e9\u00e9.\u00e9.\u00e9'];
 
@@ -70,7 +79,14 @@ const ROUTES = [
   ['PATCH', '/projects/{id}'],
   ['DELETE', '/projects/{id}'],
   ['POST', '/projects/{id}/restore'],
+  ['GET', '/projects/{id}/members'],
+  ['POST', '/projects/{id}/members'],
+  ['PATCH', '/projects/{id}/members/{user_id}'],
+  ['DELETE', '/projects/{id}/members/{user_id}'],
+  ['POST', '/projects/{id}/transfer'],
 ] as const;
+
+const withIds = (path: string, id: string) => path.replace('{id}', id).replace('{user_id}', id);
 
 function expectNoServerError(res: Awaited<ReturnType<typeof call>>, what: string) {
   expect(res.status, `${what} -> ${res.status} ${res.text.slice(0, 200)}`).toBeLessThan(500);
@@ -87,7 +103,7 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
   it('bodies and content types', { timeout: 120_000 }, async () => {
     const admin = await createUser({ role: 'admin' });
     const project = await call('POST', '/projects', { token: admin.token, json: { name: 'fuzz target' } });
-    const concrete = path.replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id);
+    const concrete = path.replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id).replace('{user_id}', admin.id);
     for (const body of method === 'GET' ? [undefined] : BODIES) {
       for (const contentType of method === 'GET' ? ['application/json'] : CONTENT_TYPES) {
         const res = await call(method, concrete, {
@@ -102,7 +118,11 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
 
   it('odd path ids, query strings and headers', { timeout: 120_000 }, async () => {
     const admin = await createUser({ role: 'admin' });
-    const paths = path.includes('{id}') ? PATH_IDS.map((id) => path.replace('{id}', id)) : [path];
+    const paths = PATH_IDS.flatMap((id) => [
+      ...(path.includes('{id}') ? [path.replace('{id}', id).replace('{user_id}', admin.id)] : []),
+      ...(path.includes('{user_id}') ? [path.replace('{id}', admin.id).replace('{user_id}', id)] : []),
+    ]);
+    if (paths.length === 0) paths.push(path);
     for (const concrete of paths) {
       for (const query of QUERIES) {
         const res = await call(method, `${concrete}?${query}`, { token: admin.token, json: method === 'GET' ? undefined : {} });
@@ -110,20 +130,20 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
       }
     }
     for (const authorization of AUTH_HEADERS) {
-      const res = await call(method, path.replace('{id}', admin.id), { headers: { Authorization: authorization } });
+      const res = await call(method, withIds(path, admin.id), { headers: { Authorization: authorization } });
       expectNoServerError(res, `${method} ${path} with Authorization ${authorization.slice(0, 20)}`);
     }
     for (const tag of ['*', 'W/"1"', '"' + '9'.repeat(20) + '"', 'x'.repeat(2000), '"1", "2", ' + '"3", '.repeat(100), '', ',,,', 'W/']) {
       for (const header of ['If-Match', 'If-None-Match']) {
-        const res = await call(method, path.replace('{id}', admin.id), { token: admin.token, headers: { [header]: tag } });
+        const res = await call(method, withIds(path, admin.id), { token: admin.token, headers: { [header]: tag } });
         expectNoServerError(res, `${method} ${path} with ${header} ${tag.slice(0, 20)}`);
       }
     }
     for (const origin of ['null', 'garbage', 'https://evil.example', `https://${'x'.repeat(3000)}.example`, 'http://localhost:99999', '']) {
-      const res = await call(method, path.replace('{id}', admin.id), { token: admin.token, headers: { Origin: origin } });
+      const res = await call(method, withIds(path, admin.id), { token: admin.token, headers: { Origin: origin } });
       expectNoServerError(res, `${method} ${path} with Origin ${origin.slice(0, 20)}`);
       for (const requested of [method, 'TRACE', 'BOGUS', '']) {
-        const preflight = await call('OPTIONS', path.replace('{id}', admin.id), {
+        const preflight = await call('OPTIONS', withIds(path, admin.id), {
           headers: { Origin: origin, 'Access-Control-Request-Method': requested, 'Access-Control-Request-Headers': 'x-anything, authorization' },
         });
         expectNoServerError(preflight, `preflight ${requested} ${path} from ${origin.slice(0, 20)}`);

@@ -126,6 +126,9 @@ describe('OpenAPI and docs', () => {
         '/projects',
         '/projects/{id}',
         '/projects/{id}/restore',
+        '/projects/{id}/members',
+        '/projects/{id}/members/{user_id}',
+        '/projects/{id}/transfer',
       ].sort(),
     );
     expect(doc.paths['/auth/me'].get.security).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }]);

@@ -44,11 +44,11 @@ describe('GET /projects/{id} with If-None-Match (RFC 9110 13.1.2)', () => {
     expect(res.body.name).toBe('Changed');
   });
 
-  it('still checks the caller: a deactivated owner gets 403, a stranger 403, a deleted project 404, never 304', async () => {
+  it('still checks the caller: a deactivated owner gets 403, a non-member 404, a deleted project 404, never 304', async () => {
     const { owner, id, etag } = await ownedProject();
     const stranger = await createUser();
-    expectProblem(await getIfNoneMatch(stranger, id, etag), 403);
-    expectProblem(await getIfNoneMatch(stranger, id, '*'), 403);
+    expectProblem(await getIfNoneMatch(stranger, id, etag), 404);
+    expectProblem(await getIfNoneMatch(stranger, id, '*'), 404);
 
     await sql()`update users set is_active = false where id = ${owner.id}`;
     expectProblem(await getIfNoneMatch(owner, id, etag), 403);

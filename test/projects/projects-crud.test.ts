@@ -94,7 +94,7 @@ describe('POST /projects', () => {
 });
 
 describe('GET /projects/{id}', () => {
-  it('the owner and an admin read it; another user gets 403; unknown 404; malformed 422', async () => {
+  it('the owner and an admin read it; a non-member gets 404 (its existence is not revealed); unknown 404; malformed 422', async () => {
     const owner = await createUser();
     const stranger = await createUser();
     const admin = await createUser({ role: 'admin' });
@@ -107,7 +107,7 @@ describe('GET /projects/{id}', () => {
     expect(databaseTraffic(mine)).toEqual({ statements: 1, roundTrips: 1 });
 
     expect((await call('GET', `/projects/${project.id}`, { token: admin.token })).status).toBe(200);
-    expectProblem(await call('GET', `/projects/${project.id}`, { token: stranger.token }), 403);
+    expectProblem(await call('GET', `/projects/${project.id}`, { token: stranger.token }), 404);
     expectProblem(await call('GET', `/projects/${crypto.randomUUID()}`, { token: owner.token }), 404);
     for (const bad of ['nope', '00000000-0000-0000-0000-00000000000g', '..%2F..%2Fetc', '%20', 'null', '%E2%80%AE']) {
       expectProblem(await call('GET', `/projects/${bad}`, { token: owner.token }), 422);
@@ -141,12 +141,12 @@ describe('PUT and PATCH /projects/{id}', () => {
       expect(cleared.body).toMatchObject({ name: 'Renamed', description: null, version: 3 });
     });
 
-    it(`${method}: another user gets 403 and nothing changes; an admin may`, async () => {
+    it(`${method}: a non-member gets 404 and nothing changes; an admin may`, async () => {
       const owner = await createUser();
       const stranger = await createUser();
       const admin = await createUser({ role: 'admin' });
       const project = (await createProject(owner)).body;
-      expectProblem(await call(method, `/projects/${project.id}`, { token: stranger.token, json: { name: 'Hijacked' } }), 403);
+      expectProblem(await call(method, `/projects/${project.id}`, { token: stranger.token, json: { name: 'Hijacked' } }), 404);
       const [row] = await sql()`select name, version from projects where id = ${project.id}`;
       expect(row).toEqual({ name: project.name, version: 1 });
       const res = await call(method, `/projects/${project.id}`, { token: admin.token, json: { name: 'By admin' } });
@@ -240,11 +240,11 @@ describe('soft delete and restore', () => {
     expect(list.body.map((p: { id: string }) => p.id)).not.toContain(project.id);
   });
 
-  it('another user cannot delete (403) or even see a deleted project (404)', async () => {
+  it('a non-member cannot delete or see the project, deleted or not (404)', async () => {
     const owner = await createUser();
     const stranger = await createUser();
     const project = (await createProject(owner)).body;
-    expectProblem(await call('DELETE', `/projects/${project.id}`, { token: stranger.token }), 403);
+    expectProblem(await call('DELETE', `/projects/${project.id}`, { token: stranger.token }), 404);
     expect((await sql()`select is_active from projects where id = ${project.id}`)[0]!.is_active).toBe(true);
     await call('DELETE', `/projects/${project.id}`, { token: owner.token });
     expectProblem(await call('GET', `/projects/${project.id}`, { token: stranger.token }), 404);
@@ -260,14 +260,14 @@ describe('soft delete and restore', () => {
     expect(read.body.is_active).toBe(false);
   });
 
-  it('restore undoes the delete for the owner or an admin; others 403; an active project 409', async () => {
+  it('restore undoes the delete for the owner or an admin; non-members 404; an active project 409', async () => {
     const owner = await createUser();
     const stranger = await createUser();
     const admin = await createUser({ role: 'admin' });
     const project = (await createProject(owner)).body;
     expectProblem(await call('POST', `/projects/${project.id}/restore`, { token: owner.token }), 409);
     await call('DELETE', `/projects/${project.id}`, { token: owner.token });
-    expectProblem(await call('POST', `/projects/${project.id}/restore`, { token: stranger.token }), 403);
+    expectProblem(await call('POST', `/projects/${project.id}/restore`, { token: stranger.token }), 404);
 
     const restored = await call('POST', `/projects/${project.id}/restore`, { token: owner.token });
     expect(restored.status).toBe(200);

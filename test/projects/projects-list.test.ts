@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
-import { call, expectProblem, databaseTraffic } from '../support/http.ts';
+import { call, expectProblem, databaseTraffic, linkTarget } from '../support/http.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
 const ids = (body: { id: string }[]) => body.map((p) => p.id);
@@ -29,13 +29,18 @@ describe('GET /projects', () => {
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
   });
 
-  it('paginates with limit/offset, X-Total-Count and Link next/prev', async () => {
+  it('paginates with limit/offset or the cursor of Link: rel="next", with X-Total-Count', async () => {
     const owner = await createUser();
     const created = await seed(owner, ['p0', 'p1', 'p2', 'p3', 'p4']);
     const page = await call('GET', '/projects?limit=2&offset=2', { token: owner.token });
     expect(ids(page.body)).toEqual([created[2]!.id, created[1]!.id]);
     expect(page.headers.get('X-Total-Count')).toBe('5');
-    expect(page.headers.get('Link')).toBe('</projects?limit=2&offset=4>; rel="next", </projects?limit=2&offset=0>; rel="prev"');
+    expect(linkTarget(page, 'prev')).toBe('/projects?limit=2&offset=0');
+    const next = await call('GET', linkTarget(page, 'next')!, { token: owner.token });
+    expect(ids(next.body)).toEqual([created[0]!.id]);
+    expect(next.headers.get('Link')).toBeNull();
+    expect(databaseTraffic(next)).toEqual({ statements: 1, roundTrips: 1 });
+
     const defaults = await call('GET', '/projects', { token: owner.token });
     expect(defaults.body).toHaveLength(5);
     const empty = await call('GET', '/projects?offset=100', { token: owner.token });

@@ -75,3 +75,9 @@ export async function callWithConfig<T = any>(overrides: Partial<Record<keyof Bi
 
 /** Configuration overrides for APP_ENV development or production, which refuse the tests' cheap password hashing. */
 export const runningAs = (appEnv: 'development' | 'production') => ({ APP_ENV: appEnv, PASSWORD_SCRYPT_LOG_N: '14' });
+
+/** The target of the `rel` link in a response's Link header (path and query), if there is one. */
+export function linkTarget(response: ApiResponse, rel: 'next' | 'prev'): string | undefined {
+  const links = response.headers.get('Link') ?? '';
+  return new RegExp(`<([^>]+)>; rel="${rel}"`).exec(links)?.[1];
+}
