@@ -12,12 +12,14 @@ import { allowWorkerModulesInNode } from './lib/worker-modules.ts';
 
 allowWorkerModulesInNode();
 const { createProject } = await import('../src/modules/projects/projects.service.ts');
+const { addMember } = await import('../src/modules/members/members.service.ts');
 
 interface DemoUser {
   email: string;
   fullName: string;
   role: RoleName;
-  projects: { name: string; description: string }[];
+  /** Projects this user owns, with the other demo users added to each. */
+  projects: { name: string; description: string; members?: [email: string, role: 'viewer' | 'editor' | 'manager'][] }[];
 }
 
 const DEMO_PASSWORD = 'demo password, not for production';
@@ -29,11 +31,23 @@ const DEMO_USERS: DemoUser[] = [
     fullName: 'Grace Hopper',
     role: 'user',
     projects: [
-      { name: 'Website relaunch', description: 'Everything for the Q3 launch' },
+      {
+        name: 'Website relaunch',
+        description: 'Everything for the Q3 launch',
+        members: [
+          ['linus.demo@example.com', 'editor'],
+          ['ada.demo@example.com', 'viewer'],
+        ],
+      },
       { name: 'Compiler', description: 'From English-like statements to machine code' },
     ],
   },
-  { email: 'linus.demo@example.com', fullName: 'Linus Torvalds', role: 'user', projects: [{ name: 'Kernel docs', description: 'How the pieces fit' }] },
+  {
+    email: 'linus.demo@example.com',
+    fullName: 'Linus Torvalds',
+    role: 'user',
+    projects: [{ name: 'Kernel docs', description: 'How the pieces fit', members: [['grace.demo@example.com', 'manager']] }],
+  },
 ];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -46,6 +60,8 @@ async function main() {
     process.exit(1);
   }
   try {
+    // Users first, so every project's members exist when it is created.
+    const created = new Map<string, string>();
     for (const demo of DEMO_USERS) {
       const existing = await findUserByEmail(db, demo.email);
       if (existing) {
@@ -53,7 +69,15 @@ async function main() {
         continue;
       }
       const user = await createUser(db, { email: demo.email, password: DEMO_PASSWORD, fullName: demo.fullName, role: demo.role }, config.passwordPolicy);
-      for (const project of demo.projects) await createProject(db, user.id, project);
+      created.set(demo.email, user.id);
+    }
+    for (const demo of DEMO_USERS) {
+      const ownerId = created.get(demo.email);
+      if (!ownerId) continue;
+      for (const project of demo.projects) {
+        const { id } = await createProject(db, ownerId, project);
+        for (const [email, role] of project.members ?? []) await addMember(db, ownerId, id, { email, role });
+      }
       console.log(`created  ${demo.email.padEnd(26)} (${demo.role}) with ${demo.projects.length} project(s)`);
     }
     console.log(`\nLog in as any of them with the password: ${DEMO_PASSWORD}`);

@@ -5,7 +5,7 @@ type Sql = postgresType.Sql;
 /**
  * Seed data made in the database itself (generate_series), so a million rows take seconds, not minutes.
  * Every seeded user shares one precomputed password hash; only the accounts the scenarios log in with
- * need a known password.
+ * need a known password. Projects get their owner's membership row, as the API's create does.
  */
 export async function seedUsers(sql: Sql, count: number, passwordHash: string): Promise<void> {
   await sql`
@@ -17,22 +17,34 @@ export async function seedUsers(sql: Sql, count: number, passwordHash: string): 
 
 export async function seedProjects(sql: Sql, ownerId: string, count: number): Promise<string[]> {
   const rows = await sql`
-    insert into projects (owner_id, name, description, created_at, updated_at)
-    select ${ownerId}, 'Bench project ' || g, 'Seeded for the benchmark',
-           now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval
-    from generate_series(1, ${count}) as g
-    returning id`;
+    with created as (
+      insert into projects (owner_id, name, description, created_at, updated_at)
+      select ${ownerId}, 'Bench project ' || g, 'Seeded for the benchmark',
+             now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval
+      from generate_series(1, ${count}) as g
+      returning id, owner_id, created_at
+    ), owners as (
+      insert into project_members (project_id, user_id, role, project_created_at, added_at, added_by)
+      select id, owner_id, 'owner', created_at, created_at, owner_id from created
+    )
+    select id from created`;
   return rows.map((row) => row.id as string);
 }
 
 /** Spreads `count` projects evenly over the seeded users (not over the scenario accounts). */
 export async function seedProjectsAcrossOwners(sql: Sql, count: number): Promise<void> {
   await sql`
-    with owners as (select array_agg(id order by id) as ids from users where email like 'seed-%@bench.example')
-    insert into projects (owner_id, name, created_at, updated_at)
-    select owners.ids[1 + (g % array_length(owners.ids, 1))], 'Scale project ' || g,
-           now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval
-    from owners, generate_series(1, ${count}) as g`;
+    with owners as (select array_agg(id order by id) as ids from users where email like 'seed-%@bench.example'),
+    created as (
+      insert into projects (owner_id, name, created_at, updated_at)
+      select owners.ids[1 + (g % array_length(owners.ids, 1))], 'Scale project ' || g,
+             now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval
+      from owners, generate_series(1, ${count}) as g
+      returning id, owner_id, created_at
+    )
+    insert into project_members (project_id, user_id, role, project_created_at, added_at, added_by)
+    select id, owner_id, 'owner', created_at, created_at, owner_id from created`;
   await sql`vacuum analyze projects`;
+  await sql`vacuum analyze project_members`;
   await sql`vacuum analyze users`;
 }
