@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, date, index, integer, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -53,6 +53,8 @@ export const projects = pgTable(
     isActive: boolean('is_active').notNull().default(true),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
     version: integer('version').notNull().default(1),
+    // False: every move between two different states is allowed. True: only the pairs in workflow_transitions.
+    transitionsRestricted: boolean('transitions_restricted').notNull().default(false),
     ...timestamps,
   },
   (table) => [
@@ -99,7 +101,142 @@ export const projectMembers = pgTable(
   ],
 );
 
+/** The fixed categories a project's states belong to; names and order are the team's, timestamps follow the category. */
+export const STATE_CATEGORIES = ['backlog', 'unstarted', 'started', 'completed', 'canceled'] as const;
+export type StateCategory = (typeof STATE_CATEGORIES)[number];
+const quotedList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
+
+/** The workflow every project starts with (existing projects got it in drizzle/0007). */
+export const DEFAULT_WORKFLOW: { name: string; category: StateCategory }[] = [
+  { name: 'Backlog', category: 'backlog' },
+  { name: 'To do', category: 'unstarted' },
+  { name: 'In progress', category: 'started' },
+  { name: 'In review', category: 'started' },
+  { name: 'Done', category: 'completed' },
+  { name: 'Canceled', category: 'canceled' },
+];
+
+export const workflowStates = pgTable(
+  'workflow_states',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    category: text('category').$type<StateCategory>().notNull(),
+    position: integer('position').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [
+    check('workflow_states_category', sql`${table.category} in (${quotedList(STATE_CATEGORIES)})`),
+    check('workflow_states_name_length', sql`char_length(${table.name}) between 1 and 100`),
+    uniqueIndex('workflow_states_project_name_key').on(table.projectId, sql`lower(${table.name})`),
+    index('workflow_states_project_position_idx').on(table.projectId, table.position),
+  ],
+);
+
+/** The allowed moves of a project whose transitions are restricted (projects.transitions_restricted). */
+export const workflowTransitions = pgTable(
+  'workflow_transitions',
+  {
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    fromStateId: uuid('from_state_id')
+      .notNull()
+      .references(() => workflowStates.id, { onDelete: 'cascade' }),
+    toStateId: uuid('to_state_id')
+      .notNull()
+      .references(() => workflowStates.id, { onDelete: 'cascade' }),
+  },
+  (table) => [
+    primaryKey({ columns: [table.fromStateId, table.toStateId] }),
+    check('workflow_transitions_distinct', sql`${table.fromStateId} <> ${table.toStateId}`),
+    index('workflow_transitions_project_idx').on(table.projectId),
+  ],
+);
+
+/** The last task number handed out per project: numbers are 1, 2, 3, ... with no gap, even under concurrent creates. */
+export const projectTaskCounters = pgTable('project_task_counters', {
+  projectId: uuid('project_id')
+    .primaryKey()
+    .references(() => projects.id, { onDelete: 'cascade' }),
+  lastNumber: integer('last_number').notNull(),
+});
+
+export const TASK_PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const;
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    stateId: uuid('state_id')
+      .notNull()
+      .references(() => workflowStates.id, { onDelete: 'restrict' }),
+    // TASK_PRIORITIES' index, so priority sorts by urgency.
+    priority: smallint('priority').notNull().default(0),
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    dueDate: date('due_date', { mode: 'string' }),
+    // Order within a state: a key compared byte by byte (collation "C", see tasks.position in the migration)
+    // that a move places between its neighbours' keys without touching any other row (modules/tasks/position.ts).
+    position: text('position').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+    canceledAt: timestamp('canceled_at', { withTimezone: true, mode: 'date' }),
+    version: integer('version').notNull().default(1),
+    isActive: boolean('is_active').notNull().default(true),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    check('tasks_title_length', sql`char_length(${table.title}) between 1 and 200`),
+    check('tasks_description_length', sql`char_length(${table.description}) <= 20000`),
+    check('tasks_priority', sql`${table.priority} between 0 and ${sql.raw(String(TASK_PRIORITIES.length - 1))}`),
+    check('tasks_number_positive', sql`${table.number} > 0`),
+    check('tasks_deleted_consistent', sql`(${table.isActive}) = (${table.deletedAt} is null)`),
+    // Numbers are unique per project; a project's task list pages by number through this index.
+    uniqueIndex('tasks_project_number_key').on(table.projectId, table.number),
+    index('tasks_project_position_idx').on(table.projectId, table.position, table.number),
+    index('tasks_state_idx').on(table.stateId),
+    // My tasks: a user's assigned tasks, newest first.
+    index('tasks_assignee_idx').on(table.assigneeId, table.createdAt, table.id).where(sql`${table.isActive}`),
+  ],
+);
+
+/** What happened to a task: state changes and (un)assignments, written in the statement that made them. */
+export const TASK_EVENT_KINDS = ['state', 'assignee'] as const;
+export const taskEvents = pgTable(
+  'task_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    taskId: uuid('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<(typeof TASK_EVENT_KINDS)[number]>().notNull(),
+    fromId: uuid('from_id'),
+    toId: uuid('to_id'),
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [
+    check('task_events_kind', sql`${table.kind} in (${quotedList(TASK_EVENT_KINDS)})`),
+    index('task_events_task_idx').on(table.taskId, table.id),
+  ],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type ProjectMemberRow = typeof projectMembers.$inferSelect;
+export type WorkflowStateRow = typeof workflowStates.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type TaskEventRow = typeof taskEvents.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
 export type RoleName = 'user' | 'admin';
