@@ -44,7 +44,7 @@ export const booleanQuery = z
   .transform((value) => value === 'true')
   .openapi({ type: 'boolean' });
 
-/** A row's position in its sort order: the sort column as text (exact, microseconds included) and the id. */
+/** A row's position in its sort order: the sort column as text (exact, microseconds included) and its unique tie-breaker. */
 export type SortKey = readonly [value: string, id: string];
 
 /** Where a page starts: after the cursor's row, or after `offset` rows. */
@@ -61,19 +61,29 @@ export interface Page<T> {
   nextCursor: string | undefined;
 }
 
-const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.uuid()]) });
+const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.string().max(40)]) });
 
 export function encodeCursor(order: ListOrder, key: SortKey): string {
   return btoa(JSON.stringify({ s: order.name, k: key })).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** How PostgreSQL writes a timestamptz as text (db/pagination.ts `sortKeyText`), which is all a timestamp cursor may hold. */
-const TIMESTAMP_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+/** What each kind of sort column looks like as PostgreSQL writes it as text (db/pagination.ts `sortKeyText`): all a cursor may hold. */
+const KEY_TEXT = {
+  timestamp: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/,
+  date: /^(\d{4}-\d\d-\d\d|infinity)$/,
+  integer: /^-?\d{1,19}$/,
+  text: /^[\s\S]*$/,
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+};
 
-/** A list's order: named by list and sort (cursors carry the name, so no cursor is read in another list or order), and whether its sort column is a timestamp. */
+/**
+ * A list's order: named by list and sort (cursors carry the name, so no cursor is read in another list or
+ * order), with the kinds of its sort column and of its unique tie-breaker (default a UUID id).
+ */
 export interface ListOrder {
   name: string;
-  key: 'timestamp' | 'text';
+  key: keyof typeof KEY_TEXT;
+  tie?: 'uuid' | 'integer';
 }
 
 function decodeCursor(cursor: string, order: ListOrder): SortKey {
@@ -84,7 +94,7 @@ function decodeCursor(cursor: string, order: ListOrder): SortKey {
     decoded = undefined;
   }
   const parsed = CursorSchema.safeParse(decoded);
-  if (!parsed.success || parsed.data.s !== order.name || (order.key === 'timestamp' && !TIMESTAMP_TEXT.test(parsed.data.k[0]))) {
+  if (!parsed.success || parsed.data.s !== order.name || !KEY_TEXT[order.key].test(parsed.data.k[0]) || !KEY_TEXT[order.tie ?? 'uuid'].test(parsed.data.k[1])) {
     throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor this API issued for this sort order' }]);
   }
   return parsed.data.k;

@@ -12,6 +12,10 @@ export const ProblemSchema = z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
       .openapi({ description: 'Present on validation failures (422): one entry per invalid field.' }),
+    allowed: z
+      .array(z.uuid())
+      .optional()
+      .openapi({ description: 'Present when a task transition is not allowed (409): the states the task may move to.' }),
   })
   .openapi('Problem');
 export type Problem = z.infer<typeof ProblemSchema>;
@@ -47,12 +51,19 @@ export class AppError extends Error {
   readonly status: ErrorStatus;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  /** Extension members of the problem document (RFC 9457 section 3.2), declared in ProblemSchema. */
+  readonly extensions: Pick<Problem, 'allowed'>;
 
-  constructor(status: ErrorStatus, detail: string, options: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: ErrorStatus,
+    detail: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
+  ) {
     super(detail);
     this.status = status;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 
@@ -73,7 +84,7 @@ export const databaseUnavailable = () => serviceUnavailable('the database is una
 export const validationFailed = (errors: FieldError[]) =>
   new AppError(422, 'the request failed validation', { errors });
 
-export function problemBody(status: ErrorStatus, detail: string, requestId: string, errors?: FieldError[]): Problem {
+export function problemBody(status: ErrorStatus, detail: string, requestId: string, errors?: FieldError[], extensions: Pick<Problem, 'allowed'> = {}): Problem {
   return {
     type: 'about:blank',
     title: STATUS_TITLES[status],
@@ -81,6 +92,7 @@ export function problemBody(status: ErrorStatus, detail: string, requestId: stri
     detail,
     request_id: requestId,
     ...(errors ? { errors } : {}),
+    ...extensions,
   };
 }
 
@@ -88,9 +100,9 @@ export function problemResponse(
   status: ErrorStatus,
   detail: string,
   requestId: string,
-  options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
 ): Response {
-  return new Response(JSON.stringify(problemBody(status, detail, requestId, options.errors)), {
+  return new Response(JSON.stringify(problemBody(status, detail, requestId, options.errors, options.extensions)), {
     status,
     headers: { 'Content-Type': 'application/problem+json', 'X-Request-Id': requestId, ...options.headers },
   });

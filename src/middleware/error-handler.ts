@@ -64,6 +64,7 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   return problemResponse(appError.status, appError.message, requestIdOf(c), {
     errors: appError.errors,
     headers: appError.headers,
+    extensions: appError.extensions,
   });
 };
 

@@ -21,6 +21,10 @@ export const REQUIRED_ROLE = {
   transferProject: 'owner',
   readMembers: 'viewer',
   manageMembers: 'manager',
+  readTasks: 'viewer',
+  writeTasks: 'editor',
+  readDeletedTasks: 'manager',
+  manageWorkflow: 'manager',
 } as const satisfies Record<string, ProjectRole>;
 export type ProjectAction = keyof typeof REQUIRED_ROLE;
 
@@ -47,10 +51,11 @@ export function requireAccess(
   project: { deletedAt: Date | null } | null | undefined,
   standing: Standing,
   action: ProjectAction,
-  options: { deletedVisible?: boolean } = {},
+  options: { deletedVisible?: boolean; notFoundAs?: string } = {},
 ): void {
   const hidden = project && project.deletedAt !== null && !standing.callerIsAdmin && !options.deletedVisible;
-  if (!project || hidden || myRole(standing) === null) throw notFound('project');
+  // What is not found: the project, or the task reached through it (which a non-member may not know of either).
+  if (!project || hidden || myRole(standing) === null) throw notFound(options.notFoundAs ?? 'project');
   if (!mayDo(standing, action)) throw forbidden(`this action needs the ${REQUIRED_ROLE[action]} role in the project`);
 }
 

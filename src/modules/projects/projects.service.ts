@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import { isNotNullViolation } from '../../db/errors.ts';
-import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
+import { DEFAULT_WORKFLOW, projectMembers, projects, users, workflowStates, type ProjectRow } from '../../db/schema.ts';
 import { findUserById, isCaller } from '../../db/users.ts';
 import { authorizeActor } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
@@ -26,9 +26,9 @@ const viewOf = (project: ProjectRow, standing: Standing): ProjectView => ({ ...p
 const activeCallerId = sql`(select ${users.id} from ${users} where ${and(isCaller, eq(users.isActive, true))})`;
 
 /**
- * The project and its owner's membership row, in one statement: the project row is inserted with the
- * caller as owner (NULL if the caller is not active, which NOT NULL refuses before anything is written),
- * and the membership row beside it. Their foreign key is checked at the end of the statement.
+ * The project, its owner's membership row and its default workflow, in one statement: the project row is
+ * inserted with the caller as owner (NULL if the caller is not active, which NOT NULL refuses before
+ * anything is written), the other rows beside it. Their foreign keys are checked at the end of the statement.
  */
 export async function createProject(
   db: Database,
@@ -46,8 +46,13 @@ export async function createProject(
         addedBy: sql.placeholder('callerId'),
       }),
     );
+    const defaultWorkflow = db.$with('default_workflow').as(
+      db.insert(workflowStates).values(
+        DEFAULT_WORKFLOW.map((state, position) => ({ projectId: sql.placeholder('projectId'), name: state.name, category: state.category, position })),
+      ),
+    );
     return db
-      .with(ownerMembership)
+      .with(ownerMembership, defaultWorkflow)
       .insert(projects)
       .values({
         id: sql.placeholder('projectId'),
