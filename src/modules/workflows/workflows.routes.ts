@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
+import { IdParams } from '../../lib/validation.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { CreateStateBody, DeleteStateQuery, ReplaceTransitionsBody, StateParams, StateSchema, TransitionSchema, UpdateStateBody } from './workflows.schemas.ts';
+
+const authenticated = {
+  tags: ['workflows'],
+  security: bearerSecurity,
+  middleware: [requireAuth],
+};
+
+export const listStates = createRoute({
+  ...authenticated,
+  operationId: 'listWorkflowStates',
+  method: 'get',
+  path: '/projects/{id}/states',
+  summary: "A project's workflow states, in order, with their task counts (any member)",
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(z.array(StateSchema), 'The states'), ...errorResponses(401, 403, 404) },
+});
+
+export const createState = createRoute({
+  ...authenticated,
+  operationId: 'createWorkflowState',
+  method: 'post',
+  path: '/projects/{id}/states',
+  summary: 'Add a state (managers, the owner, admins)',
+  description: 'Names are unique per project, case-insensitively (409). In a project with restricted transitions a new state has none until they are replaced.',
+  request: { params: IdParams, body: jsonBody(CreateStateBody, 'The new state') },
+  responses: { 201: jsonResponse(StateSchema, 'The created state'), ...errorResponses(401, 403, 404, 409) },
+});
+
+export const updateState = createRoute({
+  ...authenticated,
+  operationId: 'updateWorkflowState',
+  method: 'patch',
+  path: '/projects/{id}/states/{state_id}',
+  summary: 'Rename, move or recategorise a state (managers, the owner, admins)',
+  description: 'A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.',
+  request: { params: StateParams, body: jsonBody(UpdateStateBody, 'What to change') },
+  responses: { 200: jsonResponse(StateSchema, 'The state'), ...errorResponses(401, 403, 404, 409) },
+});
+
+export const deleteState = createRoute({
+  ...authenticated,
+  operationId: 'deleteWorkflowState',
+  method: 'delete',
+  path: '/projects/{id}/states/{state_id}',
+  summary: 'Delete a state, moving its tasks to `move_to` (managers, the owner, admins)',
+  description: 'A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.',
+  request: { params: StateParams, query: DeleteStateQuery },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404, 409) },
+});
+
+export const listTransitions = createRoute({
+  ...authenticated,
+  operationId: 'listWorkflowTransitions',
+  method: 'get',
+  path: '/projects/{id}/transitions',
+  summary: 'The moves allowed between states (any member); by default every move between different states',
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(z.array(TransitionSchema), 'The allowed moves'), ...errorResponses(401, 403, 404) },
+});
+
+export const replaceTransitions = createRoute({
+  ...authenticated,
+  operationId: 'replaceWorkflowTransitions',
+  method: 'put',
+  path: '/projects/{id}/transitions',
+  summary: 'Replace the allowed moves (managers, the owner, admins); enforced on every transition from then on',
+  request: { params: IdParams, body: jsonBody(ReplaceTransitionsBody, 'Every allowed move') },
+  responses: { 200: jsonResponse(z.array(TransitionSchema), 'The allowed moves'), ...errorResponses(401, 403, 404, 409) },
+});
