@@ -15,6 +15,8 @@ import { docsRouter } from './modules/docs/docs.index.ts';
 import { healthRouter } from './modules/health/health.index.ts';
 import { membersRouter } from './modules/members/members.index.ts';
 import { projectsRouter } from './modules/projects/projects.index.ts';
+import { tasksRouter } from './modules/tasks/tasks.index.ts';
+import { workflowsRouter } from './modules/workflows/workflows.index.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** `npm run dev` serves here; the committed openapi.json lists it. */
@@ -42,6 +44,8 @@ function documentInfo(config: AppConfig) {
       { name: 'admin', description: 'User management (admin only)' },
       { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
       { name: 'members', description: 'Who belongs to a project, and as what' },
+      { name: 'workflows', description: "A project's states and the moves allowed between them" },
+      { name: 'tasks', description: 'Work moving through a project\'s states' },
     ],
   };
 }
@@ -76,6 +80,8 @@ export function createApp() {
   app.route('/', adminRouter);
   app.route('/', projectsRouter);
   app.route('/', membersRouter);
+  app.route('/', workflowsRouter);
+  app.route('/', tasksRouter);
   app.route('/', docsRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

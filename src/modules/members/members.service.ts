@@ -2,7 +2,8 @@ import { and, asc, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
-import { projectMembers, projects, users, type ProjectRole } from '../../db/schema.ts';
+import { projectMembers, projects, tasks, users, type ProjectRole } from '../../db/schema.ts';
+import { historyOf } from '../tasks/tasks.moves.ts';
 import { actorColumns, isCaller } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, notFound, type AppError } from '../../lib/problem.ts';
@@ -134,23 +135,36 @@ export async function changeMemberRole(db: Database, callerId: string, projectId
   throw await explainMembershipRefusal(db, callerId, projectId, { userId }, 'change');
 }
 
-/** Removes a member: by a manager (or the owner, or an admin), or by the member themselves (leaving). Never the owner. */
+/**
+ * Removes a member: by a manager (or the owner, or an admin), or by the member themselves (leaving). Never
+ * the owner. Their tasks in the project are unassigned in the same statement, each with a history entry.
+ */
 export async function removeMember(db: Database, callerId: string, projectId: string, userId: string): Promise<void> {
-  const statement = prepared(db, 'remove_member', () =>
-    db
-      .delete(projectMembers)
-      .where(
-        and(
-          eq(projectMembers.projectId, sql.placeholder('projectId')),
-          eq(projectMembers.userId, sql.placeholder('userId')),
-          ne(projectMembers.role, 'owner'),
-          activeProject(),
-          sql`(${and(eq(projectMembers.userId, sql.placeholder('callerId')), callerIsActive)} or ${callerMayWrite('manageMembers', projectMembers.projectId)})`,
-        ),
-      )
-      .returning({ userId: projectMembers.userId })
-      .prepare('remove_member'),
-  );
+  const statement = prepared(db, 'remove_member', () => {
+    const removed = db.$with('removed').as(
+      db
+        .delete(projectMembers)
+        .where(
+          and(
+            eq(projectMembers.projectId, sql.placeholder('projectId')),
+            eq(projectMembers.userId, sql.placeholder('userId')),
+            ne(projectMembers.role, 'owner'),
+            activeProject(),
+            sql`(${and(eq(projectMembers.userId, sql.placeholder('callerId')), callerIsActive)} or ${callerMayWrite('manageMembers', projectMembers.projectId)})`,
+          ),
+        )
+        .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId }),
+    );
+    const unassigned = db.$with('unassigned').as(
+      db
+        .update(tasks)
+        .set({ assigneeId: null, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+        .where(and(eq(tasks.projectId, sql.placeholder('projectId')), sql`${tasks.assigneeId} in (select ${sql.identifier('user_id')} from ${removed})`))
+        .returning({ taskId: sql<string>`${tasks.id}`.as('task_id'), fromId: sql<string>`${sql.placeholder('userId')}::uuid`.as('from_id'), toId: sql<null>`null::uuid`.as('to_id') }),
+    );
+    const history = db.$with('history', {}).as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
+    return db.with(removed, unassigned, history).select({ userId: removed.userId }).from(removed).prepare('remove_member');
+  });
   const [removed] = await statement.execute({ callerId, projectId, userId });
   if (removed) return;
   throw await explainMembershipRefusal(db, callerId, projectId, { userId }, 'remove');
