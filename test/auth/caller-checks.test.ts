@@ -41,11 +41,32 @@ function requestsFor(projectId: string, otherUserId: string, ownerId: string): R
     { method: 'PATCH', path: `/projects/${projectId}/members/${otherUserId}`, json: { role: 'editor' } },
     { method: 'DELETE', path: `/projects/${projectId}/members/${otherUserId}` },
     { method: 'POST', path: `/projects/${projectId}/transfer`, json: { user_id: otherUserId } },
+    { method: 'GET', path: `/projects/${projectId}/states` },
+    { method: 'POST', path: `/projects/${projectId}/states`, json: { name: 'Refused', category: 'started' } },
+    { method: 'PATCH', path: `/projects/${projectId}/states/${otherUserId}`, json: { name: 'Refused' } },
+    { method: 'DELETE', path: `/projects/${projectId}/states/${otherUserId}` },
+    { method: 'GET', path: `/projects/${projectId}/transitions` },
+    { method: 'PUT', path: `/projects/${projectId}/transitions`, json: [] },
+    { method: 'POST', path: `/projects/${projectId}/tasks`, json: { title: 'Refused' } },
+    { method: 'GET', path: `/projects/${projectId}/tasks` },
+    { method: 'GET', path: '/tasks?assignee=me' },
+    { method: 'GET', path: `/tasks/${otherUserId}` },
+    { method: 'PATCH', path: `/tasks/${otherUserId}`, json: { title: 'Refused' } },
+    { method: 'DELETE', path: `/tasks/${otherUserId}` },
+    { method: 'POST', path: `/tasks/${otherUserId}/restore` },
+    { method: 'POST', path: `/tasks/${otherUserId}/transition`, json: { to_state_id: otherUserId } },
+    { method: 'GET', path: `/tasks/${otherUserId}/history` },
   ];
 }
 
 // The member routes name a user after the project: `{user_id}` in the contract.
-const templated = (path: string) => path.split('?')[0]!.replace(/[0-9a-f-]{36}/, '{id}').replace(/(members\/)[0-9a-f-]{36}/, '$1{user_id}').replace(/[0-9a-f-]{36}/g, '{id}');
+const templated = (path: string) =>
+  path
+    .split('?')[0]!
+    .replace(/[0-9a-f-]{36}/, '{id}')
+    .replace(/(members\/)[0-9a-f-]{36}/, '$1{user_id}')
+    .replace(/(states\/)[0-9a-f-]{36}/, '$1{state_id}')
+    .replace(/[0-9a-f-]{36}/g, '{id}');
 
 describe('every protected route checks the caller in the database', () => {
   it('the requests below cover every protected route of the contract', async () => {

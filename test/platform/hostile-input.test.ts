@@ -84,9 +84,24 @@ const ROUTES = [
   ['PATCH', '/projects/{id}/members/{user_id}'],
   ['DELETE', '/projects/{id}/members/{user_id}'],
   ['POST', '/projects/{id}/transfer'],
+  ['GET', '/projects/{id}/states'],
+  ['POST', '/projects/{id}/states'],
+  ['PATCH', '/projects/{id}/states/{state_id}'],
+  ['DELETE', '/projects/{id}/states/{state_id}'],
+  ['GET', '/projects/{id}/transitions'],
+  ['PUT', '/projects/{id}/transitions'],
+  ['POST', '/projects/{id}/tasks'],
+  ['GET', '/projects/{id}/tasks'],
+  ['GET', '/tasks'],
+  ['GET', '/tasks/{id}'],
+  ['PATCH', '/tasks/{id}'],
+  ['DELETE', '/tasks/{id}'],
+  ['POST', '/tasks/{id}/restore'],
+  ['POST', '/tasks/{id}/transition'],
+  ['GET', '/tasks/{id}/history'],
 ] as const;
 
-const withIds = (path: string, id: string) => path.replace('{id}', id).replace('{user_id}', id);
+const withIds = (path: string, id: string) => path.replace('{id}', id).replace('{user_id}', id).replace('{state_id}', id);
 
 function expectNoServerError(res: Awaited<ReturnType<typeof call>>, what: string) {
   expect(res.status, `${what} -> ${res.status} ${res.text.slice(0, 200)}`).toBeLessThan(500);
@@ -103,7 +118,7 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
   it('bodies and content types', { timeout: 120_000 }, async () => {
     const admin = await createUser({ role: 'admin' });
     const project = await call('POST', '/projects', { token: admin.token, json: { name: 'fuzz target' } });
-    const concrete = path.replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id).replace('{user_id}', admin.id);
+    const concrete = path.replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id).replace('{user_id}', admin.id).replace('{state_id}', admin.id);
     for (const body of method === 'GET' ? [undefined] : BODIES) {
       for (const contentType of method === 'GET' ? ['application/json'] : CONTENT_TYPES) {
         const res = await call(method, concrete, {
@@ -119,8 +134,9 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
   it('odd path ids, query strings and headers', { timeout: 120_000 }, async () => {
     const admin = await createUser({ role: 'admin' });
     const paths = PATH_IDS.flatMap((id) => [
-      ...(path.includes('{id}') ? [path.replace('{id}', id).replace('{user_id}', admin.id)] : []),
+      ...(path.includes('{id}') ? [withIds(path.replace('{id}', id), admin.id)] : []),
       ...(path.includes('{user_id}') ? [path.replace('{id}', admin.id).replace('{user_id}', id)] : []),
+      ...(path.includes('{state_id}') ? [path.replace('{id}', admin.id).replace('{state_id}', id)] : []),
     ]);
     if (paths.length === 0) paths.push(path);
     for (const concrete of paths) {

@@ -129,6 +129,15 @@ describe('OpenAPI and docs', () => {
         '/projects/{id}/members',
         '/projects/{id}/members/{user_id}',
         '/projects/{id}/transfer',
+        '/projects/{id}/states',
+        '/projects/{id}/states/{state_id}',
+        '/projects/{id}/transitions',
+        '/projects/{id}/tasks',
+        '/tasks',
+        '/tasks/{id}',
+        '/tasks/{id}/restore',
+        '/tasks/{id}/transition',
+        '/tasks/{id}/history',
       ].sort(),
     );
     expect(doc.paths['/auth/me'].get.security).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }]);

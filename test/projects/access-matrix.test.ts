@@ -1,29 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../support/db.ts';
-import { call, expectProblem } from '../support/http.ts';
-import { createProjectWithMembers, projectState } from '../support/projects.ts';
-import { createUser, type TestUser } from '../support/users.ts';
+import { call } from '../support/http.ts';
+import { CALLERS, createTeam, everyone, expectCell, managers, ownerOnly, teamProject, type Caller, type Team } from '../support/matrix.ts';
+import { projectState } from '../support/projects.ts';
+import type { TestUser } from '../support/users.ts';
 
 /**
  * The whole access matrix through HTTP: every project and member route, for every kind of caller. Each
  * cell runs on a fresh project (owner, a viewer, an editor, a manager, a member to act on, and a
  * deactivated member); a refused request must leave the project and its memberships exactly as they were.
  */
-const CALLERS = ['anonymous', 'non-member', 'viewer', 'editor', 'manager', 'owner', 'admin', 'deactivated member'] as const;
-type Caller = (typeof CALLERS)[number];
-
-interface Team {
-  owner: TestUser;
-  viewer: TestUser;
-  editor: TestUser;
-  manager: TestUser;
-  subject: TestUser;
-  deactivated: TestUser;
-  stranger: TestUser;
-  admin: TestUser;
-  newcomer: TestUser;
-}
-
 interface Route {
   name: string;
   /** A deleted project for the route to act on (restore). */
@@ -32,20 +17,6 @@ interface Route {
   /** The status each caller gets. */
   expect: Record<Caller, number>;
 }
-
-const everyone = (member: number, others: Partial<Record<Caller, number>> = {}): Record<Caller, number> => ({
-  anonymous: 401,
-  'non-member': 404,
-  viewer: member,
-  editor: member,
-  manager: member,
-  owner: member,
-  admin: member,
-  'deactivated member': 403,
-  ...others,
-});
-const managers = (ok: number) => everyone(ok, { viewer: 403, editor: 403 });
-const ownerOnly = (ok: number) => everyone(ok, { viewer: 403, editor: 403, manager: 403 });
 
 const ROUTES: Route[] = [
   { name: 'GET /projects/{id}', request: (id) => ({ method: 'GET', path: `/projects/${id}` }), expect: everyone(200) },
@@ -84,41 +55,11 @@ const ROUTES: Route[] = [
 let team: Team;
 
 beforeAll(async () => {
-  const [owner, viewer, editor, manager, subject, deactivated, stranger, admin, newcomer] = await Promise.all([
-    createUser({ label: 'owner' }),
-    createUser({ label: 'viewer' }),
-    createUser({ label: 'editor' }),
-    createUser({ label: 'manager' }),
-    createUser({ label: 'subject' }),
-    createUser({ label: 'deactivated' }),
-    createUser({ label: 'stranger' }),
-    createUser({ role: 'admin' }),
-    createUser({ label: 'newcomer' }),
-  ]);
-  team = { owner, viewer, editor, manager, subject, deactivated, stranger, admin, newcomer };
-  await sql()`update users set is_active = false where id = ${deactivated.id}`;
+  team = await createTeam();
 });
 
-const tokenOf = (caller: Caller): string | undefined =>
-  ({
-    anonymous: undefined,
-    'non-member': team.stranger.token,
-    viewer: team.viewer.token,
-    editor: team.editor.token,
-    manager: team.manager.token,
-    owner: team.owner.token,
-    admin: team.admin.token,
-    'deactivated member': team.deactivated.token,
-  })[caller];
-
-async function teamProject(deleted: boolean) {
-  const project = await createProjectWithMembers(team.owner, [
-    [team.viewer, 'viewer'],
-    [team.editor, 'editor'],
-    [team.manager, 'manager'],
-    [team.subject, 'viewer'],
-    [team.deactivated, 'editor'],
-  ]);
+async function matrixProject(deleted: boolean) {
+  const project = await teamProject(team);
   if (deleted) await call('DELETE', `/projects/${project.id}`, { token: team.owner.token });
   return project;
 }
@@ -129,16 +70,8 @@ describe('the project access matrix', () => {
       for (const caller of CALLERS) {
         const status = route.expect[caller];
         it(`${caller} -> ${status}`, async () => {
-          const project = await teamProject(route.deleted ?? false);
-          const before = await projectState(project.id);
-          const { method, path, json } = route.request(project.id, team);
-          const res = await call(method, path, { token: tokenOf(caller), json });
-          if (status >= 400) {
-            expectProblem(res, status);
-            expect(await projectState(project.id)).toEqual(before);
-          } else {
-            expect(res.status, res.text).toBe(status);
-          }
+          const project = await matrixProject(route.deleted ?? false);
+          await expectCell(team, caller, status, route.request(project.id, team), () => projectState(project.id));
         });
       }
     });
@@ -147,7 +80,7 @@ describe('the project access matrix', () => {
 
 describe('my_role and the list follow the matrix', () => {
   it('every member sees the project in GET /projects with their role; an admin sees admin; a non-member does not', async () => {
-    const project = await teamProject(false);
+    const project = await matrixProject(false);
     const roles: [TestUser, string][] = [
       [team.owner, 'owner'],
       [team.manager, 'manager'],
@@ -172,7 +105,7 @@ describe('my_role and the list follow the matrix', () => {
   });
 
   it('a write answers with the caller’s role too', async () => {
-    const project = await teamProject(false);
+    const project = await matrixProject(false);
     expect((await call('PATCH', `/projects/${project.id}`, { token: team.manager.token, json: { name: 'By manager' } })).body.my_role).toBe('manager');
     expect((await call('PATCH', `/projects/${project.id}`, { token: team.admin.token, json: { name: 'By admin' } })).body.my_role).toBe('admin');
     expect((await call('POST', '/projects', { token: team.viewer.token, json: { name: 'Mine' } })).body.my_role).toBe('owner');

@@ -1,0 +1,98 @@
+import { call, expectProblem } from './http.ts';
+import { createProjectWithMembers } from './projects.ts';
+import { sql } from './db.ts';
+import { createUser, type TestUser } from './users.ts';
+import { expect } from 'vitest';
+
+/**
+ * The access matrix's callers and team, shared by the project and task matrices: every route runs for
+ * every kind of caller, each on a fresh project whose members are the team.
+ */
+export const CALLERS = ['anonymous', 'non-member', 'viewer', 'editor', 'manager', 'owner', 'admin', 'deactivated member'] as const;
+export type Caller = (typeof CALLERS)[number];
+
+export interface Team {
+  owner: TestUser;
+  viewer: TestUser;
+  editor: TestUser;
+  manager: TestUser;
+  /** A member (viewer) for member routes to act on. */
+  subject: TestUser;
+  deactivated: TestUser;
+  stranger: TestUser;
+  admin: TestUser;
+  /** Not a member: someone to add. */
+  newcomer: TestUser;
+}
+
+/** The status each caller gets, from the one members with the right get. */
+export const everyone = (member: number, others: Partial<Record<Caller, number>> = {}): Record<Caller, number> => ({
+  anonymous: 401,
+  'non-member': 404,
+  viewer: member,
+  editor: member,
+  manager: member,
+  owner: member,
+  admin: member,
+  'deactivated member': 403,
+  ...others,
+});
+export const editors = (ok: number) => everyone(ok, { viewer: 403 });
+export const managers = (ok: number) => everyone(ok, { viewer: 403, editor: 403 });
+export const ownerOnly = (ok: number) => everyone(ok, { viewer: 403, editor: 403, manager: 403 });
+
+export async function createTeam(): Promise<Team> {
+  const [owner, viewer, editor, manager, subject, deactivated, stranger, admin, newcomer] = await Promise.all([
+    createUser({ label: 'owner' }),
+    createUser({ label: 'viewer' }),
+    createUser({ label: 'editor' }),
+    createUser({ label: 'manager' }),
+    createUser({ label: 'subject' }),
+    createUser({ label: 'deactivated' }),
+    createUser({ label: 'stranger' }),
+    createUser({ role: 'admin' }),
+    createUser({ label: 'newcomer' }),
+  ]);
+  await sql()`update users set is_active = false where id = ${deactivated.id}`;
+  return { owner, viewer, editor, manager, subject, deactivated, stranger, admin, newcomer };
+}
+
+export const tokenOf = (team: Team, caller: Caller): string | undefined =>
+  ({
+    anonymous: undefined,
+    'non-member': team.stranger.token,
+    viewer: team.viewer.token,
+    editor: team.editor.token,
+    manager: team.manager.token,
+    owner: team.owner.token,
+    admin: team.admin.token,
+    'deactivated member': team.deactivated.token,
+  })[caller];
+
+export function teamProject(team: Team) {
+  return createProjectWithMembers(team.owner, [
+    [team.viewer, 'viewer'],
+    [team.editor, 'editor'],
+    [team.manager, 'manager'],
+    [team.subject, 'viewer'],
+    [team.deactivated, 'editor'],
+  ]);
+}
+
+/** Sends the request as `caller`; a refusal must be the expected problem and leave `state()` as it was. */
+export async function expectCell(
+  team: Team,
+  caller: Caller,
+  status: number,
+  request: { method: string; path: string; json?: unknown },
+  state: () => Promise<unknown>,
+) {
+  const before = await state();
+  const res = await call(request.method, request.path, { token: tokenOf(team, caller), json: request.json });
+  if (status >= 400) {
+    expectProblem(res, status);
+    expect(await state()).toEqual(before);
+  } else {
+    expect(res.status, res.text).toBe(status);
+  }
+}
