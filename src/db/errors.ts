@@ -35,7 +35,14 @@ export function postgresCode(error: unknown): string | undefined {
   return undefined;
 }
 
-export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-value' | undefined {
+/**
+ * Refusals a concurrent change can cause where a service did not expect one: a row referenced or deleted
+ * meanwhile (23503), a unique value taken meanwhile (23505), a deadlock or serialization failure (40P01,
+ * 40001). Nothing was written; the client may retry.
+ */
+const CONFLICT_SQLSTATES = new Set(['23503', '23505', '40001', '40P01']);
+
+export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-value' | 'conflict' | undefined {
   for (const cause of causes(error)) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) {
@@ -44,6 +51,7 @@ export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-
   }
   const sqlstate = postgresCode(error);
   if (sqlstate?.startsWith('22')) return 'invalid-value';
+  if (sqlstate && CONFLICT_SQLSTATES.has(sqlstate)) return 'conflict';
   return undefined;
 }
 

@@ -53,6 +53,9 @@ function toAppError(error: unknown, c: Context<AppEnv>): AppError {
       return databaseUnavailable();
     case 'invalid-value':
       return new AppError(422, 'a value in the request is not acceptable');
+    case 'conflict':
+      logError(c, error, 'conflict with a concurrent change');
+      return new AppError(409, 'the request conflicts with a concurrent change; retry');
   }
   logError(c, error, 'unhandled error');
   return new AppError(500, 'an unexpected error occurred');
