@@ -1,10 +1,11 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
 import { etagFor, isNotModified, parseIfMatch, parseIfNoneMatch } from '../../lib/etag.ts';
-import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
-import { listMyTasks, listProjectTasks, listTaskHistory } from './tasks.list.ts';
+import type { z } from '@hono/zod-openapi';
+import { readPageRequest, setPaginationHeaders, type PageRequest } from '../../lib/pagination.ts';
+import { listMyTasks, listProjectTasks, listTaskHistory, type TaskFilters } from './tasks.list.ts';
 import type * as routes from './tasks.routes.ts';
-import { HISTORY_ORDER, taskListOrder, toHistoryResponse, toTaskResponse, type TaskView } from './tasks.schemas.ts';
+import { HISTORY_ORDER, taskListOrder, toHistoryResponse, toTaskResponse, type ListTasksQuery, type MyTasksQuery, type TaskView } from './tasks.schemas.ts';
 import * as service from './tasks.service.ts';
 
 const db = (c: AppContext) => c.get('database').db;
@@ -17,20 +18,27 @@ function respondWithTask<S extends 200 | 201>(c: AppContext, task: TaskView, sta
 export const create: RouteHandler<typeof routes.createTask, AppEnv> = async (c) =>
   respondWithTask(c, await service.createTask(db(c), c.get('callerId'), c.req.valid('param').id, c.req.valid('json')), 201);
 
-export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv> = async (c) => {
-  const query = c.req.valid('query');
-  const page = readPageRequest(query, taskListOrder('project', query.sort));
-  const tasks = await listProjectTasks(db(c), c.get('callerId'), c.req.valid('param').id, {
+/** The filters both task lists take, from their query. */
+function filtersOf(query: z.infer<typeof MyTasksQuery> | z.infer<typeof ListTasksQuery>, page: PageRequest): TaskFilters {
+  return {
     stateId: query.state_id,
     category: query.category,
     priority: query.priority,
     dueBefore: query.due_before,
     dueAfter: query.due_after,
     q: query.q,
-    assignee: query.assignee_id,
-    includeDeleted: query.include_deleted,
     sort: query.sort,
     page,
+  };
+}
+
+export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv> = async (c) => {
+  const query = c.req.valid('query');
+  const page = readPageRequest(query, taskListOrder('project', query.sort));
+  const tasks = await listProjectTasks(db(c), c.get('callerId'), c.req.valid('param').id, {
+    ...filtersOf(query, page),
+    assignee: query.assignee_id,
+    includeDeleted: query.include_deleted,
   });
   setPaginationHeaders(c, tasks, page);
   return c.json(tasks.items.map(toTaskResponse), 200);
@@ -39,17 +47,7 @@ export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv>
 export const listMine: RouteHandler<typeof routes.listMyTasks, AppEnv> = async (c) => {
   const query = c.req.valid('query');
   const page = readPageRequest(query, taskListOrder('mine', query.sort));
-  const tasks = await listMyTasks(db(c), c.get('callerId'), {
-    stateId: query.state_id,
-    category: query.category,
-    priority: query.priority,
-    dueBefore: query.due_before,
-    dueAfter: query.due_after,
-    q: query.q,
-    projectId: query.project_id,
-    sort: query.sort,
-    page,
-  });
+  const tasks = await listMyTasks(db(c), c.get('callerId'), { ...filtersOf(query, page), projectId: query.project_id });
   setPaginationHeaders(c, tasks, page);
   return c.json(tasks.items.map(toTaskResponse), 200);
 };
