@@ -1,5 +1,5 @@
 /**
- * `npm run seed:demo`: demo users (their logins printed) and projects in the development database, through
+ * `npm run seed:demo`: demo users (their logins printed), projects, members and tasks in the development database, through
  * the API's own services, so every rule and hash is what the API applies. Run it again and it adds nothing
  * twice. DATABASE_URL selects another database; only a local one (loopback) unless --allow-remote, since
  * the demo passwords are printed here for anyone to read.
@@ -13,13 +13,23 @@ import { allowWorkerModulesInNode } from './lib/worker-modules.ts';
 allowWorkerModulesInNode();
 const { createProject } = await import('../src/modules/projects/projects.service.ts');
 const { addMember } = await import('../src/modules/members/members.service.ts');
+const { listStates } = await import('../src/modules/workflows/workflows.service.ts');
+const { createTask } = await import('../src/modules/tasks/tasks.service.ts');
+
+interface DemoTask {
+  title: string;
+  /** A state of the default workflow, by name; the first unstarted one if left out. */
+  state?: string;
+  assignee?: string;
+  priority?: 'none' | 'low' | 'medium' | 'high' | 'urgent';
+}
 
 interface DemoUser {
   email: string;
   fullName: string;
   role: RoleName;
   /** Projects this user owns, with the other demo users added to each. */
-  projects: { name: string; description: string; members?: [email: string, role: 'viewer' | 'editor' | 'manager'][] }[];
+  projects: { name: string; description: string; members?: [email: string, role: 'viewer' | 'editor' | 'manager'][]; tasks?: DemoTask[] }[];
 }
 
 const DEMO_PASSWORD = 'demo password, not for production';
@@ -37,6 +47,13 @@ const DEMO_USERS: DemoUser[] = [
         members: [
           ['linus.demo@example.com', 'editor'],
           ['ada.demo@example.com', 'viewer'],
+        ],
+        tasks: [
+          { title: 'Draft the launch announcement', state: 'In progress', assignee: 'grace.demo@example.com', priority: 'high' },
+          { title: 'Pick the new colour palette', state: 'Done', assignee: 'linus.demo@example.com' },
+          { title: 'Migrate the blog posts', assignee: 'linus.demo@example.com', priority: 'medium' },
+          { title: 'Load-test the new pages', state: 'Backlog', priority: 'low' },
+          { title: 'Review the privacy page', state: 'In review', assignee: 'grace.demo@example.com', priority: 'urgent' },
         ],
       },
       { name: 'Compiler', description: 'From English-like statements to machine code' },
@@ -77,6 +94,16 @@ async function main() {
       for (const project of demo.projects) {
         const { id } = await createProject(db, ownerId, project);
         for (const [email, role] of project.members ?? []) await addMember(db, ownerId, id, { email, role });
+        const states = new Map((await listStates(db, ownerId, id)).map((state) => [state.name, state.id]));
+        for (const task of project.tasks ?? []) {
+          const assignee = task.assignee === undefined ? undefined : await findUserByEmail(db, task.assignee);
+          await createTask(db, ownerId, id, {
+            title: task.title,
+            priority: task.priority ?? 'none',
+            state_id: task.state === undefined ? undefined : states.get(task.state),
+            assignee_id: assignee?.id ?? null,
+          });
+        }
       }
       console.log(`created  ${demo.email.padEnd(26)} (${demo.role}) with ${demo.projects.length} project(s)`);
     }

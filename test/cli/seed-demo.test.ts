@@ -34,6 +34,13 @@ describe('npm run seed:demo', () => {
       ['grace.demo@example.com', 'owner'],
       ['linus.demo@example.com', 'editor'],
     ]);
+    const tasks = await sql`select t.number, t.title, s.name as state, u.email as assignee, t.completed_at is not null as completed
+                            from tasks t join projects p on p.id = t.project_id join workflow_states s on s.id = t.state_id
+                            left join users u on u.id = t.assignee_id
+                            where p.name = 'Website relaunch' and p.owner_id = ${demoUsers[1]!.id} order by t.number`;
+    expect(tasks).toHaveLength(5);
+    expect(tasks[1]).toMatchObject({ number: 2, state: 'Done', assignee: 'linus.demo@example.com', completed: true });
+    expect(tasks[2]).toMatchObject({ number: 3, state: 'To do' });
 
     const again = await runScript('seed-demo.ts', [], databaseUrl);
     expect(again.code).toBe(0);
