@@ -14,9 +14,9 @@ import { parseTrafficTiming } from '../src/db/traffic.ts';
 import { postgres, WITHOUT_STATEMENT_LIMITS } from '../scripts/lib/node-postgres.ts';
 import { spawnPooler } from './lib/pooler.ts';
 import { runLoad, type LoadRequest } from './lib/load.ts';
-import { seedProjects, seedProjectsAcrossOwners, seedUsers } from './lib/seed.ts';
+import { seedProjects, seedProjectsAcrossOwners, seedTasks, seedUsers } from './lib/seed.ts';
 import { buildBundle, startWorkerd } from './lib/workerd.ts';
-import { explainProjectList } from './lib/plans.ts';
+import { explainMyTasks, explainProjectList, explainTaskList } from './lib/plans.ts';
 import { startProfiling } from './lib/profile.ts';
 import { evaluateBudgets, FLOOR, printReport, THROUGHPUT_SHARES, type ScenarioResult } from './lib/report.ts';
 import { cpuPerRequest, mapParts, sampleCpu, type CpuSample } from './lib/cpu.ts';
@@ -33,8 +33,8 @@ const { values: flags } = parseArgs({
 const ONLY = flags.only?.split(',');
 const SMOKE = flags.smoke;
 const SETTINGS = SMOKE
-  ? { users: 200, scaleProjects: 10_000, bulkProjects: 2_000, rounds: 1, seconds: 1, warmupSeconds: 0.5, hashSamples: 3 }
-  : { users: 10_000, scaleProjects: 1_000_000, bulkProjects: 100_000, rounds: 3, seconds: 3.5, warmupSeconds: 2, hashSamples: 21 };
+  ? { users: 200, scaleProjects: 10_000, bulkProjects: 2_000, bulkTasks: 2_000, movedTasks: 3_000, rounds: 1, seconds: 1, warmupSeconds: 0.5, hashSamples: 3 }
+  : { users: 10_000, scaleProjects: 1_000_000, bulkProjects: 100_000, bulkTasks: 100_000, movedTasks: 30_000, rounds: 3, seconds: 3.5, warmupSeconds: 2, hashSamples: 21 };
 const CONNECTIONS = 16;
 const OUT = path.join(REPO_ROOT, 'bench', 'out');
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -137,15 +137,46 @@ async function main() {
     await seedUsers(sql, SETTINGS.users - 4, sharedHash);
     const projectIds = await seedProjects(sql, readerId, 50);
     await seedProjects(sql, bulkId, SETTINGS.bulkProjects);
-    await sql`vacuum analyze`;
     const reader = await logIn('reader@bench.example');
     const creator = await logIn('creator@bench.example');
     const bulk = await logIn('bulk@bench.example');
     const admin = await logIn('admin@bench.example');
-    log(`seeded ${SETTINGS.users} users, 50 projects for the list/get/update account, ${SETTINGS.bulkProjects.toLocaleString('en')} for list_100k's`);
+
+    // Task projects are created through the API, so each has its default workflow; the reader owns them.
+    const newProject = async (name: string) => {
+      const res = await fetch(`${api}/projects`, { method: 'POST', headers: { Authorization: `Bearer ${reader}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name }) });
+      if (res.status !== 201) throw new Error(`creating ${name} failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const [smallTasks, bigTasks, createTasks, moveTasks] = [await newProject('100 tasks'), await newProject('Many tasks'), await newProject('Created tasks'), await newProject('Moved tasks')];
+    const smallTaskIds = await seedTasks(sql, smallTasks, 100, { createdBy: readerId, assigneeId: readerId });
+    await seedTasks(sql, bigTasks, SETTINGS.bulkTasks, { createdBy: readerId });
+    const moveTaskIds = await seedTasks(sql, moveTasks, SETTINGS.movedTasks, { createdBy: readerId });
+    const moveStates = (await sql`select id, category from workflow_states where project_id = ${moveTasks} and category in ('unstarted', 'started') order by position`) as unknown as {
+      id: string;
+      category: string;
+    }[];
+    const [toDo, inProgress] = [moveStates.find((state) => state.category === 'unstarted')!.id, moveStates.find((state) => state.category === 'started')!.id];
+    await sql`vacuum analyze`;
+    log(
+      `seeded ${SETTINGS.users} users, 50 projects for the list/get/update account, ${SETTINGS.bulkProjects.toLocaleString('en')} for list_100k's; ` +
+        `task projects of 100 and ${SETTINGS.bulkTasks.toLocaleString('en')} tasks`,
+    );
 
     let cursor = 0;
     const nextProject = () => projectIds[cursor++ % projectIds.length]!;
+    let taskCursor = 0;
+    const nextTask = () => smallTaskIds[taskCursor++ % smallTaskIds.length]!;
+    // Each request moves a task no request has touched (more are seeded than a run sends), so a request
+    // lost when a window closes cannot leave a later one moving a task to the state it is already in.
+    // Past the last task, passes alternate direction.
+    let moveCursor = 0;
+    const nextMove = () => {
+      const turn = moveCursor++;
+      const taskId = moveTaskIds[turn % moveTaskIds.length]!;
+      return { taskId, to: Math.floor(turn / moveTaskIds.length) % 2 === 0 ? inProgress : toDo };
+    };
+    let pendingMove = nextMove();
     const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
     const json = { 'Content-Type': 'application/json' };
 
@@ -166,6 +197,27 @@ async function main() {
       // A separate account, so the thousands of projects it creates do not change what `list` reads.
       create: { method: 'POST', path: '/projects', headers: { ...auth(creator), ...json }, body: () => JSON.stringify({ name: `created ${cursor++}` }) },
       admin_list: { path: '/auth/admin/users?limit=20', headers: auth(admin) },
+      task_list: { path: `/projects/${bigTasks}/tasks?limit=50`, headers: auth(reader) },
+      // The same page for a project of 100 tasks: the budget is task_list's p50 at most twice this one's.
+      task_list_100: { path: `/projects/${smallTasks}/tasks?limit=50`, headers: auth(reader) },
+      task_get: { path: () => `/tasks/${nextTask()}`, headers: auth(reader) },
+      task_create: {
+        method: 'POST',
+        path: `/projects/${createTasks}/tasks`,
+        headers: { ...auth(reader), ...json },
+        body: () => JSON.stringify({ title: `created ${taskCursor++}`, priority: 'medium' }),
+      },
+      // The path and the body come from one move: the path is read first, the body right after it.
+      task_transition: {
+        method: 'POST',
+        path: () => {
+          pendingMove = nextMove();
+          return `/tasks/${pendingMove.taskId}/transition`;
+        },
+        headers: { ...auth(reader), ...json },
+        body: () => JSON.stringify({ to_state_id: pendingMove.to }),
+      },
+      my_tasks: { path: '/tasks?assignee=me&limit=50', headers: auth(reader) },
       // CPU-bound: at concurrency 16 it would measure queueing behind other hashes, not one login.
       login: {
         method: 'POST',
@@ -215,6 +267,7 @@ async function main() {
         // are cleared, so no scenario is measured against another's leftovers.
         await sql`vacuum analyze projects`;
         await sql`vacuum analyze project_members`;
+        await sql`vacuum analyze tasks`;
         if (hasFloor(name)) await measureRound(FLOOR, scenarios[FLOOR]!, round);
         await measureRound(name, scenario, round);
         if (name === 'login') hashTimes.push(await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples));
@@ -229,8 +282,14 @@ async function main() {
     await seedProjectsAcrossOwners(sql, SETTINGS.scaleProjects);
     // Write the seed's dirty pages out now, not in the middle of the `scale` windows.
     await sql`checkpoint`;
-    // The plans of the two list scenarios' statement, after the scale seed: the table as large as it gets.
-    const listPlans = { list: await explainProjectList(sql, readerId), list_100k: await explainProjectList(sql, bulkId) };
+    // The plans of the list scenarios' statements, after the scale seed: the tables as large as they get.
+    const listPlans = {
+      list: await explainProjectList(sql, readerId),
+      list_100k: await explainProjectList(sql, bulkId),
+      task_list: await explainTaskList(sql, readerId, bigTasks),
+      task_list_100: await explainTaskList(sql, readerId, smallTasks),
+      my_tasks: await explainMyTasks(sql, readerId),
+    };
     for (let round = 0; round < SETTINGS.rounds; round++) await measureRound('scale', scenarios.list!, round);
 
     const results = Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, medianOfRounds(runs)]));

@@ -74,6 +74,10 @@ export function evaluateBudgets(results: Record<string, ScenarioResult>, hashMs:
   budgets.push(budget('latency: login p50 - hash (ms)', results.login!.p50 - hashMs, '<=', 15));
   budgets.push(budget('latency: scale p50 / list p50', results.scale!.p50 / Math.max(results.list!.p50, 1), '<=', 1.25));
   budgets.push(budget('latency: list_100k p50 / list p50', results.list_100k!.p50 / Math.max(results.list!.p50, 1), '<=', 2));
+  budgets.push(budget('latency: task_list p50 / task_list_100 p50', results.task_list!.p50 / Math.max(results.task_list_100!.p50, 1), '<=', 2));
+  for (const name of ['task_list', 'task_get', 'task_create', 'task_transition', 'my_tasks']) {
+    budgets.push(budget(`statements: ${name}`, results[name]!.statements, '=', 1));
+  }
   budgets.push(budget('bundle: gzip KiB', bundleGzipBytes / 1024, '<=', BUNDLE_GZIP_LIMIT_BYTES / 1024));
   for (const [name, result] of Object.entries(results)) {
     budgets.push(budget(`errors: ${name} (errors + non-2xx)`, result.errors + result.non2xx, '=', 0));
@@ -88,7 +92,7 @@ interface Report {
   bundle: { rawBytes: number; gzipBytes: number };
   hashMs: number;
   scenarios: Record<string, ScenarioResult>;
-  /** The plan of GET /projects?limit=20's statement, per list scenario. */
+  /** The plan of each list scenario's statement. */
   listPlans: Record<string, string[]>;
   budgets: Budget[];
   durationSeconds: number;

@@ -48,3 +48,23 @@ export async function seedProjectsAcrossOwners(sql: Sql, count: number): Promise
   await sql`vacuum analyze project_members`;
   await sql`vacuum analyze users`;
 }
+
+/**
+ * `count` tasks in a project the API created (so it has its default workflow), all in its first unstarted
+ * state, numbered 1..count with their created position keys, and the project's counter moved past them.
+ */
+export async function seedTasks(sql: Sql, projectId: string, count: number, options: { createdBy: string; assigneeId?: string }): Promise<string[]> {
+  const rows = await sql`
+    with start as (
+      select id from workflow_states where project_id = ${projectId} and category = 'unstarted' order by position limit 1
+    )
+    insert into tasks (project_id, number, title, state_id, position, created_by, assignee_id, created_at, updated_at)
+    select ${projectId}, g, 'Bench task ' || g, start.id, lpad(g::text, 12, '0'), ${options.createdBy}, ${options.assigneeId ?? null},
+           now() - ((${count} - g) || ' seconds')::interval, now() - ((${count} - g) || ' seconds')::interval
+    from start, generate_series(1, ${count}) as g
+    returning id`;
+  await sql`
+    insert into project_task_counters (project_id, last_number) values (${projectId}, ${count})
+    on conflict (project_id) do update set last_number = excluded.last_number`;
+  return rows.map((row) => row.id as string);
+}
