@@ -268,7 +268,12 @@ describe('soft delete and restore', () => {
     expectProblem(await call('GET', `/tasks/${task.id}/history`, { token: editor.token }), 404);
     expectProblem(await transition(owner, task.id, crypto.randomUUID()), 404);
     expect((await call('GET', `/tasks/${task.id}`, { token: admin.token })).status).toBe(200);
+    expect((await call('GET', `/tasks/${task.id}/history`, { token: admin.token })).status).toBe(200);
+    // Changes need an active project, for admins too.
     expectProblem(await call('POST', `/projects/${project.id}/tasks`, { token: admin.token, json: { title: 'x' } }), 404);
+    expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: admin.token, json: { title: 'x' } }), 404);
+    expectProblem(await transition(admin, task.id, (await sql()`select id from workflow_states where project_id = ${project.id} and category = 'started' limit 1`)[0]!.id), 404);
+    expectProblem(await call('DELETE', `/tasks/${task.id}`, { token: admin.token }), 404);
   });
 });
 

@@ -61,7 +61,8 @@ export async function findTaskWithStanding(db: Database, callerId: string, taskI
 /**
  * Refuses `action` on a task: 404 when the caller may not know it (unknown, not a member, its project
  * deleted for non-admins, or the task deleted and `deleted` says it stays hidden), 403 for a member without
- * the right. A deleted task is visible to those who may list deleted tasks, or to `restore`.
+ * the right. A deleted task is visible to those who may list deleted tasks, or to `restore`. Only reads
+ * reach the tasks of a deleted project (admins): a change needs an active project.
  */
 export function requireTaskAccess(
   found: Awaited<ReturnType<typeof findTaskWithStanding>>,
@@ -69,7 +70,7 @@ export function requireTaskAccess(
   deleted: 'hidden' | 'visible' | 'for managers',
 ): asserts found is typeof found & { task: TaskView } {
   const { task, project, standing } = found;
-  if (!task) throw notFound('task');
+  if (!task || (action !== 'readTasks' && project?.deletedAt)) throw notFound('task');
   requireAccess(project, standing, action, { notFoundAs: 'task' });
   const deletedHidden = deleted === 'hidden' || (deleted === 'for managers' && !mayDo(standing, 'readDeletedTasks'));
   if (task.deletedAt !== null && deletedHidden) throw notFound('task');
