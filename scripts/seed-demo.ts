@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { RoleName } from '../src/db/schema.ts';
+import { trustedCaller } from '../src/lib/actor.ts';
 import { createUser, findUserByEmail } from '../src/modules/users/users.service.ts';
 import { describeToolError, openToolDatabase } from './lib/tool-database.ts';
 import { allowWorkerModulesInNode } from './lib/worker-modules.ts';
@@ -91,13 +92,14 @@ async function main() {
     for (const demo of DEMO_USERS) {
       const ownerId = created.get(demo.email);
       if (!ownerId) continue;
+      const owner = trustedCaller(ownerId);
       for (const project of demo.projects) {
-        const { id } = await createProject(db, ownerId, project);
-        for (const [email, role] of project.members ?? []) await addMember(db, ownerId, id, { email, role });
-        const states = new Map((await listStates(db, ownerId, id)).map((state) => [state.name, state.id]));
+        const { id } = await createProject(db, owner, project);
+        for (const [email, role] of project.members ?? []) await addMember(db, owner, id, { email, role });
+        const states = new Map((await listStates(db, owner, id)).map((state) => [state.name, state.id]));
         for (const task of project.tasks ?? []) {
           const assignee = task.assignee === undefined ? undefined : await findUserByEmail(db, task.assignee);
-          await createTask(db, ownerId, id, {
+          await createTask(db, owner, id, {
             title: task.title,
             priority: task.priority ?? 'none',
             state_id: task.state === undefined ? undefined : states.get(task.state),

@@ -15,6 +15,7 @@ import { docsRouter } from './modules/docs/docs.index.ts';
 import { healthRouter } from './modules/health/health.index.ts';
 import { membersRouter } from './modules/members/members.index.ts';
 import { projectsRouter } from './modules/projects/projects.index.ts';
+import { sessionsRouter } from './modules/sessions/sessions.index.ts';
 import { tasksRouter } from './modules/tasks/tasks.index.ts';
 import { workflowsRouter } from './modules/workflows/workflows.index.ts';
 
@@ -41,6 +42,7 @@ function documentInfo(config: AppConfig) {
     tags: [
       { name: 'health', description: 'Liveness and readiness' },
       { name: 'auth', description: 'Signup, login and the current user' },
+      { name: 'sessions', description: 'Refresh tokens, logout and the caller\'s sessions' },
       { name: 'admin', description: 'User management (admin only)' },
       { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
       { name: 'members', description: 'Who belongs to a project, and as what' },
@@ -77,6 +79,7 @@ export function createApp() {
 
   app.route('/', healthRouter);
   app.route('/', authRouter);
+  app.route('/', sessionsRouter);
   app.route('/', adminRouter);
   app.route('/', projectsRouter);
   app.route('/', membersRouter);

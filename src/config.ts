@@ -17,7 +17,10 @@ const integerString = (min: number, max: number, fallback: number) =>
 const rawConfigSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
   JWT_SECRET: z.string().optional(),
-  JWT_EXPIRY_MINUTES: integerString(1, 24 * 60, 60),
+  JWT_EXPIRY_MINUTES: integerString(1, 24 * 60, 15),
+  REFRESH_TOKEN_DAYS: integerString(1, 365, 30),
+  LOGIN_FAILURE_LIMIT: integerString(1, 1000, 10),
+  LOGIN_BACKOFF_SECONDS: integerString(1, 3600, 30),
   JWT_ISSUER: z.string().trim().min(1).max(200).default('aegisflow'),
   PASSWORD_HASH_ALGORITHM: z.enum(['scrypt', 'pbkdf2-sha256']).default('scrypt'),
   PASSWORD_SCRYPT_LOG_N: integerString(1, 24, 14),
@@ -34,6 +37,9 @@ const rawConfigSchema = z.object({
 export interface AppConfig {
   appEnv: 'development' | 'test' | 'production';
   jwt: { secret: Uint8Array; expirySeconds: number; issuer: string };
+  sessions: { refreshTokenSeconds: number };
+  /** After `failureLimit` consecutive failed logins for one email, logins wait `backoffSeconds`, doubling with each further failure (at most an hour). */
+  loginThrottle: { failureLimit: number; backoffSeconds: number };
   passwordPolicy: PasswordPolicy;
   databaseConnectTimeoutSeconds: number;
   requestTimeoutSeconds: number;
@@ -94,6 +100,8 @@ function buildConfig(env: Bindings): AppConfig {
     },
     publicUrl: raw.PUBLIC_URL ? parsePublicUrl(raw.PUBLIC_URL) : undefined,
     jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER },
+    sessions: { refreshTokenSeconds: raw.REFRESH_TOKEN_DAYS * 24 * 60 * 60 },
+    loginThrottle: { failureLimit: raw.LOGIN_FAILURE_LIMIT, backoffSeconds: raw.LOGIN_BACKOFF_SECONDS },
     passwordPolicy: policy.data,
     databaseConnectTimeoutSeconds: raw.DATABASE_CONNECT_TIMEOUT_SECONDS,
     requestTimeoutSeconds: raw.REQUEST_TIMEOUT_SECONDS,

@@ -3,6 +3,8 @@ import type { RequestIdVariables } from 'hono/request-id';
 import type { AppConfig } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import type { UserRow } from './db/schema.ts';
+import type { Caller } from './lib/actor.ts';
+import type { RequestWork } from './db/traffic.ts';
 import type { Bindings } from './env.ts';
 
 export type AppEnv = {
@@ -10,8 +12,12 @@ export type AppEnv = {
   Variables: RequestIdVariables & {
     config: AppConfig;
     database: DatabaseHandle;
-    /** The subject of the verified access token (middleware/auth.ts); the user may since be gone or inactive. */
-    callerId: string;
+    /** Who the verified access token names (middleware/auth.ts); the user may since be gone, inactive or have revoked it. */
+    caller: Caller;
+    /** The session the access token belongs to. */
+    sessionId: string;
+    /** Costly work done for this request, reported in Server-Timing beside the database traffic. */
+    work: RequestWork;
     /** The caller's row once `currentUser` has read it. */
     currentUser: Promise<UserRow> | undefined;
   };

@@ -6,6 +6,12 @@ export interface Bindings {
   APP_ENV?: string;
   JWT_SECRET?: string;
   JWT_EXPIRY_MINUTES?: string;
+  REFRESH_TOKEN_DAYS?: string;
+  LOGIN_FAILURE_LIMIT?: string;
+  LOGIN_BACKOFF_SECONDS?: string;
+  /** Per-IP limits on login, signup, refresh and password change (wrangler.toml [[ratelimits]]): strict, and loose for APP_ENV=development. */
+  AUTH_RATE_LIMIT?: RateLimit;
+  AUTH_RATE_LIMIT_DEVELOPMENT?: RateLimit;
   JWT_ISSUER?: string;
   PASSWORD_HASH_ALGORITHM?: string;
   PASSWORD_SCRYPT_LOG_N?: string;

@@ -3,6 +3,7 @@ import type postgresType from 'postgres';
 import { inlineParameters } from '../../src/db/inline.ts';
 import { allowWorkerModulesInNode } from '../../scripts/lib/worker-modules.ts';
 import type { Database } from '../../src/db/client.ts';
+import { trustedCaller } from '../../src/lib/actor.ts';
 
 /**
  * The query plan of the statement a service function sends: the service builds it here exactly as in the
@@ -24,19 +25,19 @@ const firstPage = { limit: 20, offset: 0, after: undefined };
 export async function explainProjectList(sql: postgresType.Sql, callerId: string): Promise<string[]> {
   allowWorkerModulesInNode();
   const { listProjects } = await import('../../src/modules/projects/projects.list.ts');
-  return explainFirstStatement(sql, (db) => listProjects(db, callerId, { sort: '-created_at', page: firstPage }));
+  return explainFirstStatement(sql, (db) => listProjects(db, trustedCaller(callerId), { sort: '-created_at', page: firstPage }));
 }
 
 /** GET /projects/{id}/tasks?limit=50 for `callerId`. */
 export async function explainTaskList(sql: postgresType.Sql, callerId: string, projectId: string): Promise<string[]> {
   allowWorkerModulesInNode();
   const { listProjectTasks } = await import('../../src/modules/tasks/tasks.list.ts');
-  return explainFirstStatement(sql, (db) => listProjectTasks(db, callerId, projectId, { sort: '-number', page: { ...firstPage, limit: 50 } }));
+  return explainFirstStatement(sql, (db) => listProjectTasks(db, trustedCaller(callerId), projectId, { sort: '-number', page: { ...firstPage, limit: 50 } }));
 }
 
 /** GET /tasks?assignee=me&limit=50 for `callerId`. */
 export async function explainMyTasks(sql: postgresType.Sql, callerId: string): Promise<string[]> {
   allowWorkerModulesInNode();
   const { listMyTasks } = await import('../../src/modules/tasks/tasks.list.ts');
-  return explainFirstStatement(sql, (db) => listMyTasks(db, callerId, { sort: '-created_at', page: { ...firstPage, limit: 50 } }));
+  return explainFirstStatement(sql, (db) => listMyTasks(db, trustedCaller(callerId), { sort: '-created_at', page: { ...firstPage, limit: 50 } }));
 }

@@ -24,6 +24,9 @@ export const users = pgTable(
       .notNull()
       .default('user')
       .references(() => roles.name, { onUpdate: 'cascade', onDelete: 'restrict' }),
+    // Moves on at logout-all, a password change, a deactivation and a role change: access tokens carry the
+    // epoch they were issued in, and older ones are refused (lib/actor.ts).
+    tokenEpoch: integer('token_epoch').notNull().default(0),
     ...timestamps,
   },
   (table) => [
@@ -36,6 +39,57 @@ export const users = pgTable(
     index('users_role_active_idx').on(table.role, table.isActive),
   ],
 );
+
+/**
+ * A login session: a family of refresh tokens, each exchanged for the next at refresh (rotation). Revoking
+ * the session ends every token of the family.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // When its current refresh token expires: the session ends then unless refreshed.
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+  },
+  (table) => [
+    // A user's live sessions, newest first (GET /auth/sessions, logout-all).
+    index('sessions_user_live_idx').on(table.userId, table.createdAt, table.id).where(sql`${table.revokedAt} is null`),
+  ],
+);
+
+/** Refresh tokens, stored only as SHA-256 hashes. A rotated token stays, so presenting it again is recognised as reuse. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [index('refresh_tokens_session_idx').on(table.sessionId)],
+);
+
+/**
+ * Consecutive failed logins per email address, known or not (so that a 429 says nothing about whether an
+ * account exists), and until when its logins are refused.
+ */
+export const loginThrottles = pgTable('login_throttles', {
+  emailHash: text('email_hash').primaryKey(),
+  failures: integer('failures').notNull(),
+  blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
+  lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
 
 /** A project's roles, least to most: each may do everything the ones before it may (modules/projects/access.ts). */
 export const PROJECT_ROLES = ['viewer', 'editor', 'manager', 'owner'] as const;
@@ -235,6 +289,7 @@ export const taskEvents = pgTable(
 
 export type UserRow = typeof users.$inferSelect;
 export type ProjectMemberRow = typeof projectMembers.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
 export type WorkflowStateRow = typeof workflowStates.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type TaskEventRow = typeof taskEvents.$inferSelect;

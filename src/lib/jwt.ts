@@ -22,8 +22,16 @@ export interface AccessToken {
   expiresIn: number;
 }
 
-export async function issueAccessToken(userId: string, jwt: AppConfig['jwt']): Promise<AccessToken> {
-  const accessToken = await new SignJWT({})
+/** What an access token says besides its standard claims: its session (`sid`) and the user's epoch when issued (`tep`). */
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  tokenEpoch: number;
+}
+
+export async function issueAccessToken(claims: AccessClaims, jwt: AppConfig['jwt']): Promise<AccessToken> {
+  const userId = claims.userId;
+  const accessToken = await new SignJWT({ sid: claims.sessionId, tep: claims.tokenEpoch })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(userId)
     .setIssuer(jwt.issuer)
@@ -40,32 +48,33 @@ export async function issueAccessToken(userId: string, jwt: AppConfig['jwt']): P
  * request. An entry is keyed by the whole token, so a changed byte misses, and it is honoured only until
  * the token's own expiry. The user behind it is still read from the database on every request.
  */
-const verifiedTokens = new WeakMap<AppConfig['jwt'], Map<string, { userId: string; expiresAtMs: number }>>();
+const verifiedTokens = new WeakMap<AppConfig['jwt'], Map<string, AccessClaims & { expiresAtMs: number }>>();
 const MAX_VERIFIED_TOKENS = 1000;
 
-/** Returns the user id of a valid token; every failure is a 401 (expiry says so, the rest say "invalid"). */
-export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): Promise<string> {
+/** Returns the claims of a valid token; every failure is a 401 (expiry says so, the rest say "invalid"). */
+export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): Promise<AccessClaims> {
   let verified = verifiedTokens.get(jwt);
   if (!verified) verifiedTokens.set(jwt, (verified = new Map()));
   const known = verified.get(token);
   if (known) {
-    if (Date.now() < known.expiresAtMs) return known.userId;
+    if (Date.now() < known.expiresAtMs) return known;
     verified.delete(token);
     throw unauthorized('token expired');
   }
 
-  let userId: string;
-  let expiresAtMs: number;
+  let claims: AccessClaims & { expiresAtMs: number };
   try {
     // The algorithm is pinned: `alg: none` and asymmetric-key confusion are rejected before any check.
     const { payload } = await jwtVerify(token, await signingKey(jwt.secret), {
       algorithms: [ALGORITHM],
       issuer: jwt.issuer,
-      requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti'],
+      requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti', 'sid', 'tep'],
     });
-    if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw unauthorized('invalid token');
-    userId = payload.sub.toLowerCase();
-    expiresAtMs = payload.exp! * 1000;
+    const { sub, sid, tep } = payload;
+    if (typeof sub !== 'string' || !isUuid(sub) || typeof sid !== 'string' || !isUuid(sid) || !Number.isSafeInteger(tep) || (tep as number) < 0) {
+      throw unauthorized('invalid token');
+    }
+    claims = { userId: sub.toLowerCase(), sessionId: sid.toLowerCase(), tokenEpoch: tep as number, expiresAtMs: payload.exp! * 1000 };
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw unauthorized('token expired');
     if (error instanceof errors.JOSEError) throw unauthorized('invalid token');
@@ -73,6 +82,6 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
   }
   // Oldest first out: a Map iterates in insertion order.
   if (verified.size >= MAX_VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
-  verified.set(token, { userId, expiresAtMs });
-  return userId;
+  verified.set(token, claims);
+  return claims;
 }

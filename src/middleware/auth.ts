@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppContext, AppEnv } from '../context.ts';
 import type { RoleName, UserRow } from '../db/schema.ts';
-import { findUserById } from '../db/users.ts';
+import { findCaller } from '../db/users.ts';
 import { authorizeActor, hasRole } from '../lib/actor.ts';
 import { verifyAccessToken } from '../lib/jwt.ts';
 import { forbidden, unauthorized } from '../lib/problem.ts';
@@ -10,7 +10,7 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
 
 /**
  * The one dependency every protected route uses: a valid bearer token (signature, issuer, expiry), whose
- * subject becomes `callerId`. It reads no database. The caller's row is read once per request and checked
+ * subject and epoch become the `caller`. It reads no database. The caller's row is read once per request and checked
  * by `authorizeActor` (401 if the user is gone, 403 if deactivated), so a deactivation or a role change
  * takes effect at once: either alone, through `currentUser`, or in the route's own statement (projects
  * select `actorColumns` beside their data, one statement where it would otherwise be two).
@@ -20,7 +20,9 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!header) throw unauthorized('missing bearer token', { credentialsSent: false });
   const match = BEARER.exec(header.trim());
   if (!match) throw unauthorized('malformed Authorization header; expected "Bearer <token>"');
-  c.set('callerId', await verifyAccessToken(match[1]!, c.get('config').jwt));
+  const claims = await verifyAccessToken(match[1]!, c.get('config').jwt);
+  c.set('caller', { id: claims.userId, tokenEpoch: claims.tokenEpoch });
+  c.set('sessionId', claims.sessionId);
   await next();
 });
 
@@ -28,7 +30,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
 export function currentUser(c: AppContext): Promise<UserRow> {
   let user = c.get('currentUser');
   if (!user) {
-    user = findUserById(c.get('database').db, c.get('callerId')).then(authorizeActor);
+    user = findCaller(c.get('database').db, c.get('caller')).then(authorizeActor);
     c.set('currentUser', user);
   }
   return user;

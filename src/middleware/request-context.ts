@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { loadConfig } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
-import { trafficTiming } from '../db/traffic.ts';
+import { trafficTiming, workTiming } from '../db/traffic.ts';
 import type { AppEnv } from '../context.ts';
 
 /**
@@ -14,6 +14,8 @@ export const provideContext = createMiddleware<AppEnv>(async (c, next) => {
   c.set('config', config);
   const database = createDatabase(c.env.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds);
   c.set('database', database);
+  const work = { passwordHashes: 0 };
+  c.set('work', work);
   await database.run(next);
-  if (config.serverTiming) c.header('Server-Timing', trafficTiming(database.traffic()), { append: true });
+  if (config.serverTiming) c.header('Server-Timing', `${trafficTiming(database.traffic())}, ${workTiming(work)}`, { append: true });
 });

@@ -6,8 +6,9 @@ import { roles, users, type RoleName, type UserRow } from '../../db/schema.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
-import { findUserById } from '../../db/users.ts';
-import { isAdmin } from '../../lib/actor.ts';
+import { callerValues, findUserById } from '../../db/users.ts';
+import { isAdmin, type Caller } from '../../lib/actor.ts';
+import { revokeEverySession } from '../sessions/sessions.service.ts';
 
 export interface UserFilters {
   q?: string;
@@ -25,7 +26,7 @@ const userColumns = getTableColumns(users);
  * One statement: the page (keyset on created_at, id through users_created_at_idx) and a count capped at
  * COUNT_CAP, LATERAL-joined to a one-row anchor so an empty page still brings the count.
  */
-export async function listUsers(db: Database, callerId: string, filters: UserFilters): Promise<Page<UserRow>> {
+export async function listUsers(db: Database, caller: Caller, filters: UserFilters): Promise<Page<UserRow>> {
   const conditions: (SQL | undefined)[] = [
     filters.q === undefined ? undefined : or(ilike(users.email, sql.placeholder('pattern')), ilike(users.fullName, sql.placeholder('pattern'))),
     filters.role === undefined ? undefined : eq(users.role, sql.placeholder('role')),
@@ -51,7 +52,7 @@ export async function listUsers(db: Database, callerId: string, filters: UserFil
       .prepare(shape);
   });
   const rows = await statement.execute({
-    callerId,
+    ...callerValues(caller),
     pattern: filters.q === undefined ? undefined : containsPattern(filters.q),
     role: filters.role,
     isActive: filters.isActive,
@@ -102,11 +103,13 @@ async function changeUser(db: Database, actor: UserRow, targetId: string, change
         );
       }
     }
+    // A role or status change ends every session of the user and every access token issued so far.
     const [updated] = await tx
       .update(users)
-      .set({ role: next.role, isActive: next.isActive, updatedAt: sql`now()` })
+      .set({ role: next.role, isActive: next.isActive, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: sql`now()` })
       .where(eq(users.id, targetId))
       .returning();
+    await revokeEverySession(tx as unknown as Database, targetId);
     return updated!;
   });
 }

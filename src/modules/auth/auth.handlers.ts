@@ -4,15 +4,14 @@ import { currentUser } from '../../middleware/auth.ts';
 import { validationFailed } from '../../lib/problem.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './auth.routes.ts';
+import * as service from './auth.service.ts';
 import { logIn, signUp } from './auth.service.ts';
+import { toTokenResponse } from './auth.schemas.ts';
+import { clientOf } from '../sessions/sessions.handlers.ts';
 
 export const signup: RouteHandler<typeof routes.signup, AppEnv> = async (c) => {
   const body = c.req.valid('json');
-  const user = await signUp(
-    c.get('database').db,
-    { email: body.email, password: body.password, fullName: body.full_name },
-    c.get('config'),
-  );
+  const user = await signUp(c.get('database').db, { email: body.email, password: body.password, fullName: body.full_name }, c.get('config'), c.get('work'));
   return c.json(toUserResponse(user), 201);
 };
 
@@ -25,9 +24,24 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const body = isForm ? c.req.valid('form') : c.req.valid('json');
   const email = 'username' in body ? body.username : body.email;
   const password = body.password;
-  const token = await logIn(c.get('database').db, email, password, c.get('config'));
-  c.header('Cache-Control', 'no-store');
-  return c.json({ access_token: token.accessToken, token_type: 'bearer' as const, expires_in: token.expiresIn }, 200);
+  const tokens = await logIn(c.get('database').db, email, password, clientOf(c), c.get('config'), c.get('work'));
+  return c.json(toTokenResponse(tokens), 200);
+};
+
+export const updateMe: RouteHandler<typeof routes.updateMe, AppEnv> = async (c) =>
+  c.json(toUserResponse(await service.updateMe(c.get('database').db, c.get('caller'), { fullName: c.req.valid('json').full_name })), 200);
+
+export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
+  const body = c.req.valid('json');
+  await service.changePassword(
+    c.get('database').db,
+    c.get('caller'),
+    c.get('sessionId'),
+    { current: body.current_password, next: body.new_password },
+    c.get('config'),
+    c.get('work'),
+  );
+  return c.body(null, 204);
 };
 
 export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUserResponse(await currentUser(c)), 200);

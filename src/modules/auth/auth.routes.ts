@@ -2,7 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth.ts';
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse, publicSecurity } from '../../lib/openapi.ts';
 import { UserSchema } from '../users/users.schemas.ts';
-import { LoginFormSchema, LoginJsonSchema, SignupBodySchema, TokenSchema } from './auth.schemas.ts';
+import { limitPerIp } from '../../middleware/rate-limit.ts';
+import { ChangePasswordBody, LoginFormSchema, LoginJsonSchema, SignupBodySchema, TokenSchema, UpdateMeBody } from './auth.schemas.ts';
 
 export const signup = createRoute({
   method: 'post',
@@ -11,10 +12,11 @@ export const signup = createRoute({
   security: publicSecurity,
   tags: ['auth'],
   summary: 'Create an account (role `user`)',
+  middleware: [limitPerIp('signup')],
   request: { body: jsonBody(SignupBodySchema, 'The new account') },
   responses: {
     201: jsonResponse(UserSchema, 'The created user'),
-    ...errorResponses(409),
+    ...errorResponses(409, 429),
   },
 });
 
@@ -24,8 +26,10 @@ export const login = createRoute({
   operationId: 'logIn',
   security: publicSecurity,
   tags: ['auth'],
-  summary: 'Exchange email and password for an access token',
-  description: 'Accepts JSON `{email, password}` or the OAuth2 password form (`username`, `password`).',
+  summary: 'Exchange email and password for an access token and a refresh token (a new session)',
+  description:
+    'Accepts JSON `{email, password}` or the OAuth2 password form (`username`, `password`). Too many requests from one address, or too many failed logins for one email, are a 429 with `Retry-After`.',
+  middleware: [limitPerIp('login')],
   request: {
     body: {
       // Declared optional only because zod-openapi would otherwise run both validators on every request;
@@ -38,8 +42,8 @@ export const login = createRoute({
     },
   },
   responses: {
-    200: jsonResponse(TokenSchema, 'A bearer access token'),
-    ...errorResponses(401, 403),
+    200: jsonResponse(TokenSchema, 'A bearer access token and a refresh token'),
+    ...errorResponses(401, 403, 429),
   },
 });
 
@@ -55,4 +59,30 @@ export const me = createRoute({
     200: jsonResponse(UserSchema, 'The authenticated user'),
     ...errorResponses(401, 403),
   },
+});
+
+export const updateMe = createRoute({
+  method: 'patch',
+  path: '/auth/me',
+  operationId: 'updateCurrentUser',
+  tags: ['auth'],
+  summary: "Change the caller's own name",
+  security: bearerSecurity,
+  middleware: [requireAuth],
+  request: { body: jsonBody(UpdateMeBody, 'The new name (`null` clears it)') },
+  responses: { 200: jsonResponse(UserSchema, 'The updated user'), ...errorResponses(401, 403) },
+});
+
+export const changePassword = createRoute({
+  method: 'post',
+  path: '/auth/me/password',
+  operationId: 'changePassword',
+  tags: ['auth'],
+  summary: 'Change the caller\'s password; every other session is revoked',
+  description:
+    'A wrong current password is a 403 and counts as a failed login. Every access token issued before stops working, this one included; this session\'s refresh token stays valid, so refresh to go on.',
+  security: bearerSecurity,
+  middleware: [limitPerIp('password'), requireAuth],
+  request: { body: jsonBody(ChangePasswordBody, 'The current and the new password') },
+  responses: { 204: { description: 'Changed' }, ...errorResponses(401, 403, 429) },
 });

@@ -1,10 +1,15 @@
+import { and, eq, sql } from 'drizzle-orm';
 import type { AppConfig } from '../../config.ts';
 import type { Database } from '../../db/client.ts';
-import type { UserRow } from '../../db/schema.ts';
-import { issueAccessToken, type AccessToken } from '../../lib/jwt.ts';
+import type { RequestWork } from '../../db/traffic.ts';
+import { loginThrottles, users, type UserRow } from '../../db/schema.ts';
+import { callerValues, findCaller, isCaller } from '../../db/users.ts';
+import { authorizeActor, type Caller } from '../../lib/actor.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../../lib/password.ts';
 import { AppError, forbidden } from '../../lib/problem.ts';
-import { createUser, findUserByEmail, replacePasswordHash } from '../users/users.service.ts';
+import { createUser } from '../users/users.service.ts';
+import { issueTokens, revokeEverySession, sessionCtes, sessionStart, type Client, type IssuedTokens } from '../sessions/sessions.service.ts';
+import { clearLoginFailures, recordLoginFailure, retryAfterSeconds, throttleKey, tooManyAttempts } from './login-throttle.ts';
 
 export interface SignupInput {
   email: string;
@@ -13,7 +18,8 @@ export interface SignupInput {
 }
 
 /** Self-service signup always creates an ordinary user; only an admin or the CLI makes admins. */
-export function signUp(db: Database, input: SignupInput, config: AppConfig): Promise<UserRow> {
+export function signUp(db: Database, input: SignupInput, config: AppConfig, work: RequestWork): Promise<UserRow> {
+  work.passwordHashes++;
   return createUser(db, { ...input, role: 'user' }, config.passwordPolicy);
 }
 
@@ -21,19 +27,97 @@ export function signUp(db: Database, input: SignupInput, config: AppConfig): Pro
 const invalidCredentials = () =>
   new AppError(401, 'invalid email or password', { headers: { 'WWW-Authenticate': 'Bearer realm="aegisflow"' } });
 
-export async function logIn(db: Database, email: string, password: string, config: AppConfig): Promise<AccessToken> {
-  const user = await findUserByEmail(db, email);
-  if (!user) {
-    // Spend the same hashing time as a real check, so timing does not reveal it either.
-    await verifyPassword(password, await dummyPasswordHash(config.passwordPolicy), config.passwordPolicy);
+/** The account with this email, if any, and how long the address must still wait, in one statement. */
+async function loginCandidate(db: Database, email: string, key: string) {
+  const [row] = await db
+    .select({ user: users, retryAfter: retryAfterSeconds })
+    .from(sql`(select 1) as attempt`)
+    .leftJoin(users, eq(sql`lower(${users.email})`, email))
+    .leftJoin(loginThrottles, eq(loginThrottles.emailHash, key));
+  return { user: row?.user ?? undefined, retryAfter: row?.retryAfter ?? 0 };
+}
+
+/**
+ * Logs in and starts a session. A blocked address is refused before any hashing (429); an unknown email
+ * spends the same hashing time as a wrong password and counts the same failure, so neither the status, the
+ * timing nor the backoff says whether an account exists. Success clears the failures, starts the session
+ * and (when the stored hash is outdated) replaces the hash, in one statement.
+ */
+export async function logIn(db: Database, email: string, password: string, client: Client, config: AppConfig, work: RequestWork): Promise<IssuedTokens> {
+  const key = await throttleKey(email);
+  const { user, retryAfter } = await loginCandidate(db, email, key);
+  if (retryAfter > 0) throw tooManyAttempts(retryAfter);
+  work.passwordHashes++;
+  const { valid, needsRehash } = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(config.passwordPolicy)), config.passwordPolicy);
+  if (!user || !valid) {
+    await recordLoginFailure(db, key, config.loginThrottle);
     throw invalidCredentials();
   }
-  const { valid, needsRehash } = await verifyPassword(password, user.passwordHash, config.passwordPolicy);
-  if (!valid) throw invalidCredentials();
   // Checked only after the password, so an attacker cannot probe which accounts are deactivated.
   if (!user.isActive) throw forbidden('this account is inactive');
-  if (needsRehash) {
-    await replacePasswordHash(db, user.id, await hashPassword(password, config.passwordPolicy));
+  if (needsRehash) work.passwordHashes++;
+  const passwordHash = needsRehash ? await hashPassword(password, config.passwordPolicy) : undefined;
+  const start = await sessionStart(config, user.id, client);
+  const [session, token] = sessionCtes(db);
+  const cleared = db.$with('cleared').as(clearLoginFailures(db, key).returning({ key: loginThrottles.emailHash }));
+  const rehashed = db.$with('rehashed').as(
+    db
+      .update(users)
+      .set({ passwordHash: passwordHash ?? sql`${users.passwordHash}` })
+      .where(and(eq(users.id, user.id), sql`${passwordHash !== undefined}`))
+      .returning({ id: users.id }),
+  );
+  const statement = db.with(session, token, cleared, rehashed).select({ id: session.id }).from(session).prepare(`log_in`);
+  await statement.execute(start.values);
+  return issueTokens(config, user, start.values.sessionId, start.refreshToken);
+}
+
+/** PATCH /auth/me: the caller's own name, in one statement. */
+export async function updateMe(db: Database, caller: Caller, changes: { fullName: string | null }): Promise<UserRow> {
+  const [user] = await db
+    .update(users)
+    .set({ fullName: changes.fullName, updatedAt: sql`now()` })
+    .where(and(eq(users.id, caller.id), sql`${users.tokenEpoch} <= ${caller.tokenEpoch}`, eq(users.isActive, true)))
+    .returning();
+  if (user) return user;
+  return authorizeActor(await findCaller(db, caller));
+}
+
+/**
+ * POST /auth/me/password: the current password proves it is the user (a wrong one counts as a failed login
+ * and is refused with 403), then the new hash, a new token epoch and the revocation of every other session
+ * go in one statement. Every access token issued before stops working, this session's included; this
+ * session's refresh token stays valid, so the client refreshes to go on.
+ */
+export async function changePassword(
+  db: Database,
+  caller: Caller,
+  sessionId: string,
+  passwords: { current: string; next: string },
+  config: AppConfig,
+  work: RequestWork,
+): Promise<void> {
+  const user = authorizeActor(await findCaller(db, caller));
+  const key = await throttleKey(user.email.toLowerCase());
+  const { retryAfter } = await loginCandidate(db, user.email.toLowerCase(), key);
+  if (retryAfter > 0) throw tooManyAttempts(retryAfter);
+  work.passwordHashes++;
+  if (!(await verifyPassword(passwords.current, user.passwordHash, config.passwordPolicy)).valid) {
+    await recordLoginFailure(db, key, config.loginThrottle);
+    throw forbidden('the current password is wrong');
   }
-  return issueAccessToken(user.id, config.jwt);
+  work.passwordHashes++;
+  const passwordHash = await hashPassword(passwords.next, config.passwordPolicy);
+  const changed = db.$with('changed').as(
+    db
+      .update(users)
+      .set({ passwordHash, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: sql`now()` })
+      .where(and(isCaller, eq(users.isActive, true)))
+      .returning({ id: users.id }),
+  );
+  const others = db.$with('others').as(revokeEverySession(db, user.id, sessionId));
+  const cleared = db.$with('cleared').as(clearLoginFailures(db, key));
+  const [done] = await db.with(changed, others, cleared).select({ id: changed.id }).from(changed).prepare('change_password').execute(callerValues(caller));
+  // The caller changed meanwhile (deactivated, revoked): refuse as any request would.
+  if (!done) authorizeActor(await findCaller(db, caller));
 }

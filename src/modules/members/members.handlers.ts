@@ -11,27 +11,27 @@ const db = (c: AppContext) => c.get('database').db;
 
 export const list: RouteHandler<typeof routes.listMembers, AppEnv> = async (c) => {
   const page = readPageRequest(c.req.valid('query'), MEMBER_LIST_ORDER);
-  const members = await service.listMembers(db(c), c.get('callerId'), c.req.valid('param').id, page);
+  const members = await service.listMembers(db(c), c.get('caller'), c.req.valid('param').id, page);
   setPaginationHeaders(c, members, page);
   return c.json(members.items.map(toMemberResponse), 200);
 };
 
 export const add: RouteHandler<typeof routes.addMember, AppEnv> = async (c) =>
-  c.json(toMemberResponse(await service.addMember(db(c), c.get('callerId'), c.req.valid('param').id, c.req.valid('json'))), 201);
+  c.json(toMemberResponse(await service.addMember(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'))), 201);
 
 export const changeRole: RouteHandler<typeof routes.changeMemberRole, AppEnv> = async (c) => {
   const { id, user_id: userId } = c.req.valid('param');
-  return c.json(toMemberResponse(await service.changeMemberRole(db(c), c.get('callerId'), id, userId, c.req.valid('json').role)), 200);
+  return c.json(toMemberResponse(await service.changeMemberRole(db(c), c.get('caller'), id, userId, c.req.valid('json').role)), 200);
 };
 
 export const remove: RouteHandler<typeof routes.removeMember, AppEnv> = async (c) => {
   const { id, user_id: userId } = c.req.valid('param');
-  await service.removeMember(db(c), c.get('callerId'), id, userId);
+  await service.removeMember(db(c), c.get('caller'), id, userId);
   return c.body(null, 204);
 };
 
 export const transfer: RouteHandler<typeof routes.transferProject, AppEnv> = async (c) => {
-  const project = await service.transferProject(db(c), c.get('callerId'), c.req.valid('param').id, c.req.valid('json').user_id);
+  const project = await service.transferProject(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json').user_id);
   c.header('ETag', etagFor(project.version));
   return c.json(toProjectResponse(project), 200);
 };

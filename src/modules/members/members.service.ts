@@ -1,10 +1,11 @@
 import { and, asc, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
+import type { Caller } from '../../lib/actor.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
 import { projectMembers, projects, tasks, users, type ProjectRole } from '../../db/schema.ts';
 import { historyOf } from '../tasks/tasks.moves.ts';
-import { actorColumns, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, notFound, type AppError } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
@@ -25,7 +26,7 @@ const subquery = new QueryBuilder();
 const memberColumns = getTableColumns(projectMembers);
 
 /** A project's members, oldest first, with the caller's right to read them checked in the same statement. */
-export async function listMembers(db: Database, callerId: string, projectId: string, pageRequest: PageRequest): Promise<Page<MemberView>> {
+export async function listMembers(db: Database, caller: Caller, projectId: string, pageRequest: PageRequest): Promise<Page<MemberView>> {
   const shape = `project_members:${pageRequest.after ? 'after' : 'start'}`;
   const statement = prepared(db, shape, () => {
     const page = pageWindow(
@@ -53,9 +54,9 @@ export async function listMembers(db: Database, callerId: string, projectId: str
       .where(isCaller)
       .prepare(shape);
   });
-  const rows = await statement.execute({ callerId, projectId, ...pageValues(pageRequest) });
+  const rows = await statement.execute({ ...callerValues(caller), projectId, ...pageValues(pageRequest) });
   const first = rows[0];
-  requireAccess(first?.project, standingOf(callerFrom(callerId, first?.actor), first?.membershipRole), 'readMembers');
+  requireAccess(first?.project, standingOf(callerFrom(caller, first?.actor), first?.membershipRole), 'readMembers');
   const listed = rows.filter((row) => row.member !== null);
   return toPage(listed, pageRequest, {
     order: MEMBER_LIST_ORDER,
@@ -76,7 +77,7 @@ const memberUserFields = {
  * project. The project row is locked FOR SHARE, so an add cannot interleave with a transfer; a concurrent
  * add of the same user loses to the primary key and is explained as a 409.
  */
-export async function addMember(db: Database, callerId: string, projectId: string, input: { email: string; role: ProjectRole }): Promise<MemberView> {
+export async function addMember(db: Database, caller: Caller, projectId: string, input: { email: string; role: ProjectRole }): Promise<MemberView> {
   const statement = prepared(db, 'add_member', () => {
     const target = alias(users, 'target');
     return db
@@ -107,12 +108,12 @@ export async function addMember(db: Database, callerId: string, projectId: strin
       .returning({ ...memberColumns, ...memberUserFields })
       .prepare('add_member');
   });
-  const [member] = await statement.execute({ callerId, projectId, email: input.email, role: input.role });
+  const [member] = await statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role });
   if (member) return member;
-  throw await explainMembershipRefusal(db, callerId, projectId, { email: input.email }, 'add');
+  throw await explainMembershipRefusal(db, caller, projectId, { email: input.email }, 'add');
 }
 
-export async function changeMemberRole(db: Database, callerId: string, projectId: string, userId: string, role: ProjectRole): Promise<MemberView> {
+export async function changeMemberRole(db: Database, caller: Caller, projectId: string, userId: string, role: ProjectRole): Promise<MemberView> {
   const statement = prepared(db, 'change_member_role', () => {
     return db
       .update(projectMembers)
@@ -130,16 +131,16 @@ export async function changeMemberRole(db: Database, callerId: string, projectId
       .returning({ ...memberColumns, ...memberUserFields })
       .prepare('change_member_role');
   });
-  const [member] = await statement.execute({ callerId, projectId, userId, role });
+  const [member] = await statement.execute({ ...callerValues(caller), projectId, userId, role });
   if (member) return member;
-  throw await explainMembershipRefusal(db, callerId, projectId, { userId }, 'change');
+  throw await explainMembershipRefusal(db, caller, projectId, { userId }, 'change');
 }
 
 /**
  * Removes a member: by a manager (or the owner, or an admin), or by the member themselves (leaving). Never
  * the owner. Their tasks in the project are unassigned in the same statement, each with a history entry.
  */
-export async function removeMember(db: Database, callerId: string, projectId: string, userId: string): Promise<void> {
+export async function removeMember(db: Database, caller: Caller, projectId: string, userId: string): Promise<void> {
   const statement = prepared(db, 'remove_member', () => {
     const removed = db.$with('removed').as(
       db
@@ -165,9 +166,9 @@ export async function removeMember(db: Database, callerId: string, projectId: st
     const history = db.$with('history', {}).as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
     return db.with(removed, unassigned, history).select({ userId: removed.userId }).from(removed).prepare('remove_member');
   });
-  const [removed] = await statement.execute({ callerId, projectId, userId });
+  const [removed] = await statement.execute({ ...callerValues(caller), projectId, userId });
   if (removed) return;
-  throw await explainMembershipRefusal(db, callerId, projectId, { userId }, 'remove');
+  throw await explainMembershipRefusal(db, caller, projectId, { userId }, 'remove');
 }
 
 /** The project `projectId` placeholder names exists and is not deleted (membership changes need an active project). */
@@ -182,16 +183,16 @@ const callerIsActive = sql`exists (${subquery.select({ one: sql`1` }).from(users
 /** Why a membership change matched nothing: the first rule it breaks, read after the fact. */
 async function explainMembershipRefusal(
   db: Database,
-  callerId: string,
+  caller: Caller,
   projectId: string,
   target: { email: string } | { userId: string },
   change: 'add' | 'change' | 'remove',
 ): Promise<AppError> {
-  const { project, standing } = await findProjectWithStanding(db, callerId, projectId);
+  const { project, standing } = await findProjectWithStanding(db, caller, projectId);
   if (!project || project.deletedAt !== null) return notFound('project');
   const targetUserId = 'userId' in target ? target.userId : undefined;
   // Any member may leave; everything else is managing members.
-  requireAccess(project, standing, change === 'remove' && targetUserId === callerId ? 'readProject' : 'manageMembers');
+  requireAccess(project, standing, change === 'remove' && targetUserId === caller.id ? 'readProject' : 'manageMembers');
   const [found] = await db
     .select({ user: { id: users.id, isActive: users.isActive }, role: projectMembers.role })
     .from(users)
@@ -200,11 +201,11 @@ async function explainMembershipRefusal(
     .limit(1);
   if (change === 'add') {
     if (!found || !found.user.isActive) return notFound('an active user with this email');
-    if (found.user.id === callerId) return conflict('you cannot add yourself');
+    if (found.user.id === caller.id) return conflict('you cannot add yourself');
     if (found.role === 'owner') return conflict('that user owns the project');
     if (found.role) return conflict('that user is already a member');
   } else {
-    if (change === 'change' && targetUserId === callerId) return conflict('you cannot change your own role');
+    if (change === 'change' && targetUserId === caller.id) return conflict('you cannot change your own role');
     if (!found?.role) return notFound('member');
     if (found.role === 'owner') {
       return conflict(change === 'change' ? "the owner's role cannot be changed; transfer the project instead" : 'the owner cannot be removed; transfer the project first');
@@ -220,10 +221,10 @@ async function explainMembershipRefusal(
  * checked, so a concurrent removal either finishes first (and the transfer is refused) or waits and then
  * finds an owner it may not remove. Either way exactly one owner remains, the one projects.owner_id names.
  */
-export async function transferProject(db: Database, callerId: string, projectId: string, newOwnerId: string): Promise<ProjectView> {
+export async function transferProject(db: Database, caller: Caller, projectId: string, newOwnerId: string): Promise<ProjectView> {
   return db.transaction(async (tx) => {
     await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for('update');
-    const { actor, project, standing } = await findProjectWithStanding(tx as unknown as Database, callerId, projectId);
+    const { actor, project, standing } = await findProjectWithStanding(tx as unknown as Database, caller, projectId);
     if (!project || project.deletedAt !== null) throw notFound('project');
     requireAccess(project, standing, 'transferProject');
     if (newOwnerId === project.ownerId) throw conflict('that user already owns the project');

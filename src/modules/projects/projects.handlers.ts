@@ -16,12 +16,12 @@ function respondWithProject<S extends 200 | 201>(c: AppContext, project: Project
 }
 
 export const create: RouteHandler<typeof routes.createProject, AppEnv> = async (c) =>
-  respondWithProject(c, await service.createProject(db(c), c.get('callerId'), c.req.valid('json')), 201);
+  respondWithProject(c, await service.createProject(db(c), c.get('caller'), c.req.valid('json')), 201);
 
 export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) => {
   const query = c.req.valid('query');
   const page = readPageRequest(query, projectListOrder(query.sort));
-  const projects = await listProjects(db(c), c.get('callerId'), {
+  const projects = await listProjects(db(c), c.get('caller'), {
     q: query.q,
     sort: query.sort,
     role: query.role,
@@ -34,7 +34,7 @@ export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) 
 };
 
 export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) => {
-  const project = await service.getProject(db(c), c.get('callerId'), c.req.valid('param').id);
+  const project = await service.getProject(db(c), c.get('caller'), c.req.valid('param').id);
   if (isNotModified(parseIfNoneMatch(c.req.valid('header')['if-none-match']), project.version)) {
     c.header('ETag', etagFor(project.version));
     return c.body(null, 304);
@@ -45,7 +45,7 @@ export const get: RouteHandler<typeof routes.getProject, AppEnv> = async (c) => 
 export const update: RouteHandler<typeof routes.patchProject | typeof routes.replaceProject, AppEnv> = async (c) => {
   const project = await service.updateProject(
     db(c),
-    c.get('callerId'),
+    c.get('caller'),
     c.req.valid('param').id,
     c.req.valid('json'),
     parseIfMatch(c.req.valid('header')['if-match']),
@@ -57,7 +57,7 @@ export const update: RouteHandler<typeof routes.patchProject | typeof routes.rep
 const changeState =
   (action: typeof service.softDeleteProject): RouteHandler<typeof routes.deleteProject | typeof routes.restoreProject, AppEnv> =>
   async (c) => {
-    const project = await action(db(c), c.get('callerId'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match']));
+    const project = await action(db(c), c.get('caller'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match']));
     return respondWithProject(c, project, 200);
   };
 

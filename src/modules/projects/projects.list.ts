@@ -2,8 +2,8 @@ import { and, asc, desc, eq, getTableColumns, ilike, sql, type SQL, type SQLWrap
 import { prepared, type Database } from '../../db/client.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
 import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
-import { actorColumns, isCaller } from '../../db/users.ts';
-import { isAdmin } from '../../lib/actor.ts';
+import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { isAdmin, type Caller } from '../../lib/actor.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { forbidden } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
@@ -50,9 +50,9 @@ export const projectListOrder = (sort: ProjectSort): ListOrder => ({ name: `proj
 /** Statement shapes differ by which optional filters are present; their values are placeholders. */
 const present = (value: unknown, name: string) => (value === undefined ? '-' : name);
 
-export async function listProjects(db: Database, callerId: string, filters: ProjectListFilters): Promise<Page<ProjectView>> {
+export async function listProjects(db: Database, caller: Caller, filters: ProjectListFilters): Promise<Page<ProjectView>> {
   const values = {
-    callerId,
+    ...callerValues(caller),
     pattern: filters.q === undefined ? undefined : containsPattern(filters.q),
     role: filters.role,
     ownerId: filters.ownerId,
@@ -61,11 +61,11 @@ export async function listProjects(db: Database, callerId: string, filters: Proj
   const adminView = filters.ownerId !== undefined || filters.includeDeleted !== undefined;
   if (!adminView) {
     const rows = await ownProjectsStatement(db, filters).execute(values);
-    const actor = callerFrom(callerId, rows[0]?.actor);
+    const actor = callerFrom(caller, rows[0]?.actor);
     if (!isAdmin(actor) || filters.role !== undefined) return pageOf(rows, filters, () => null);
   }
   const rows = await allProjectsStatement(db, filters).execute(values);
-  if (!isAdmin(callerFrom(callerId, rows[0]?.actor))) throw forbidden('only admins may filter by owner_id or include deleted projects');
+  if (!isAdmin(callerFrom(caller, rows[0]?.actor))) throw forbidden('only admins may filter by owner_id or include deleted projects');
   return pageOf(rows, filters, () => 'admin');
 }
 

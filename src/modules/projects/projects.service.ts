@@ -3,8 +3,8 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import { isNotNullViolation } from '../../db/errors.ts';
 import { DEFAULT_WORKFLOW, projectMembers, projects, users, workflowStates, type ProjectRow } from '../../db/schema.ts';
-import { findUserById, isCaller } from '../../db/users.ts';
-import { authorizeActor } from '../../lib/actor.ts';
+import { callerValues, findCaller, isCaller } from '../../db/users.ts';
+import { authorizeActor, type Caller } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
 import { AppError, conflict, notFound } from '../../lib/problem.ts';
 import { myRole, requireAccess, type MyRole, type ProjectAction, type Standing } from './access.ts';
@@ -32,7 +32,7 @@ const activeCallerId = sql`(select ${users.id} from ${users} where ${and(isCalle
  */
 export async function createProject(
   db: Database,
-  callerId: string,
+  caller: Caller,
   input: { name: string; description?: string | null },
 ): Promise<ProjectView> {
   const statement = prepared(db, 'create_project', () => {
@@ -67,7 +67,7 @@ export async function createProject(
   });
   try {
     const [project] = await statement.execute({
-      callerId,
+      ...callerValues(caller),
       projectId: crypto.randomUUID(),
       name: input.name,
       description: input.description ?? null,
@@ -76,13 +76,13 @@ export async function createProject(
     return { ...project!, myRole: 'owner' };
   } catch (error) {
     if (!isNotNullViolation(error, 'owner_id')) throw error;
-    authorizeActor(await findUserById(db, callerId));
+    authorizeActor(await findCaller(db, caller));
     throw conflict('your account changed while the request was processed; retry');
   }
 }
 
-export async function getProject(db: Database, callerId: string, id: string): Promise<ProjectView> {
-  const { project, standing } = await findProjectWithStanding(db, callerId, id);
+export async function getProject(db: Database, caller: Caller, id: string): Promise<ProjectView> {
+  const { project, standing } = await findProjectWithStanding(db, caller, id);
   requireAccess(project, standing, 'readProject');
   return viewOf(project!, standing);
 }
@@ -106,7 +106,7 @@ interface Mutation {
  */
 async function mutateProject(
   db: Database,
-  callerId: string,
+  caller: Caller,
   id: string,
   mutation: Mutation,
   precondition: Precondition | undefined,
@@ -131,23 +131,23 @@ async function mutateProject(
       .prepare(shape),
   );
   // Versions are integers (lib/etag.ts), written as an array literal.
-  const [updated] = await statement.execute({ ...mutation.values, callerId, id, versions: versions && `{${versions.join(',')}}` });
+  const [updated] = await statement.execute({ ...mutation.values, ...callerValues(caller), id, versions: versions && `{${versions.join(',')}}` });
   if (updated) {
     const { membershipRole, ...project } = updated;
     // The write passed its right check, so a caller without a membership is an admin.
     return { ...project, myRole: membershipRole ?? 'admin' };
   }
-  throw await explainRejectedWrite(db, callerId, id, mutation, precondition);
+  throw await explainRejectedWrite(db, caller, id, mutation, precondition);
 }
 
 async function explainRejectedWrite(
   db: Database,
-  callerId: string,
+  caller: Caller,
   id: string,
   mutation: Mutation,
   precondition: Precondition | undefined,
 ): Promise<AppError> {
-  const { project, standing } = await findProjectWithStanding(db, callerId, id);
+  const { project, standing } = await findProjectWithStanding(db, caller, id);
   // A deleted project is gone for every change but restoring it, for admins too.
   if (!project || (mutation.expectedState === 'active' && project.deletedAt !== null)) return notFound('project');
   requireAccess(project, standing, mutation.action, { deletedVisible: true });
@@ -165,7 +165,7 @@ const slot = (name: string) => sql`${sql.placeholder(name)}`;
 
 export const updateProject = (
   db: Database,
-  callerId: string,
+  caller: Caller,
   id: string,
   changes: { name?: string; description?: string | null },
   precondition?: Precondition,
@@ -178,7 +178,7 @@ export const updateProject = (
     set: () => Object.fromEntries(fields.map((field) => [field, slot(field)])),
     values: changes,
   };
-  return mutateProject(db, callerId, id, mutation, precondition);
+  return mutateProject(db, caller, id, mutation, precondition);
 };
 
 const SOFT_DELETE: Mutation = {
@@ -194,8 +194,8 @@ const RESTORE: Mutation = {
   set: () => ({ isActive: true, deletedAt: null }),
 };
 
-export const softDeleteProject = (db: Database, callerId: string, id: string, precondition?: Precondition) =>
-  mutateProject(db, callerId, id, SOFT_DELETE, precondition);
+export const softDeleteProject = (db: Database, caller: Caller, id: string, precondition?: Precondition) =>
+  mutateProject(db, caller, id, SOFT_DELETE, precondition);
 
-export const restoreProject = (db: Database, callerId: string, id: string, precondition?: Precondition) =>
-  mutateProject(db, callerId, id, RESTORE, precondition);
+export const restoreProject = (db: Database, caller: Caller, id: string, precondition?: Precondition) =>
+  mutateProject(db, caller, id, RESTORE, precondition);

@@ -2,8 +2,8 @@ import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
-import { actorColumns, isCaller } from '../../db/users.ts';
-import { authorizeActor, isAdmin, type Actor } from '../../lib/actor.ts';
+import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { authorizeActor, isAdmin, type Actor, type Caller } from '../../lib/actor.ts';
 import { callerMaySql, type ProjectAction, type Standing } from './access.ts';
 
 /*
@@ -20,8 +20,8 @@ export const joinCallerMembership = (projectId: SQLWrapper = projects.id) =>
   and(eq(callerMembership.projectId, projectId), eq(callerMembership.userId, users.id));
 
 /** The caller as the token names them and the database has them: 401/403 unless the row says active. */
-export const callerFrom = (callerId: string, row: { role: string; isActive: boolean } | null | undefined): Actor => ({
-  id: callerId,
+export const callerFrom = (caller: Caller, row: { role: string; isActive: boolean } | null | undefined): Actor => ({
+  id: caller.id,
   role: authorizeActor(row).role,
 });
 
@@ -31,7 +31,7 @@ export const standingOf = (actor: Actor, membershipRole: Standing['role'] | null
 });
 
 /** One project by id (deleted or not) with the caller checked (401/403) and their standing in it. */
-export async function findProjectWithStanding(db: Database, callerId: string, projectId: string) {
+export async function findProjectWithStanding(db: Database, caller: Caller, projectId: string) {
   const statement = prepared(db, 'project_with_standing', () =>
     db
       .select({ actor: actorColumns, project: projects, membershipRole: callerMembership.role })
@@ -41,8 +41,8 @@ export async function findProjectWithStanding(db: Database, callerId: string, pr
       .where(isCaller)
       .prepare('project_with_standing'),
   );
-  const [row] = await statement.execute({ callerId, projectId });
-  const actor = callerFrom(callerId, row?.actor);
+  const [row] = await statement.execute({ ...callerValues(caller), projectId });
+  const actor = callerFrom(caller, row?.actor);
   return { actor, project: (row?.project ?? undefined) as ProjectRow | undefined, standing: standingOf(actor, row?.membershipRole) };
 }
 
@@ -52,7 +52,7 @@ const subquery = new QueryBuilder();
 /**
  * For a write's WHERE: true when the caller is active and may do `action` in the project `projectId`,
  * as a scalar subquery (cheaper to plan than `update ... from users`). No active caller gives NULL, so no
- * write. Statements using it are executed with a `callerId` value.
+ * write. Statements using it are executed with a `caller` value.
  */
 export const callerMayWrite = (action: ProjectAction, projectId: SQLWrapper = projects.id): SQL =>
   sql`(${subquery

@@ -16,7 +16,7 @@ function respondWithTask<S extends 200 | 201>(c: AppContext, task: TaskView, sta
 }
 
 export const create: RouteHandler<typeof routes.createTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.createTask(db(c), c.get('callerId'), c.req.valid('param').id, c.req.valid('json')), 201);
+  respondWithTask(c, await service.createTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json')), 201);
 
 /** The filters both task lists take, from their query. */
 function filtersOf(query: z.infer<typeof MyTasksQuery> | z.infer<typeof ListTasksQuery>, page: PageRequest): TaskFilters {
@@ -35,7 +35,7 @@ function filtersOf(query: z.infer<typeof MyTasksQuery> | z.infer<typeof ListTask
 export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv> = async (c) => {
   const query = c.req.valid('query');
   const page = readPageRequest(query, taskListOrder('project', query.sort));
-  const tasks = await listProjectTasks(db(c), c.get('callerId'), c.req.valid('param').id, {
+  const tasks = await listProjectTasks(db(c), c.get('caller'), c.req.valid('param').id, {
     ...filtersOf(query, page),
     assignee: query.assignee_id,
     includeDeleted: query.include_deleted,
@@ -47,13 +47,13 @@ export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv>
 export const listMine: RouteHandler<typeof routes.listMyTasks, AppEnv> = async (c) => {
   const query = c.req.valid('query');
   const page = readPageRequest(query, taskListOrder('mine', query.sort));
-  const tasks = await listMyTasks(db(c), c.get('callerId'), { ...filtersOf(query, page), projectId: query.project_id });
+  const tasks = await listMyTasks(db(c), c.get('caller'), { ...filtersOf(query, page), projectId: query.project_id });
   setPaginationHeaders(c, tasks, page);
   return c.json(tasks.items.map(toTaskResponse), 200);
 };
 
 export const get: RouteHandler<typeof routes.getTask, AppEnv> = async (c) => {
-  const task = await service.getTask(db(c), c.get('callerId'), c.req.valid('param').id);
+  const task = await service.getTask(db(c), c.get('caller'), c.req.valid('param').id);
   if (isNotModified(parseIfNoneMatch(c.req.valid('header')['if-none-match']), task.version)) {
     c.header('ETag', etagFor(task.version));
     return c.body(null, 304);
@@ -62,20 +62,20 @@ export const get: RouteHandler<typeof routes.getTask, AppEnv> = async (c) => {
 };
 
 export const update: RouteHandler<typeof routes.updateTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.updateTask(db(c), c.get('callerId'), c.req.valid('param').id, c.req.valid('json'), parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(c, await service.updateTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'), parseIfMatch(c.req.valid('header')['if-match'])), 200);
 
 export const remove: RouteHandler<typeof routes.deleteTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.softDeleteTask(db(c), c.get('callerId'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(c, await service.softDeleteTask(db(c), c.get('caller'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
 
 export const restore: RouteHandler<typeof routes.restoreTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.restoreTask(db(c), c.get('callerId'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(c, await service.restoreTask(db(c), c.get('caller'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
 
 export const transition: RouteHandler<typeof routes.transitionTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.transitionTask(db(c), c.get('callerId'), c.req.valid('param').id, c.req.valid('json').to_state_id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(c, await service.transitionTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json').to_state_id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
 
 export const history: RouteHandler<typeof routes.getTaskHistory, AppEnv> = async (c) => {
   const page = readPageRequest(c.req.valid('query'), HISTORY_ORDER);
-  const events = await listTaskHistory(db(c), c.get('callerId'), c.req.valid('param').id, page);
+  const events = await listTaskHistory(db(c), c.get('caller'), c.req.valid('param').id, page);
   setPaginationHeaders(c, events, page);
   return c.json(events.items.map(toHistoryResponse), 200);
 };

@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, getTableColumns, gte, ilike, isNull, lte, notInArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
+import type { Caller } from '../../lib/actor.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
 import { projectMembers, projects, TASK_PRIORITIES, taskEvents, tasks, users, workflowStates, type StateCategory, type TaskEventRow, type TaskPriority } from '../../db/schema.ts';
-import { actorColumns, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { requireAccess } from '../projects/access.ts';
@@ -100,7 +101,7 @@ export interface ProjectTaskFilters extends TaskFilters {
 }
 
 /** GET /projects/{id}/tasks: any member; deleted tasks only for managers, owners and admins. */
-export async function listProjectTasks(db: Database, callerId: string, projectId: string, filters: ProjectTaskFilters): Promise<Page<TaskView>> {
+export async function listProjectTasks(db: Database, caller: Caller, projectId: string, filters: ProjectTaskFilters): Promise<Page<TaskView>> {
   const assignee = filters.assignee === undefined ? 'any' : filters.assignee === 'none' || filters.assignee === 'me' ? filters.assignee : 'user';
   const name = `project_tasks:${shapeOf(filters, [filters.includeDeleted || undefined])}:${assignee}`;
   const statement = prepared(db, name, () => {
@@ -122,9 +123,9 @@ export async function listProjectTasks(db: Database, callerId: string, projectId
       .where(isCaller)
       .prepare(name);
   });
-  const rows = await statement.execute({ callerId, projectId, assigneeId: filters.assignee, ...filterValues(filters) });
+  const rows = await statement.execute({ ...callerValues(caller), projectId, assigneeId: filters.assignee, ...filterValues(filters) });
   const first = rows[0];
-  const standing = standingOf(callerFrom(callerId, first?.actor), first?.membershipRole);
+  const standing = standingOf(callerFrom(caller, first?.actor), first?.membershipRole);
   requireAccess(first?.project, standing, filters.includeDeleted ? 'readDeletedTasks' : 'readTasks');
   return toTaskPage(rows, filters, 'project', (row) => String(row.task!.number));
 }
@@ -150,7 +151,7 @@ export interface MyTaskFilters extends TaskFilters {
 }
 
 /** GET /tasks?assignee=me: the caller's open tasks (not completed or canceled) in every active project they belong to. */
-export async function listMyTasks(db: Database, callerId: string, filters: MyTaskFilters): Promise<Page<TaskView>> {
+export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskFilters): Promise<Page<TaskView>> {
   const name = `my_tasks:${shapeOf(filters, [filters.projectId])}`;
   const statement = prepared(db, name, () => {
     const conditions = (caller: SQLWrapper) =>
@@ -179,8 +180,8 @@ export async function listMyTasks(db: Database, callerId: string, filters: MyTas
     );
     return db.select({ actor: actorColumns, ...taskOf(page), total: count }).from(users).leftJoinLateral(page, sql`true`).where(isCaller).prepare(name);
   });
-  const rows = await statement.execute({ callerId, projectId: filters.projectId, ...filterValues(filters) });
-  callerFrom(callerId, rows[0]?.actor);
+  const rows = await statement.execute({ ...callerValues(caller), projectId: filters.projectId, ...filterValues(filters) });
+  callerFrom(caller, rows[0]?.actor);
   return toTaskPage(rows, filters, 'mine', (row) => row.task.id);
 }
 
@@ -189,8 +190,8 @@ const historyOf = alias(tasks, 'history_of');
 const eventColumns = getTableColumns(taskEvents);
 
 /** GET /tasks/{id}/history: newest first, for whoever may read the task. */
-export async function listTaskHistory(db: Database, callerId: string, taskId: string, pageRequest: PageRequest): Promise<Page<TaskEventRow>> {
-  requireTaskAccess(await findTaskWithStanding(db, callerId, taskId), 'readTasks', 'for managers');
+export async function listTaskHistory(db: Database, caller: Caller, taskId: string, pageRequest: PageRequest): Promise<Page<TaskEventRow>> {
+  requireTaskAccess(await findTaskWithStanding(db, caller, taskId), 'readTasks', 'for managers');
   const shape = `task_history:${pageRequest.after ? 'after' : 'start'}`;
   const statement = prepared(db, shape, () => {
     const page = pageWindow(

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, isNotNull, isNull, lt, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder, type PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
+import type { Caller } from '../../lib/actor.ts';
 import { regroup } from '../../db/pagination.ts';
 import {
   projectMembers,
@@ -13,7 +14,7 @@ import {
   workflowTransitions,
   type TaskPriority,
 } from '../../db/schema.ts';
-import { actorColumns, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { mayDo, requireAccess, type ProjectAction } from '../projects/access.ts';
@@ -34,7 +35,7 @@ export const taskColumns = getTableColumns(tasks);
 export const stateFields = { id: workflowStates.id, name: workflowStates.name, category: workflowStates.category };
 
 /** One task (deleted or not), its state and project, and the caller's standing there, in one statement. */
-export async function findTaskWithStanding(db: Database, callerId: string, taskId: string) {
+export async function findTaskWithStanding(db: Database, caller: Caller, taskId: string) {
   const statement = prepared(db, 'task_with_standing', () =>
     db
       .select({
@@ -52,8 +53,8 @@ export async function findTaskWithStanding(db: Database, callerId: string, taskI
       .where(isCaller)
       .prepare('task_with_standing'),
   );
-  const [row] = await statement.execute({ callerId, taskId });
-  const standing = standingOf(callerFrom(callerId, row?.actor), row?.membershipRole);
+  const [row] = await statement.execute({ ...callerValues(caller), taskId });
+  const standing = standingOf(callerFrom(caller, row?.actor), row?.membershipRole);
   const task: TaskView | undefined = row?.task ? { ...row.task, state: row.state! } : undefined;
   return { task, project: row?.project ?? undefined, standing };
 }
@@ -76,8 +77,8 @@ export function requireTaskAccess(
   if (task.deletedAt !== null && deletedHidden) throw notFound('task');
 }
 
-export async function getTask(db: Database, callerId: string, taskId: string): Promise<TaskView> {
-  const found = await findTaskWithStanding(db, callerId, taskId);
+export async function getTask(db: Database, caller: Caller, taskId: string): Promise<TaskView> {
+  const found = await findTaskWithStanding(db, caller, taskId);
   requireTaskAccess(found, 'readTasks', 'for managers');
   return found.task;
 }
@@ -116,7 +117,7 @@ export interface NewTask {
  * concurrent creates queue on the counter row, so numbers go 1, 2, 3, ... The task starts at the end of its
  * state (its position key is its number) with its first history entries.
  */
-export async function createTask(db: Database, callerId: string, projectId: string, input: NewTask): Promise<TaskView> {
+export async function createTask(db: Database, caller: Caller, projectId: string, input: NewTask): Promise<TaskView> {
   const named = input.state_id !== undefined;
   const name = `create_task:${named ? 'state' : 'default'}`;
   const statement = prepared(db, name, () => {
@@ -185,7 +186,7 @@ export async function createTask(db: Database, callerId: string, projectId: stri
       .prepare(name);
   });
   const [row] = await statement.execute({
-    callerId,
+    ...callerValues(caller),
     projectId,
     stateId: input.state_id,
     title: input.title,
@@ -195,7 +196,7 @@ export async function createTask(db: Database, callerId: string, projectId: stri
     dueDate: input.due_date ?? null,
   });
   if (row) return { ...row.task, state: row.state };
-  throw await explainRefusedCreate(db, callerId, projectId, input);
+  throw await explainRefusedCreate(db, caller, projectId, input);
 }
 
 /** The started/completed/canceled timestamps as select fields of an insert-from-select. */
@@ -207,8 +208,8 @@ function aliased(timestamps: ReturnType<typeof startingIn>) {
   };
 }
 
-async function explainRefusedCreate(db: Database, callerId: string, projectId: string, input: NewTask): Promise<AppError> {
-  const { project, standing } = await findProjectWithStanding(db, callerId, projectId);
+async function explainRefusedCreate(db: Database, caller: Caller, projectId: string, input: NewTask): Promise<AppError> {
+  const { project, standing } = await findProjectWithStanding(db, caller, projectId);
   if (!project || project.deletedAt !== null) return notFound('project');
   requireAccess(project, standing, 'writeTasks');
   if (input.state_id !== undefined) {
@@ -259,7 +260,7 @@ function preconditionValues(precondition: Precondition | undefined) {
  * Every change but a transition: one conditional UPDATE (the caller's right, the project, the task's state
  * and If-Match in its WHERE), the assignment's history entry in the same statement.
  */
-async function mutateTask(db: Database, callerId: string, taskId: string, mutation: TaskMutation, precondition: Precondition | undefined): Promise<TaskView> {
+async function mutateTask(db: Database, caller: Caller, taskId: string, mutation: TaskMutation, precondition: Precondition | undefined): Promise<TaskView> {
   const { form, versions } = preconditionValues(precondition);
   const name = `${mutation.name}:${form}`;
   const statement = prepared(db, name, () => {
@@ -292,9 +293,9 @@ async function mutateTask(db: Database, callerId: string, taskId: string, mutati
       .innerJoin(workflowStates, eq(workflowStates.id, changed.stateId))
       .prepare(name);
   });
-  const [row] = await statement.execute({ ...mutation.values, callerId, taskId, versions });
+  const [row] = await statement.execute({ ...mutation.values, ...callerValues(caller), taskId, versions });
   if (row) return { ...row.task, state: row.state };
-  throw await explainRejectedTaskWrite(db, callerId, taskId, mutation, precondition);
+  throw await explainRejectedTaskWrite(db, caller, taskId, mutation, precondition);
 }
 
 const activeProjectOf = (projectId: SQLWrapper) =>
@@ -302,12 +303,12 @@ const activeProjectOf = (projectId: SQLWrapper) =>
 
 async function explainRejectedTaskWrite(
   db: Database,
-  callerId: string,
+  caller: Caller,
   taskId: string,
   mutation: Pick<TaskMutation, 'action' | 'expectedState' | 'values' | 'assigns'>,
   precondition: Precondition | undefined,
 ): Promise<AppError> {
-  const found = await findTaskWithStanding(db, callerId, taskId);
+  const found = await findTaskWithStanding(db, caller, taskId);
   requireTaskAccess(found, mutation.action, mutation.expectedState === 'deleted' ? 'visible' : 'hidden');
   const { task } = found;
   if (mutation.expectedState === 'deleted' && task.deletedAt === null) return conflict('the task is not deleted');
@@ -335,7 +336,7 @@ const FIELDS = {
  * locks the task's state row for the short transaction that reads the neighbours and writes the key, so
  * concurrent moves within a state take turns and never compute the same key from the same neighbours.
  */
-export async function updateTask(db: Database, callerId: string, taskId: string, changes: TaskChanges, precondition?: Precondition): Promise<TaskView> {
+export async function updateTask(db: Database, caller: Caller, taskId: string, changes: TaskChanges, precondition?: Precondition): Promise<TaskView> {
   const fields = (Object.keys(FIELDS) as (keyof typeof FIELDS)[]).filter((field) => changes[field] !== undefined);
   const values: Record<string, unknown> = Object.fromEntries(fields.map((field) => [FIELDS[field].column, FIELDS[field].value(changes)]));
   const mutation = (moved: boolean): TaskMutation => ({
@@ -350,11 +351,11 @@ export async function updateTask(db: Database, callerId: string, taskId: string,
     assigns: fields.includes('assignee_id'),
   });
   const anchorId = changes.before_id ?? changes.after_id;
-  if (anchorId === undefined) return mutateTask(db, callerId, taskId, mutation(false), precondition);
+  if (anchorId === undefined) return mutateTask(db, caller, taskId, mutation(false), precondition);
 
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
-    const found = await findTaskWithStanding(tx, callerId, taskId);
+    const found = await findTaskWithStanding(tx, caller, taskId);
     requireTaskAccess(found, 'writeTasks', 'hidden');
     await tx.select({ id: workflowStates.id }).from(workflowStates).where(eq(workflowStates.id, found.task.stateId)).for('no key update');
     // Read after the lock: a transition may have moved the task meanwhile.
@@ -382,7 +383,7 @@ export async function updateTask(db: Database, callerId: string, taskId: string,
       .limit(1);
     const position = changes.after_id ? keyBetween(anchor.position, neighbour?.position ?? null) : keyBetween(neighbour?.position ?? null, anchor.position);
     values.position = position;
-    return mutateTask(tx, callerId, taskId, mutation(true), precondition);
+    return mutateTask(tx, caller, taskId, mutation(true), precondition);
   });
 }
 
@@ -399,17 +400,17 @@ const RESTORE: TaskMutation = {
   set: () => ({ isActive: true, deletedAt: null }),
 };
 
-export const softDeleteTask = (db: Database, callerId: string, taskId: string, precondition?: Precondition) =>
-  mutateTask(db, callerId, taskId, SOFT_DELETE, precondition);
-export const restoreTask = (db: Database, callerId: string, taskId: string, precondition?: Precondition) =>
-  mutateTask(db, callerId, taskId, RESTORE, precondition);
+export const softDeleteTask = (db: Database, caller: Caller, taskId: string, precondition?: Precondition) =>
+  mutateTask(db, caller, taskId, SOFT_DELETE, precondition);
+export const restoreTask = (db: Database, caller: Caller, taskId: string, precondition?: Precondition) =>
+  mutateTask(db, caller, taskId, RESTORE, precondition);
 
 /**
  * POST /tasks/{id}/transition: the only way a task changes state. One statement: the target must be another
  * state of the task's project and an allowed move (every move, unless the project restricts them); the
  * timestamps follow the target's category (tasks.moves.ts) and the history entry is written beside it.
  */
-export async function transitionTask(db: Database, callerId: string, taskId: string, toStateId: string, precondition?: Precondition): Promise<TaskView> {
+export async function transitionTask(db: Database, caller: Caller, taskId: string, toStateId: string, precondition?: Precondition): Promise<TaskView> {
   const { form, versions } = preconditionValues(precondition);
   const name = `transition_task:${form}`;
   const statement = prepared(db, name, () => {
@@ -444,9 +445,9 @@ export async function transitionTask(db: Database, callerId: string, taskId: str
       .innerJoin(workflowStates, eq(workflowStates.id, moved.stateId))
       .prepare(name);
   });
-  const [row] = await statement.execute({ callerId, taskId, toStateId, versions });
+  const [row] = await statement.execute({ ...callerValues(caller), taskId, toStateId, versions });
   if (row) return { ...row.task, state: row.state };
-  throw await explainRefusedTransition(db, callerId, taskId, toStateId, precondition);
+  throw await explainRefusedTransition(db, caller, taskId, toStateId, precondition);
 }
 
 /** True when the project is active and allows the move: every move unless restricted, else the listed ones. */
@@ -465,8 +466,8 @@ const transitionAllowed = (projectId: SQLWrapper, fromStateId: SQLWrapper, toSta
       ),
     )})`;
 
-async function explainRefusedTransition(db: Database, callerId: string, taskId: string, toStateId: string, precondition: Precondition | undefined): Promise<AppError> {
-  const found = await findTaskWithStanding(db, callerId, taskId);
+async function explainRefusedTransition(db: Database, caller: Caller, taskId: string, toStateId: string, precondition: Precondition | undefined): Promise<AppError> {
+  const found = await findTaskWithStanding(db, caller, taskId);
   requireTaskAccess(found, 'writeTasks', 'hidden');
   const { task } = found;
   const [target] = await db.select({ id: workflowStates.id }).from(workflowStates).where(and(eq(workflowStates.id, toStateId), eq(workflowStates.projectId, task.projectId)));

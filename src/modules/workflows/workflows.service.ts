@@ -1,8 +1,9 @@
 import { and, asc, count, eq, gt, gte, lt, lte, ne, sql } from 'drizzle-orm';
 import { prepared, type Database } from '../../db/client.ts';
+import type { Caller } from '../../lib/actor.ts';
 import { postgresCode } from '../../db/errors.ts';
 import { projects, tasks, users, workflowStates, workflowTransitions, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
-import { actorColumns, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import { callerFrom, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
@@ -27,7 +28,7 @@ function requireStartAndFinish(categories: StateCategory[]) {
 const taskCount = sql<number>`(select count(*) from ${tasks} where ${tasks.stateId} = ${workflowStates.id} and ${tasks.isActive})`.mapWith(Number);
 
 /** The states of a project, in order, each with its task count, with the caller's right to read them checked in the same statement. */
-export async function listStates(db: Database, callerId: string, projectId: string): Promise<StateView[]> {
+export async function listStates(db: Database, caller: Caller, projectId: string): Promise<StateView[]> {
   const statement = prepared(db, 'workflow_states', () =>
     db
       .select({
@@ -45,17 +46,17 @@ export async function listStates(db: Database, callerId: string, projectId: stri
       .orderBy(asc(workflowStates.position))
       .prepare('workflow_states'),
   );
-  const rows = await statement.execute({ callerId, projectId });
-  requireAccess(rows[0]?.project, standingOf(callerFrom(callerId, rows[0]?.actor), rows[0]?.membershipRole), 'readTasks');
+  const rows = await statement.execute({ ...callerValues(caller), projectId });
+  requireAccess(rows[0]?.project, standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole), 'readTasks');
   return rows.flatMap((row) => (row.state ? [{ ...row.state, taskCount: row.taskCount }] : []));
 }
 
 /** Runs `change` in a transaction holding the project row, once the caller may manage the (active) project's workflow. */
-async function changeWorkflow<T>(db: Database, callerId: string, projectId: string, change: (tx: Database, states: WorkflowStateRow[]) => Promise<T>): Promise<T> {
+async function changeWorkflow<T>(db: Database, caller: Caller, projectId: string, change: (tx: Database, states: WorkflowStateRow[]) => Promise<T>): Promise<T> {
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
     await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for('update');
-    const { project, standing } = await findProjectWithStanding(tx, callerId, projectId);
+    const { project, standing } = await findProjectWithStanding(tx, caller, projectId);
     if (!project || project.deletedAt !== null) throw notFound('project');
     requireAccess(project, standing, 'manageWorkflow');
     const states = await tx.select().from(workflowStates).where(eq(workflowStates.projectId, projectId)).orderBy(asc(workflowStates.position));
@@ -80,8 +81,8 @@ function requirePosition(position: number | undefined, last: number): number {
   return position;
 }
 
-export function createState(db: Database, callerId: string, projectId: string, input: { name: string; category: StateCategory; position?: number }) {
-  return changeWorkflow(db, callerId, projectId, async (tx, states) => {
+export function createState(db: Database, caller: Caller, projectId: string, input: { name: string; category: StateCategory; position?: number }) {
+  return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const position = requirePosition(input.position, states.length);
     await tx
       .update(workflowStates)
@@ -94,12 +95,12 @@ export function createState(db: Database, callerId: string, projectId: string, i
 
 export function updateState(
   db: Database,
-  callerId: string,
+  caller: Caller,
   projectId: string,
   stateId: string,
   changes: { name?: string; category?: StateCategory; position?: number },
 ) {
-  return changeWorkflow(db, callerId, projectId, async (tx, states) => {
+  return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const current = states.find((state) => state.id === stateId);
     if (!current) throw notFound('state');
     if (changes.category !== undefined) {
@@ -134,8 +135,8 @@ export function updateState(
  * `move_to`, a state that holds any is a 409 with the count; with it, they move there as a transition
  * would move them (timestamps by category, a history entry each), whatever transitions are allowed.
  */
-export function deleteState(db: Database, callerId: string, projectId: string, stateId: string, moveTo: string | undefined) {
-  return changeWorkflow(db, callerId, projectId, async (tx, states) => {
+export function deleteState(db: Database, caller: Caller, projectId: string, stateId: string, moveTo: string | undefined) {
+  return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const doomed = states.find((state) => state.id === stateId);
     if (!doomed) throw notFound('state');
     const target = moveTo === undefined ? undefined : states.find((state) => state.id === moveTo && state.id !== stateId);
@@ -151,7 +152,7 @@ export function deleteState(db: Database, callerId: string, projectId: string, s
       if (!target) {
         throw conflict(`the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`);
       }
-      await moveTasksToState(tx, { fromStateId: stateId, to: target, actorId: callerId });
+      await moveTasksToState(tx, { fromStateId: stateId, to: target, actorId: caller.id });
     }
     await tx.delete(workflowStates).where(eq(workflowStates.id, stateId));
     await tx
@@ -167,8 +168,8 @@ export interface Transition {
 }
 
 /** The allowed moves: the listed pairs when restricted, otherwise every pair of different states. */
-export async function listTransitions(db: Database, callerId: string, projectId: string): Promise<Transition[]> {
-  const { project, standing } = await findProjectWithStanding(db, callerId, projectId);
+export async function listTransitions(db: Database, caller: Caller, projectId: string): Promise<Transition[]> {
+  const { project, standing } = await findProjectWithStanding(db, caller, projectId);
   requireAccess(project, standing, 'readTasks');
   return project!.transitionsRestricted ? restrictedTransitions(db, projectId) : everyMove(db, projectId);
 }
@@ -186,8 +187,8 @@ async function everyMove(db: Database, projectId: string): Promise<Transition[]>
 }
 
 /** Replaces the allowed moves with `pairs` (each between two different states of the project); the project is restricted from then on. */
-export function replaceTransitions(db: Database, callerId: string, projectId: string, pairs: Transition[]) {
-  return changeWorkflow(db, callerId, projectId, async (tx, states) => {
+export function replaceTransitions(db: Database, caller: Caller, projectId: string, pairs: Transition[]) {
+  return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const known = new Set(states.map((state) => state.id));
     const errors = pairs.flatMap((pair, index) => [
       ...(known.has(pair.fromStateId) ? [] : [{ path: `body.${index}.from_state_id`, message: 'is not a state of this project' }]),

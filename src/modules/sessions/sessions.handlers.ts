@@ -1,0 +1,37 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppContext, AppEnv } from '../../context.ts';
+import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
+import { toTokenResponse } from '../auth/auth.schemas.ts';
+import type * as routes from './sessions.routes.ts';
+import { toSessionResponse } from './sessions.schemas.ts';
+import * as service from './sessions.service.ts';
+
+const db = (c: AppContext) => c.get('database').db;
+
+/** What a session records about the client that started it. */
+export const clientOf = (c: AppContext): service.Client => ({ userAgent: c.req.header('User-Agent'), ip: c.req.header('CF-Connecting-IP') });
+
+export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) =>
+  c.json(toTokenResponse(await service.refreshSession(db(c), c.req.valid('json').refresh_token, c.get('config'))), 200);
+
+export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
+  await service.logOut(db(c), c.req.valid('json').refresh_token);
+  return c.body(null, 204);
+};
+
+export const logoutAll: RouteHandler<typeof routes.logoutAll, AppEnv> = async (c) => {
+  await service.logOutEverywhere(db(c), c.get('caller'));
+  return c.body(null, 204);
+};
+
+export const list: RouteHandler<typeof routes.listSessions, AppEnv> = async (c) => {
+  const page = readPageRequest(c.req.valid('query'), service.SESSION_LIST_ORDER);
+  const sessions = await service.listSessions(db(c), c.get('caller'), page);
+  setPaginationHeaders(c, sessions, page);
+  return c.json(sessions.items.map((session) => toSessionResponse(session, c.get('sessionId'))), 200);
+};
+
+export const revoke: RouteHandler<typeof routes.revokeSession, AppEnv> = async (c) => {
+  await service.revokeSession(db(c), c.get('caller'), c.req.valid('param').id);
+  return c.body(null, 204);
+};
