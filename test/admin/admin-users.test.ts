@@ -117,10 +117,14 @@ describe('PATCH /auth/admin/users/{id}/role', () => {
     const promoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json: { role: 'admin' } });
     expect(promoted.status).toBe(200);
     expect(promoted.body.role).toBe('admin');
-    expect((await call('GET', '/auth/admin/users', { token: user.token })).status).toBe(200);
+    // A role change ends the user's sessions and tokens: they log in again, now as an admin.
+    expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
+    const adminToken = await logIn(user.email, PASSWORD);
+    expect((await call('GET', '/auth/admin/users', { token: adminToken })).status).toBe(200);
     const demoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json: { role: 'user' } });
     expect(demoted.body.role).toBe('user');
-    expectProblem(await call('GET', '/auth/admin/users', { token: user.token }), 403);
+    expectProblem(await call('GET', '/auth/admin/users', { token: adminToken }), 401);
+    expectProblem(await call('GET', '/auth/admin/users', { token: await logIn(user.email, PASSWORD) }), 403);
   });
 
   it('422 for an unknown role or a bad body, 404 for an unknown user', async () => {
@@ -135,20 +139,23 @@ describe('PATCH /auth/admin/users/{id}/role', () => {
 });
 
 describe('PATCH /auth/admin/users/{id}/status', () => {
-  it('deactivation locks the user out at once; reactivation restores access', async () => {
+  it('deactivation locks the user out at once (tokens and sessions end); reactivation lets them log in again', async () => {
     const admin = await createUser({ role: 'admin' });
     const user = await createUser();
     const off = await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json: { is_active: false } });
     expect(off.status).toBe(200);
     expect(off.body.is_active).toBe(false);
-    expectProblem(await call('GET', '/auth/me', { token: user.token }), 403);
-    expectProblem(await call('GET', '/projects', { token: user.token }), 403);
+    expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
+    expectProblem(await call('GET', '/projects', { token: user.token }), 401);
+    expectProblem(await call('POST', '/auth/refresh', { json: { refresh_token: user.refreshToken } }), 401);
     expectProblem(await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD } }), 403);
+    const live = await sql()`select count(*)::int as n from sessions where user_id = ${user.id} and revoked_at is null`;
+    expect(live[0]!.n).toBe(0);
 
     const on = await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json: { is_active: true } });
     expect(on.body.is_active).toBe(true);
-    expect((await call('GET', '/auth/me', { token: user.token })).status).toBe(200);
-    expect(await logIn(user.email, PASSWORD)).toEqual(expect.any(String));
+    expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
+    expect((await call('GET', '/auth/me', { token: await logIn(user.email, PASSWORD) })).status).toBe(200);
   });
 
   it('an admin cannot deactivate themselves (409), even with other admins around', async () => {

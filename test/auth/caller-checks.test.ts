@@ -23,6 +23,11 @@ async function protectedRoutes(): Promise<string[]> {
 function requestsFor(projectId: string, otherUserId: string, ownerId: string): Request[] {
   return [
     { method: 'GET', path: '/auth/me' },
+    { method: 'PATCH', path: '/auth/me', json: { full_name: 'Refused' } },
+    { method: 'POST', path: '/auth/me/password', json: { current_password: 'correct horse battery', new_password: 'a new long password' } },
+    { method: 'POST', path: '/auth/logout-all' },
+    { method: 'GET', path: '/auth/sessions' },
+    { method: 'DELETE', path: `/auth/sessions/${otherUserId}` },
     { method: 'GET', path: '/auth/admin/users' },
     { method: 'GET', path: `/auth/admin/users/${otherUserId}` },
     { method: 'PATCH', path: `/auth/admin/users/${otherUserId}/role`, json: { role: 'user' } },

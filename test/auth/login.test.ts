@@ -15,7 +15,13 @@ describe('POST /auth/login', () => {
     const user = await createUser();
     const res = await login(user.email, PASSWORD);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 3600 });
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      refresh_expires_in: 30 * 24 * 3600,
+    });
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const me = await call('GET', '/auth/me', { token: res.body.access_token });
     expect(me.body.id).toBe(user.id);

@@ -8,11 +8,13 @@ const base = (overrides: Partial<Record<keyof Bindings, string | undefined>>) =>
   ({ HYPERDRIVE: env.HYPERDRIVE, JWT_SECRET: SECRET, ...overrides }) as Bindings;
 
 describe('configuration', () => {
-  it('defaults to production with the OWASP scrypt policy and 60-minute tokens', () => {
+  it('defaults to production with the OWASP scrypt policy, 15-minute access tokens and 30-day refresh tokens', () => {
     const config = loadConfig(base({}));
     expect(config.appEnv).toBe('production');
     expect(config.passwordPolicy).toEqual({ algorithm: 'scrypt', logN: 14, r: 8, p: 5 });
-    expect(config.jwt.expirySeconds).toBe(3600);
+    expect(config.jwt.expirySeconds).toBe(900);
+    expect(config.sessions.refreshTokenSeconds).toBe(30 * 24 * 3600);
+    expect(config.loginThrottle).toEqual({ failureLimit: 10, backoffSeconds: 30 });
     expect(config.jwt.issuer).toBe('aegisflow');
   });
 

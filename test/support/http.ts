@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { createApp } from '../../src/app.ts';
 import type { Bindings } from '../../src/env.ts';
-import { parseTrafficTiming, type Traffic } from '../../src/db/traffic.ts';
+import { parseTrafficTiming, parseWorkTiming, type Traffic } from '../../src/db/traffic.ts';
 
 export const BASE_URL = 'http://aegisflow.test';
 
@@ -21,9 +21,22 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
+/**
+ * Every test request comes from its own address unless it names one, so the per-IP limits on login and
+ * signup (strict outside development) only meet the tests that aim at them.
+ */
+export function withClientAddress(init?: HeadersInit): Headers {
+  const headers = new Headers(init);
+  if (!headers.has('CF-Connecting-IP')) {
+    const word = () => Math.floor(Math.random() * 0x10000).toString(16);
+    headers.set('CF-Connecting-IP', `2001:db8:${word()}:${word()}::${word()}`);
+  }
+  return headers;
+}
+
 /** One request to the worker through its real entry point (`exports.default.fetch`), as a client sends it. */
 export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
-  const headers = new Headers(options.headers);
+  const headers = withClientAddress(options.headers);
   if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
   let body = options.body;
   if (options.json !== undefined) {
@@ -70,7 +83,7 @@ export function expectProblem(response: ApiResponse, status: number) {
  */
 export async function callWithConfig<T = any>(overrides: Partial<Record<keyof Bindings, string>>, method: string, path: string, headers: Record<string, string> = {}) {
   const app = createApp();
-  return parse<T>(await app.request(`${BASE_URL}${path}`, { method, headers }, { ...env, ...overrides }));
+  return parse<T>(await app.request(`${BASE_URL}${path}`, { method, headers: withClientAddress(headers) }, { ...env, ...overrides }));
 }
 
 /** Configuration overrides for APP_ENV development or production, which refuse the tests' cheap password hashing. */
@@ -80,4 +93,11 @@ export const runningAs = (appEnv: 'development' | 'production') => ({ APP_ENV: a
 export function linkTarget(response: ApiResponse, rel: 'next' | 'prev'): string | undefined {
   const links = response.headers.get('Link') ?? '';
   return new RegExp(`<([^>]+)>; rel="${rel}"`).exec(links)?.[1];
+}
+
+/** How many password hashes the request computed, as the worker reports it in Server-Timing (enabled in tests). */
+export function passwordHashes(response: ApiResponse): number {
+  const work = parseWorkTiming(response.headers.get('Server-Timing'));
+  if (!work) throw new Error(`no Server-Timing password work on the response: ${response.headers.get('Server-Timing')}`);
+  return work.passwordHashes;
 }
