@@ -86,7 +86,7 @@ async function main() {
         console.log(`exists   ${demo.email.padEnd(26)} (${existing.role}); left as it is`);
         continue;
       }
-      const user = await createUser(db, { email: demo.email, password: DEMO_PASSWORD, fullName: demo.fullName, role: demo.role }, config.passwordPolicy);
+      const user = await createUser(db, { email: demo.email, password: DEMO_PASSWORD, fullName: demo.fullName, role: demo.role }, config.passwordPolicy, null);
       created.set(demo.email, user.id);
     }
     for (const demo of DEMO_USERS) {

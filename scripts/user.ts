@@ -6,6 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { eq, sql as rawSql } from 'drizzle-orm';
+import { recordAudit } from '../src/db/audit.ts';
+import type { Database } from '../src/db/client.ts';
 import { users } from '../src/db/schema.ts';
 import { createUser } from '../src/modules/users/users.service.ts';
 import { SignupBodySchema } from '../src/modules/auth/auth.schemas.ts';
@@ -51,15 +53,19 @@ async function main() {
         db,
         { email: parsed.data.email, password: parsed.data.password, fullName: parsed.data.full_name, role: role.data },
         config.passwordPolicy,
+        null,
       );
       console.log(`created ${user.role} ${user.email} (id ${user.id})`);
     } else {
       const email = values.email.trim().toLowerCase();
-      const [user] = await db
-        .update(users)
-        .set({ role: 'admin', updatedAt: rawSql`now()` })
-        .where(eq(rawSql`lower(${users.email})`, email))
-        .returning();
+      const user = await db.transaction(async (tx) => {
+        const [found] = await tx.select().from(users).where(eq(rawSql`lower(${users.email})`, email)).for('update');
+        if (!found || found.role === 'admin') return found;
+        const [promoted] = await tx.update(users).set({ role: 'admin', updatedAt: rawSql`now()` }).where(eq(users.id, found.id)).returning();
+        // The system (no actor) changed the role: the trail shows it like any other role change.
+        await recordAudit(tx as unknown as Database, { id: null, request: null }, { action: 'user.role_change', entityType: 'user', entityId: found.id, changes: { role: { old: found.role, new: 'admin' } } });
+        return promoted;
+      });
       if (!user) fail(`no user with email ${email}`);
       console.log(`promoted ${user.email} (id ${user.id}) to admin`);
     }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, date, index, integer, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, date, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -287,11 +287,72 @@ export const taskEvents = pgTable(
   ],
 );
 
+/** Every kind of change the audit trail records; a filter may name one, or a family (`project.*`). */
+export const AUDIT_ACTIONS = [
+  'user.signup',
+  'user.update',
+  'user.role_change',
+  'user.status_change',
+  'user.password_change',
+  'session.revoke',
+  'session.revoke_all',
+  'project.create',
+  'project.update',
+  'project.delete',
+  'project.restore',
+  'project.transfer',
+  'member.add',
+  'member.role_change',
+  'member.remove',
+  'state.create',
+  'state.update',
+  'state.delete',
+  'state.transitions_replace',
+  'task.create',
+  'task.update',
+  'task.transition',
+  'task.delete',
+  'task.restore',
+  'auth.login_failed',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * Who changed what, when, from what to what: written by the statement (or transaction) that makes the
+ * change. No foreign keys: events outlive what they describe, and each write pays no extra lookup.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    actorId: uuid('actor_id'),
+    action: text('action').$type<AuditAction>().notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: uuid('entity_id').notNull(),
+    projectId: uuid('project_id'),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    // Each changed field: {"field": {"old": ..., "new": ...}}. Never a password, hash or token.
+    changes: jsonb('changes').$type<Record<string, { old: unknown; new: unknown }>>().notNull(),
+  },
+  (table) => [
+    check('audit_events_action', sql`${table.action} in (${quotedList(AUDIT_ACTIONS)})`),
+    // Newest first, by keyset: everything (admins, retention), a project's activity, an actor's, an entity's.
+    index('audit_events_at_idx').on(table.at, table.id),
+    index('audit_events_project_idx').on(table.projectId, table.at, table.id).where(sql`${table.projectId} is not null`),
+    index('audit_events_actor_idx').on(table.actorId, table.at, table.id),
+    index('audit_events_entity_idx').on(table.entityId, table.at, table.id),
+  ],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type ProjectMemberRow = typeof projectMembers.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type WorkflowStateRow = typeof workflowStates.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type TaskEventRow = typeof taskEvents.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
 export type RoleName = 'user' | 'admin';

@@ -1,5 +1,6 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
 import type { Caller } from '../lib/actor.ts';
+import { requestValues } from './audit.ts';
 import { prepared, type Database } from './client.ts';
 import { users, type UserRow } from './schema.ts';
 
@@ -16,8 +17,8 @@ export const actorColumns = { role: users.role, isActive: users.isActive };
  */
 export const isCaller = and(eq(users.id, sql.placeholder('callerId')), lte(users.tokenEpoch, sql.placeholder('tokenEpoch')));
 
-/** The placeholder values that name the caller in a statement. */
-export const callerValues = (caller: Caller) => ({ callerId: caller.id, tokenEpoch: caller.tokenEpoch });
+/** The placeholder values that name the caller in a statement, and the request for the audit trail (db/audit.ts). */
+export const callerValues = (caller: Caller) => ({ ...requestValues(caller.request, caller.id), tokenEpoch: caller.tokenEpoch });
 
 /**
  * The caller's whole row, for the routes that read the caller alone (see middleware/auth.ts); none when the

@@ -10,10 +10,19 @@ import { forbidden, unauthorized } from './problem.ts';
 export interface Caller {
   id: string;
   tokenEpoch: number;
+  /** The request acting, as the audit trail records it. */
+  request: RequestMeta;
+}
+
+/** The request behind a change: its id (X-Request-Id), the client's address and user agent. */
+export interface RequestMeta {
+  id: string | null;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 /** A user as command-line tools act for them (seed data, benchmark plans): no token, so any epoch (the largest int4). */
-export const trustedCaller = (id: string): Caller => ({ id, tokenEpoch: 2_147_483_647 });
+export const trustedCaller = (id: string): Caller => ({ id, tokenEpoch: 2_147_483_647, request: { id: null, ip: null, userAgent: 'aegisflow-cli' } });
 
 /** Who is acting: the user behind a verified access token, as the database has them now. */
 export type Actor = Pick<UserRow, 'id' | 'role'>;

@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppContext, AppEnv } from '../context.ts';
 import type { RoleName, UserRow } from '../db/schema.ts';
 import { findCaller } from '../db/users.ts';
-import { authorizeActor, hasRole } from '../lib/actor.ts';
+import { authorizeActor, hasRole, type RequestMeta } from '../lib/actor.ts';
 import { verifyAccessToken } from '../lib/jwt.ts';
 import { forbidden, unauthorized } from '../lib/problem.ts';
 
@@ -21,9 +21,16 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const match = BEARER.exec(header.trim());
   if (!match) throw unauthorized('malformed Authorization header; expected "Bearer <token>"');
   const claims = await verifyAccessToken(match[1]!, c.get('config').jwt);
-  c.set('caller', { id: claims.userId, tokenEpoch: claims.tokenEpoch });
+  c.set('caller', { id: claims.userId, tokenEpoch: claims.tokenEpoch, request: requestMeta(c) });
   c.set('sessionId', claims.sessionId);
   await next();
+});
+
+/** The request as the audit trail records it: its id, and the client's address and user agent (bounded). */
+export const requestMeta = (c: AppContext): RequestMeta => ({
+  id: c.get('requestId') ?? null,
+  ip: c.req.header('CF-Connecting-IP')?.slice(0, 64) ?? null,
+  userAgent: c.req.header('User-Agent')?.slice(0, 512) ?? null,
 });
 
 /** The caller's whole row, read alone and checked, at most once per request. */

@@ -20,7 +20,7 @@ export const get: RouteHandler<typeof routes.getUser, AppEnv> = async (c) => {
 };
 
 export const changeRole: RouteHandler<typeof routes.changeRole, AppEnv> = async (c) => {
-  const user = await changeUserRole(c.get('database').db, await currentUser(c), c.req.valid('param').id, c.req.valid('json').role);
+  const user = await changeUserRole(c.get('database').db, await currentUser(c), c.get('caller').request, c.req.valid('param').id, c.req.valid('json').role);
   return c.json(toUserResponse(user), 200);
 };
 
@@ -28,6 +28,7 @@ export const changeStatus: RouteHandler<typeof routes.changeStatus, AppEnv> = as
   const user = await changeUserStatus(
     c.get('database').db,
     await currentUser(c),
+    c.get('caller').request,
     c.req.valid('param').id,
     c.req.valid('json').is_active,
   );

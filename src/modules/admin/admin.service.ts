@@ -7,7 +7,8 @@ import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/p
 import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { callerValues, findUserById } from '../../db/users.ts';
-import { isAdmin, type Caller } from '../../lib/actor.ts';
+import { isAdmin, type Caller, type RequestMeta } from '../../lib/actor.ts';
+import { changedValues, recordAudit } from '../../db/audit.ts';
 import { revokeEverySession } from '../sessions/sessions.service.ts';
 
 export interface UserFilters {
@@ -79,7 +80,7 @@ type Change = { role: RoleName } | { isActive: boolean };
  * Role and status changes that could remove an admin run serialised: each locks the `admin` role row
  * first, so two admins demoting each other at the same moment cannot both succeed and leave none.
  */
-async function changeUser(db: Database, actor: UserRow, targetId: string, change: Change): Promise<UserRow> {
+async function changeUser(db: Database, actor: UserRow, request: RequestMeta, targetId: string, change: Change): Promise<UserRow> {
   if ('isActive' in change && !change.isActive && actor.id === targetId) {
     throw conflict('an admin cannot deactivate their own account');
   }
@@ -110,12 +111,18 @@ async function changeUser(db: Database, actor: UserRow, targetId: string, change
       .where(eq(users.id, targetId))
       .returning();
     await revokeEverySession(tx as unknown as Database, targetId);
+    await recordAudit(tx as unknown as Database, { id: actor.id, request }, {
+      action: 'role' in change ? 'user.role_change' : 'user.status_change',
+      entityType: 'user',
+      entityId: targetId,
+      changes: 'role' in change ? changedValues({ role: target.role }, { role: next.role }) : changedValues({ is_active: target.isActive }, { is_active: next.isActive }),
+    });
     return updated!;
   });
 }
 
-export const changeUserRole = (db: Database, actor: UserRow, targetId: string, role: RoleName) =>
-  changeUser(db, actor, targetId, { role });
+export const changeUserRole = (db: Database, actor: UserRow, request: RequestMeta, targetId: string, role: RoleName) =>
+  changeUser(db, actor, request, targetId, { role });
 
-export const changeUserStatus = (db: Database, actor: UserRow, targetId: string, isActive: boolean) =>
-  changeUser(db, actor, targetId, { isActive });
+export const changeUserStatus = (db: Database, actor: UserRow, request: RequestMeta, targetId: string, isActive: boolean) =>
+  changeUser(db, actor, request, targetId, { isActive });

@@ -1,17 +1,16 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../context.ts';
-import { currentUser } from '../../middleware/auth.ts';
+import { currentUser, requestMeta } from '../../middleware/auth.ts';
 import { validationFailed } from '../../lib/problem.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './auth.routes.ts';
 import * as service from './auth.service.ts';
 import { logIn, signUp } from './auth.service.ts';
 import { toTokenResponse } from './auth.schemas.ts';
-import { clientOf } from '../sessions/sessions.handlers.ts';
 
 export const signup: RouteHandler<typeof routes.signup, AppEnv> = async (c) => {
   const body = c.req.valid('json');
-  const user = await signUp(c.get('database').db, { email: body.email, password: body.password, fullName: body.full_name }, c.get('config'), c.get('work'));
+  const user = await signUp(c.get('database').db, { email: body.email, password: body.password, fullName: body.full_name }, requestMeta(c), c.get('config'), c.get('work'));
   return c.json(toUserResponse(user), 201);
 };
 
@@ -24,7 +23,7 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const body = isForm ? c.req.valid('form') : c.req.valid('json');
   const email = 'username' in body ? body.username : body.email;
   const password = body.password;
-  const tokens = await logIn(c.get('database').db, email, password, clientOf(c), c.get('config'), c.get('work'));
+  const tokens = await logIn(c.get('database').db, email, password, requestMeta(c), c.get('config'), c.get('work'));
   return c.json(toTokenResponse(tokens), 200);
 };
 

@@ -1,6 +1,8 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { AppConfig } from '../../config.ts';
+import { auditInsert } from '../../db/audit.ts';
 import type { Database } from '../../db/client.ts';
+import type { RequestMeta } from '../../lib/actor.ts';
 import { loginThrottles } from '../../db/schema.ts';
 import { AppError } from '../../lib/problem.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
@@ -24,13 +26,25 @@ export function tooManyAttempts(retryAfter: number): AppError {
   return new AppError(429, 'too many failed logins for this account; retry later', { headers: { 'Retry-After': String(retryAfter) } });
 }
 
-/** Counts one failed attempt for `key`, blocking the address once the count reaches the limit. */
-export async function recordLoginFailure(db: Database, key: string, config: AppConfig['loginThrottle']): Promise<void> {
+/**
+ * Counts one failed attempt for `key`, blocking the address once the count reaches the limit. A failure
+ * against an existing account (`failed`) writes its `auth.login_failed` event in the same statement.
+ */
+export async function recordLoginFailure(
+  db: Database,
+  key: string,
+  config: AppConfig['loginThrottle'],
+  failed?: { userId: string; actorId: string | null; request: RequestMeta },
+): Promise<void> {
   const limit = sql.raw(String(config.failureLimit));
   const blockAfter = (failures: SQL) =>
     sql`case when ${failures} >= ${limit} then now() + make_interval(secs => least(${sql.raw(String(config.backoffSeconds))} * power(2, ${failures} - ${limit}), ${sql.raw(String(MAX_BACKOFF_SECONDS))})) end`;
   const next = sql`case when ${loginThrottles.lastFailureAt} < now() - interval '1 day' then 1 else ${loginThrottles.failures} + 1 end`;
+  const audit = failed
+    ? [db.$with('audit').as(auditInsert(db, { id: failed.actorId, request: failed.request }, { action: 'auth.login_failed', entityType: 'user', entityId: failed.userId, changes: {} }))]
+    : [];
   await db
+    .with(...audit)
     .insert(loginThrottles)
     .values({ emailHash: key, failures: 1, blockedUntil: blockAfter(sql`1`), lastFailureAt: sql`now()` })
     .onConflictDoUpdate({ target: loginThrottles.emailHash, set: { failures: next, blockedUntil: blockAfter(next), lastFailureAt: sql`now()` } });

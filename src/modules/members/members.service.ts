@@ -1,5 +1,6 @@
-import { and, asc, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, isNull, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
+import { auditOf, changesOf, recordAudit, rowBefore, type AuditField } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
@@ -68,9 +69,13 @@ export async function listMembers(db: Database, caller: Caller, projectId: strin
 
 /** For a write's RETURNING: the written member's email and name, read beside the row. */
 const memberUserFields = {
-  email: sql<string>`(${subquery.select({ email: memberUser.email }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`,
-  fullName: sql<string | null>`(${subquery.select({ fullName: memberUser.fullName }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`,
+  email: sql<string>`(${subquery.select({ email: memberUser.email }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`.as('email'),
+  fullName: sql<string | null>`(${subquery.select({ fullName: memberUser.fullName }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`.as('full_name'),
 };
+const writtenMemberColumns = { ...memberColumns, ...memberUserFields };
+
+/** The audit rows of the memberships a statement wrote (`rows`, a CTE with `role` and, for changes, `old_role`). */
+const auditedMembers = (rows: SQLWrapper, role: AuditField) => sql`select user_id as entity_id, project_id, ${changesOf([role])} as changes from ${rows}`;
 
 /**
  * Adds the active user with `email` in one statement, if the caller may manage members of the (active)
@@ -80,33 +85,36 @@ const memberUserFields = {
 export async function addMember(db: Database, caller: Caller, projectId: string, input: { email: string; role: ProjectRole }): Promise<MemberView> {
   const statement = prepared(db, 'add_member', () => {
     const target = alias(users, 'target');
-    return db
-      .insert(projectMembers)
-      .select(
-        subquery
-          .select({
-            projectId: projects.id,
-            userId: target.id,
-            role: sql<ProjectRole>`${sql.placeholder('role')}`.as('role'),
-            projectCreatedAt: projects.createdAt,
-            addedAt: sql<Date>`now()`.as('added_at'),
-            addedBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('added_by'),
-          })
-          .from(projects)
-          .innerJoin(target, and(eq(sql`lower(${target.email})`, sql.placeholder('email')), eq(target.isActive, true)))
-          .where(
-            and(
-              eq(projects.id, sql.placeholder('projectId')),
-              isNull(projects.deletedAt),
-              ne(target.id, sql.placeholder('callerId')),
-              callerMayWrite('manageMembers'),
-            ),
-          )
-          .for('share', { of: projects }),
-      )
-      .onConflictDoNothing()
-      .returning({ ...memberColumns, ...memberUserFields })
-      .prepare('add_member');
+    const added = db.$with('added').as(
+      db
+        .insert(projectMembers)
+        .select(
+          subquery
+            .select({
+              projectId: projects.id,
+              userId: target.id,
+              role: sql<ProjectRole>`${sql.placeholder('role')}`.as('role'),
+              projectCreatedAt: projects.createdAt,
+              addedAt: sql<Date>`now()`.as('added_at'),
+              addedBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('added_by'),
+            })
+            .from(projects)
+            .innerJoin(target, and(eq(sql`lower(${target.email})`, sql.placeholder('email')), eq(target.isActive, true)))
+            .where(
+              and(
+                eq(projects.id, sql.placeholder('projectId')),
+                isNull(projects.deletedAt),
+                ne(target.id, sql.placeholder('callerId')),
+                callerMayWrite('manageMembers'),
+              ),
+            )
+            .for('share', { of: projects }),
+        )
+        .onConflictDoNothing()
+        .returning(writtenMemberColumns),
+    );
+    const audit = db.$with('audit', {}).as(auditOf('member.add', 'member', auditedMembers(added, ['role', null, sql.identifier('role')])));
+    return db.with(added, audit).select(regroup(writtenMemberColumns, added)).from(added).prepare('add_member');
   });
   const [member] = await statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role });
   if (member) return member;
@@ -115,21 +123,29 @@ export async function addMember(db: Database, caller: Caller, projectId: string,
 
 export async function changeMemberRole(db: Database, caller: Caller, projectId: string, userId: string, role: ProjectRole): Promise<MemberView> {
   const statement = prepared(db, 'change_member_role', () => {
-    return db
-      .update(projectMembers)
-      .set({ role: sql`${sql.placeholder('role')}` })
-      .where(
-        and(
-          eq(projectMembers.projectId, sql.placeholder('projectId')),
-          eq(projectMembers.userId, sql.placeholder('userId')),
-          ne(projectMembers.role, 'owner'),
-          ne(projectMembers.userId, sql.placeholder('callerId')),
-          activeProject(),
-          callerMayWrite('manageMembers', projectMembers.projectId),
-        ),
-      )
-      .returning({ ...memberColumns, ...memberUserFields })
-      .prepare('change_member_role');
+    const old = rowBefore(projectMembers, and(eq(projectMembers.projectId, sql.placeholder('projectId')), eq(projectMembers.userId, sql.placeholder('userId')))!, {
+      userId: projectMembers.userId,
+      oldRole: sql`${projectMembers.role}`.as('old_role'),
+    });
+    const changed = db.$with('changed').as(
+      db
+        .update(projectMembers)
+        .set({ role: sql`${sql.placeholder('role')}` })
+        .from(old)
+        .where(
+          and(
+            eq(projectMembers.projectId, sql.placeholder('projectId')),
+            eq(projectMembers.userId, old.userId),
+            ne(projectMembers.role, 'owner'),
+            ne(projectMembers.userId, sql.placeholder('callerId')),
+            activeProject(),
+            callerMayWrite('manageMembers', projectMembers.projectId),
+          ),
+        )
+        .returning({ ...writtenMemberColumns, oldRole: sql<ProjectRole>`${old.oldRole}`.as('old_role') }),
+    );
+    const audit = db.$with('audit', {}).as(auditOf('member.role_change', 'member', auditedMembers(changed, ['role', sql.identifier('old_role'), sql.identifier('role')])));
+    return db.with(changed, audit).select(regroup(writtenMemberColumns, changed)).from(changed).prepare('change_member_role');
   });
   const [member] = await statement.execute({ ...callerValues(caller), projectId, userId, role });
   if (member) return member;
@@ -154,8 +170,9 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
             sql`(${and(eq(projectMembers.userId, sql.placeholder('callerId')), callerIsActive)} or ${callerMayWrite('manageMembers', projectMembers.projectId)})`,
           ),
         )
-        .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId }),
+        .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId, role: projectMembers.role }),
     );
+    const removal = db.$with('removal', {}).as(auditOf('member.remove', 'member', auditedMembers(removed, ['role', sql.identifier('role'), null])));
     const unassigned = db.$with('unassigned').as(
       db
         .update(tasks)
@@ -164,7 +181,16 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
         .returning({ taskId: sql<string>`${tasks.id}`.as('task_id'), fromId: sql<string>`${sql.placeholder('userId')}::uuid`.as('from_id'), toId: sql<null>`null::uuid`.as('to_id') }),
     );
     const history = db.$with('history', {}).as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
-    return db.with(removed, unassigned, history).select({ userId: removed.userId }).from(removed).prepare('remove_member');
+    const unassignment = db
+      .$with('unassignment', {})
+      .as(
+        auditOf(
+          'task.update',
+          'task',
+          sql`select task_id as entity_id, ${sql.placeholder('projectId')}::uuid as project_id, ${changesOf([['assignee_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${unassigned}`,
+        ),
+      );
+    return db.with(removed, removal, unassigned, history, unassignment).select({ userId: removed.userId }).from(removed).prepare('remove_member');
   });
   const [removed] = await statement.execute({ ...callerValues(caller), projectId, userId });
   if (removed) return;
@@ -252,6 +278,13 @@ export async function transferProject(db: Database, caller: Caller, projectId: s
       .set({ ownerId: newOwnerId, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
       .where(eq(projects.id, projectId))
       .returning();
+    await recordAudit(tx as unknown as Database, caller, {
+      action: 'project.transfer',
+      entityType: 'project',
+      entityId: projectId,
+      projectId,
+      changes: { owner_id: { old: project.ownerId, new: newOwnerId } },
+    });
     const myRole = actor.id === project.ownerId ? 'manager' : actor.id === newOwnerId ? 'owner' : (standing.role ?? 'admin');
     return { ...updated!, myRole };
   });

@@ -1,8 +1,10 @@
-import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNotNull, isNull, sql, type SQLWrapper } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { auditOf, changesOf, rowBefore, type AuditField } from '../../db/audit.ts';
+import { regroup } from '../../db/pagination.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import { isNotNullViolation } from '../../db/errors.ts';
-import { DEFAULT_WORKFLOW, projectMembers, projects, users, workflowStates, type ProjectRow } from '../../db/schema.ts';
+import { DEFAULT_WORKFLOW, projectMembers, projects, users, workflowStates, type AuditAction, type ProjectRow } from '../../db/schema.ts';
 import { callerValues, findCaller, isCaller } from '../../db/users.ts';
 import { authorizeActor, type Caller } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
@@ -24,6 +26,16 @@ const viewOf = (project: ProjectRow, standing: Standing): ProjectView => ({ ...p
 
 /** The caller's active users row, as a scalar subquery: NULL when they are gone or inactive. */
 const activeCallerId = sql`(select ${users.id} from ${users} where ${and(isCaller, eq(users.isActive, true))})`;
+
+const projectColumns = getTableColumns(projects);
+
+/** The audited fields of a project, as a change from the `old_`-prefixed columns to the current ones. */
+const PROJECT_FIELDS = ['name', 'description', 'owner_id', 'deleted_at'] as const;
+const PROJECT_CHANGED: AuditField[] = PROJECT_FIELDS.filter((field) => field !== 'owner_id').map((field) => [field, sql.identifier(`old_${field}`), sql.identifier(field)]);
+const PROJECT_CREATED: AuditField[] = PROJECT_FIELDS.slice(0, 3).map((field) => [field, null, sql.identifier(field)]);
+
+/** The audit rows of the projects a statement wrote (`rows`, a CTE), one each. */
+const auditedProjects = (rows: SQLWrapper, fields: AuditField[]) => sql`select id as entity_id, id as project_id, ${changesOf(fields)} as changes from ${rows}`;
 
 /**
  * The project, its owner's membership row and its default workflow, in one statement: the project row is
@@ -51,19 +63,21 @@ export async function createProject(
         DEFAULT_WORKFLOW.map((state, position) => ({ projectId: sql.placeholder('projectId'), name: state.name, category: state.category, position })),
       ),
     );
-    return db
-      .with(ownerMembership, defaultWorkflow)
-      .insert(projects)
-      .values({
-        id: sql.placeholder('projectId'),
-        ownerId: activeCallerId,
-        name: sql.placeholder('name'),
-        description: sql.placeholder('description'),
-        createdAt: sql.placeholder('createdAt'),
-        updatedAt: sql.placeholder('createdAt'),
-      })
-      .returning()
-      .prepare('create_project');
+    const created = db.$with('created').as(
+      db
+        .insert(projects)
+        .values({
+          id: sql.placeholder('projectId'),
+          ownerId: activeCallerId,
+          name: sql.placeholder('name'),
+          description: sql.placeholder('description'),
+          createdAt: sql.placeholder('createdAt'),
+          updatedAt: sql.placeholder('createdAt'),
+        })
+        .returning(),
+    );
+    const audit = db.$with('audit', {}).as(auditOf('project.create', 'project', auditedProjects(created, PROJECT_CREATED)));
+    return db.with(ownerMembership, defaultWorkflow, created, audit).select(regroup(projectColumns, created)).from(created).prepare('create_project');
   });
   try {
     const [project] = await statement.execute({
@@ -93,6 +107,8 @@ type ProjectState = 'active' | 'deleted';
 interface Mutation {
   name: string;
   action: ProjectAction;
+  /** What the audit trail calls it. */
+  audit: AuditAction;
   expectedState: ProjectState;
   set: () => PgUpdateSetSource<typeof projects>;
   /** Values for the placeholders `set` uses. */
@@ -115,21 +131,35 @@ async function mutateProject(
   // If-Match with no valid tag matches nothing; with tags, the version must be one of them.
   const versionForm = versions === undefined ? 'any' : versions.length ? 'listed' : 'none';
   const shape = `${mutation.name}:${versionForm}`;
-  const statement = prepared(db, shape, () =>
-    db
-      .update(projects)
-      .set({ ...mutation.set(), version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(projects.id, sql.placeholder('id')),
-          mutation.expectedState === 'active' ? isNull(projects.deletedAt) : isNotNull(projects.deletedAt),
-          callerMayWrite(mutation.action),
-          { any: undefined, listed: sql`${projects.version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` }[versionForm],
-        ),
-      )
-      .returning({ ...getTableColumns(projects), membershipRole: callerMembershipRole() })
-      .prepare(shape),
-  );
+  const statement = prepared(db, shape, () => {
+    const before = rowBefore(projects, eq(projects.id, sql.placeholder('id')), {
+      id: projects.id,
+      oldName: sql`${projects.name}`.as('old_name'),
+      oldDescription: sql`${projects.description}`.as('old_description'),
+      oldDeletedAt: sql`${projects.deletedAt}`.as('old_deleted_at'),
+    });
+    const changed = db.$with('changed').as(
+      db
+        .update(projects)
+        .set({ ...mutation.set(), version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
+        .from(before)
+        .where(
+          and(
+            eq(projects.id, before.id),
+            mutation.expectedState === 'active' ? isNull(projects.deletedAt) : isNotNull(projects.deletedAt),
+            callerMayWrite(mutation.action),
+            { any: undefined, listed: sql`${projects.version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` }[versionForm],
+          ),
+        )
+        .returning({ ...projectColumns, membershipRole: callerMembershipRole().as('membership_role'), oldName: before.oldName, oldDescription: before.oldDescription, oldDeletedAt: before.oldDeletedAt }),
+    );
+    const audit = db.$with('audit', {}).as(auditOf(mutation.audit, 'project', auditedProjects(changed, PROJECT_CHANGED)));
+    return db
+      .with(changed, audit)
+      .select({ ...regroup(projectColumns, changed), membershipRole: changed.membershipRole })
+      .from(changed)
+      .prepare(shape);
+  });
   // Versions are integers (lib/etag.ts), written as an array literal.
   const [updated] = await statement.execute({ ...mutation.values, ...callerValues(caller), id, versions: versions && `{${versions.join(',')}}` });
   if (updated) {
@@ -174,6 +204,7 @@ export const updateProject = (
   const mutation: Mutation = {
     name: `update_project:${fields.join(',')}`,
     action: 'updateProject',
+    audit: 'project.update',
     expectedState: 'active',
     set: () => Object.fromEntries(fields.map((field) => [field, slot(field)])),
     values: changes,
@@ -184,12 +215,14 @@ export const updateProject = (
 const SOFT_DELETE: Mutation = {
   name: 'delete_project',
   action: 'deleteProject',
+  audit: 'project.delete',
   expectedState: 'active',
   set: () => ({ isActive: false, deletedAt: sql`now()` }),
 };
 const RESTORE: Mutation = {
   name: 'restore_project',
   action: 'restoreProject',
+  audit: 'project.restore',
   expectedState: 'deleted',
   set: () => ({ isActive: true, deletedAt: null }),
 };

@@ -1,6 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
 import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
+import { requestMeta } from '../../middleware/auth.ts';
 import { toTokenResponse } from '../auth/auth.schemas.ts';
 import type * as routes from './sessions.routes.ts';
 import { toSessionResponse } from './sessions.schemas.ts';
@@ -8,14 +9,11 @@ import * as service from './sessions.service.ts';
 
 const db = (c: AppContext) => c.get('database').db;
 
-/** What a session records about the client that started it. */
-export const clientOf = (c: AppContext): service.Client => ({ userAgent: c.req.header('User-Agent'), ip: c.req.header('CF-Connecting-IP') });
-
 export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) =>
-  c.json(toTokenResponse(await service.refreshSession(db(c), c.req.valid('json').refresh_token, c.get('config'))), 200);
+  c.json(toTokenResponse(await service.refreshSession(db(c), c.req.valid('json').refresh_token, c.get('config'), requestMeta(c))), 200);
 
 export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
-  await service.logOut(db(c), c.req.valid('json').refresh_token);
+  await service.logOut(db(c), c.req.valid('json').refresh_token, requestMeta(c));
   return c.body(null, 204);
 };
 

@@ -1,11 +1,12 @@
-import { and, desc, eq, gt, inArray, isNull, ne, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { auditOf, changesOf, requestValues } from '../../db/audit.ts';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { AppConfig } from '../../config.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
 import { refreshTokens, sessions, users, type SessionRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, findCaller, isCaller } from '../../db/users.ts';
-import { authorizeActor, type Caller } from '../../lib/actor.ts';
+import { authorizeActor, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { issueAccessToken } from '../../lib/jwt.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { forbidden, notFound, unauthorized } from '../../lib/problem.ts';
@@ -31,11 +32,6 @@ export interface IssuedTokens {
   sessionId: string;
 }
 
-export interface Client {
-  userAgent: string | undefined;
-  ip: string | undefined;
-}
-
 const subquery = new QueryBuilder();
 const refreshExpiry = (config: AppConfig) => new Date(Date.now() + config.sessions.refreshTokenSeconds * 1000);
 
@@ -45,7 +41,7 @@ export async function issueTokens(config: AppConfig, user: { id: string; tokenEp
 }
 
 /** The session row and its first refresh token, as CTEs of the statement that logs the user in. */
-export async function sessionStart(config: AppConfig, userId: string, client: Client) {
+export async function sessionStart(config: AppConfig, userId: string, client: RequestMeta) {
   const refreshToken = newOpaqueToken();
   return {
     refreshToken,
@@ -54,8 +50,8 @@ export async function sessionStart(config: AppConfig, userId: string, client: Cl
       userId,
       tokenHash: await sha256Hex(refreshToken),
       expiresAt: refreshExpiry(config),
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      ip: client.ip?.slice(0, 64) ?? null,
+      userAgent: client.userAgent,
+      ip: client.ip,
     },
   };
 }
@@ -84,7 +80,7 @@ export function sessionCtes(db: Database) {
  * unexpired, and its session and user are live; the next token is inserted and the session touched beside
  * it. Concurrent refreshes with one token queue on its row: the first wins, the rest find it rotated.
  */
-export async function refreshSession(db: Database, presented: string, config: AppConfig): Promise<IssuedTokens> {
+export async function refreshSession(db: Database, presented: string, config: AppConfig, request: RequestMeta): Promise<IssuedTokens> {
   if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
   const statement = prepared(db, 'refresh_session', () => {
     const used = db.$with('used').as(
@@ -138,7 +134,7 @@ export async function refreshSession(db: Database, presented: string, config: Ap
   const nextToken = newOpaqueToken();
   const [row] = await statement.execute({ presentedHash: await sha256Hex(presented), nextHash: await sha256Hex(nextToken), expiresAt: refreshExpiry(config) });
   if (row) return issueTokens(config, { id: row.userId, tokenEpoch: row.tokenEpoch }, row.sessionId, nextToken);
-  throw await refusedRefreshToken(db, presented);
+  throw await refusedRefreshToken(db, presented, request);
 }
 
 const invalidRefreshToken = () => unauthorized('invalid refresh token');
@@ -147,7 +143,7 @@ const invalidRefreshToken = () => unauthorized('invalid refresh token');
  * Why a presented refresh token was refused. A token already rotated was copied: its whole session is
  * revoked now, so whoever holds the newest token of the family is refused too.
  */
-async function refusedRefreshToken(db: Database, presented: string) {
+async function refusedRefreshToken(db: Database, presented: string, request: RequestMeta) {
   const [found] = await db
     .select({ rotatedAt: refreshTokens.rotatedAt, expired: sql<boolean>`${refreshTokens.expiresAt} <= now()`, sessionId: sessions.id, revokedAt: sessions.revokedAt, isActive: users.isActive })
     .from(refreshTokens)
@@ -157,7 +153,8 @@ async function refusedRefreshToken(db: Database, presented: string) {
   if (!found) return invalidRefreshToken();
   if (found.revokedAt !== null) return unauthorized('this session was revoked');
   if (found.rotatedAt !== null) {
-    await db.update(sessions).set({ revokedAt: sql`now()` }).where(and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt)));
+    // Revoked by the system (no actor): whoever presents the token may not be its owner.
+    await revokeSessions(db, and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt))!, sql`null::uuid`, 'reuse_revoke').execute(requestValues(request));
     return unauthorized('this refresh token was already used; its session is revoked');
   }
   if (found.expired) return unauthorized('refresh token expired');
@@ -165,26 +162,40 @@ async function refusedRefreshToken(db: Database, presented: string) {
   return invalidRefreshToken();
 }
 
-/** POST /auth/logout: the presented token's session is revoked (a rotated token revokes it as reuse, and is refused). */
-export async function logOut(db: Database, presented: string): Promise<void> {
-  if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
-  const [revoked] = await db
-    .update(sessions)
-    .set({ revokedAt: sql`now()` })
-    .where(
-      and(
-        isNull(sessions.revokedAt),
-        inArray(
-          sessions.id,
-          subquery
-            .select({ id: refreshTokens.sessionId })
-            .from(refreshTokens)
-            .where(and(eq(refreshTokens.tokenHash, await sha256Hex(presented)), isNull(refreshTokens.rotatedAt), gt(refreshTokens.expiresAt, sql`now()`))),
-        ),
+/**
+ * Revokes the sessions `where` finds, each with its `session.revoke` event (`actor`: an expression over the
+ * revoked row's columns, or a placeholder), in one statement that returns the ids.
+ */
+function revokeSessions(db: Database, where: SQL, actor: SQL, name: string) {
+  const revoked = db.$with('revoked').as(
+    db.update(sessions).set({ revokedAt: sql`now()` }).where(where).returning({ id: sessions.id, userId: sessions.userId, revokedAt: sessions.revokedAt }),
+  );
+  const audit = db
+    .$with('audit', {})
+    .as(
+      auditOf(
+        'session.revoke',
+        'session',
+        sql`select id as entity_id, null::uuid as project_id, user_id, ${changesOf([['revoked_at', null, sql.identifier('revoked_at')]])} as changes from ${revoked}`,
+        actor,
       ),
-    )
-    .returning({ id: sessions.id });
-  if (!revoked) throw await refusedRefreshToken(db, presented);
+    );
+  return db.with(revoked, audit).select({ id: revoked.id }).from(revoked).prepare(name);
+}
+
+/** POST /auth/logout: the presented token's session is revoked by its user (a rotated token revokes it as reuse, and is refused). */
+export async function logOut(db: Database, presented: string, request: RequestMeta): Promise<void> {
+  if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
+  const presentedSession = inArray(
+    sessions.id,
+    subquery
+      .select({ id: refreshTokens.sessionId })
+      .from(refreshTokens)
+      .where(and(eq(refreshTokens.tokenHash, sql.placeholder('presentedHash')), isNull(refreshTokens.rotatedAt), gt(refreshTokens.expiresAt, sql`now()`))),
+  );
+  const statement = prepared(db, 'log_out', () => revokeSessions(db, and(isNull(sessions.revokedAt), presentedSession)!, sql`user_id`, 'log_out'));
+  const [revoked] = await statement.execute({ ...requestValues(request), presentedHash: await sha256Hex(presented) });
+  if (!revoked) throw await refusedRefreshToken(db, presented, request);
 }
 
 /** Revokes every live session of `userId` and moves their epoch on: the piece every "revoke all" shares (logout-all, password, admin changes). */
@@ -210,7 +221,8 @@ export async function logOutEverywhere(db: Database, caller: Caller): Promise<vo
         .set({ revokedAt: sql`now()` })
         .where(and(isNull(sessions.revokedAt), inArray(sessions.userId, subquery.select({ id: bumped.id }).from(bumped)))),
     );
-    return db.with(bumped, revoked).select({ id: bumped.id }).from(bumped).prepare('logout_all');
+    const audit = db.$with('audit', {}).as(auditOf('session.revoke_all', 'user', sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${bumped}`));
+    return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped).prepare('logout_all');
   });
   const [done] = await statement.execute(callerValues(caller));
   if (!done) authorizeActor(await findCaller(db, caller));
@@ -264,18 +276,16 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
 /** DELETE /auth/sessions/{id}: one of the caller's own sessions, revoked. */
 export async function revokeSession(db: Database, caller: Caller, sessionId: string): Promise<void> {
   const statement = prepared(db, 'revoke_session', () =>
-    db
-      .update(sessions)
-      .set({ revokedAt: sql`now()` })
-      .where(
-        and(
-          eq(sessions.id, sql.placeholder('sessionId')),
-          isNull(sessions.revokedAt),
-          inArray(sessions.userId, subquery.select({ id: users.id }).from(users).where(and(isCaller, eq(users.isActive, true)))),
-        ),
-      )
-      .returning({ id: sessions.id })
-      .prepare('revoke_session'),
+    revokeSessions(
+      db,
+      and(
+        eq(sessions.id, sql.placeholder('sessionId')),
+        isNull(sessions.revokedAt),
+        inArray(sessions.userId, subquery.select({ id: users.id }).from(users).where(and(isCaller, eq(users.isActive, true)))),
+      )!,
+      sql`${sql.placeholder('callerId')}::uuid`,
+      'revoke_session',
+    ),
   );
   const [revoked] = await statement.execute({ ...callerValues(caller), sessionId });
   if (revoked) return;

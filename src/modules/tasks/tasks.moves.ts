@@ -1,5 +1,8 @@
 import { eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { auditOf, changesOf } from '../../db/audit.ts';
 import type { Database } from '../../db/client.ts';
+import { callerValues } from '../../db/users.ts';
+import type { Caller } from '../../lib/actor.ts';
 import { taskEvents, tasks, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
 
 /*
@@ -30,15 +33,23 @@ export const startingIn = (category: SQLWrapper) => ({
 export const historyOf = (changes: SQL, kind: 'state' | 'assignee', actor: SQLWrapper): SQL =>
   sql`insert into ${taskEvents} (task_id, kind, from_id, to_id, actor_id) select task_id, ${kind}, from_id, to_id, ${actor}::uuid from (${changes}) as changes`;
 
-/** Moves every task of one state to another (a state being deleted), each with its history entry, in one statement. */
-export async function moveTasksToState(db: Database, move: { fromStateId: string; to: WorkflowStateRow; actorId: string }): Promise<void> {
+/** Moves every task of one state to another (a state being deleted), each with its history entry and audit event, in one statement. */
+export async function moveTasksToState(db: Database, caller: Caller, move: { fromStateId: string; to: WorkflowStateRow }): Promise<void> {
   const moved = db.$with('moved').as(
     db
       .update(tasks)
       .set({ stateId: move.to.id, ...enteringState(move.to.category), version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
       .where(eq(tasks.stateId, move.fromStateId))
-      .returning({ taskId: sql<string>`${tasks.id}`.as('task_id'), fromId: sql<string>`${move.fromStateId}::uuid`.as('from_id'), toId: sql<string>`${tasks.stateId}`.as('to_id') }),
+      .returning({
+        taskId: sql<string>`${tasks.id}`.as('task_id'),
+        projectId: tasks.projectId,
+        fromId: sql<string>`${move.fromStateId}::uuid`.as('from_id'),
+        toId: sql<string>`${tasks.stateId}`.as('to_id'),
+      }),
   );
-  const history = db.$with('history', {}).as(historyOf(sql`select * from ${moved}`, 'state', sql`${move.actorId}`));
-  await db.with(moved, history).select({ moved: sql<number>`count(*)` }).from(moved);
+  const history = db.$with('history', {}).as(historyOf(sql`select task_id, from_id, to_id from ${moved}`, 'state', sql.placeholder('callerId')));
+  const audit = db
+    .$with('audit', {})
+    .as(auditOf('task.transition', 'task', sql`select task_id as entity_id, project_id, ${changesOf([['state_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${moved}`));
+  await db.with(moved, history, audit).select({ moved: sql<number>`count(*)` }).from(moved).prepare('move_tasks_to_state').execute(callerValues(caller));
 }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, gt, isNotNull, isNull, lt, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder, type PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { auditOf, changesOf, rowBefore, type AuditField } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { regroup } from '../../db/pagination.ts';
@@ -12,6 +13,7 @@ import {
   users,
   workflowStates,
   workflowTransitions,
+  type AuditAction,
   type TaskPriority,
 } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
@@ -102,6 +104,22 @@ const firstState = (projectId: SQLWrapper, named: boolean) =>
         .orderBy(desc(sql`${workflowStates.category} = 'unstarted'`), asc(workflowStates.position))
         .limit(1)})`;
 
+/** A task's priority by name, as the API and the audit trail show it (stored as its TASK_PRIORITIES index). */
+const priorityName = (column: SQLWrapper) => sql`(${sql.raw(`array[${TASK_PRIORITIES.map((name) => `'${name}'`).join(', ')}]`)})[${column} + 1]`;
+
+/** The audited fields of a task (its columns' names), the values they had in `old_`-prefixed columns (`rowBefore`). */
+const TASK_FIELDS = ['title', 'description', 'priority', 'assignee_id', 'due_date', 'position', 'deleted_at'] as const;
+const shown = (field: string, column: SQLWrapper) => (field === 'priority' ? priorityName(column) : column);
+const TASK_CREATED: AuditField[] = [...TASK_FIELDS.slice(0, 5), 'state_id'].map((field) => [field, null, shown(field, sql.identifier(field))]);
+const TASK_CHANGED: AuditField[] = TASK_FIELDS.map((field) => [field, shown(field, sql.identifier(`old_${field}`)), shown(field, sql.identifier(field))]);
+const TASK_TRANSITIONED: AuditField[] = [['state_id', sql.identifier('from_id'), sql.identifier('state_id')]];
+/** For `rowBefore` and the RETURNING that passes them on: `old_title` and so on. */
+const oldTaskFields = (source: (field: string) => SQLWrapper) =>
+  Object.fromEntries(TASK_FIELDS.map((field) => [`old_${field}`, sql`${source(field)}`.as(`old_${field}`)]));
+
+/** The audit rows of the tasks a statement wrote (`rows`, a CTE), one each. */
+const auditedTasks = (rows: SQLWrapper, fields: AuditField[]) => sql`select id as entity_id, project_id, ${changesOf(fields)} as changes from ${rows}`;
+
 export interface NewTask {
   title: string;
   description?: string | null;
@@ -178,8 +196,9 @@ export async function createTask(db: Database, caller: Caller, projectId: string
     const assigneeHistory = db
       .$with('assignee_history', {})
       .as(historyOf(sql`select id as task_id, null::uuid as from_id, assignee_id as to_id from ${created} where assignee_id is not null`, 'assignee', sql.placeholder('callerId')));
+    const audit = db.$with('audit', {}).as(auditOf('task.create', 'task', auditedTasks(created, TASK_CREATED)));
     return db
-      .with(counter, created, stateHistory, assigneeHistory)
+      .with(counter, created, stateHistory, assigneeHistory, audit)
       .select({ task: regroup(taskColumns, created), state: stateFields })
       .from(created)
       .innerJoin(workflowStates, eq(workflowStates.id, created.stateId))
@@ -231,7 +250,7 @@ async function isActiveMember(db: Database, projectId: string, userId: string): 
   return member !== undefined;
 }
 
-/** The task as it was when the statement began, beside the row being updated: for history's `from`. */
+/** The task as it was when the statement began, beside the row being updated: for a transition's `from`. */
 const before = alias(tasks, 'before');
 
 type TaskState = 'active' | 'deleted';
@@ -240,6 +259,8 @@ type TaskState = 'active' | 'deleted';
 interface TaskMutation {
   name: string;
   action: ProjectAction;
+  /** What the audit trail calls it. */
+  audit: AuditAction;
   expectedState: TaskState;
   set: () => PgUpdateSetSource<typeof tasks>;
   values?: Record<string, unknown>;
@@ -264,30 +285,30 @@ async function mutateTask(db: Database, caller: Caller, taskId: string, mutation
   const { form, versions } = preconditionValues(precondition);
   const name = `${mutation.name}:${form}`;
   const statement = prepared(db, name, () => {
+    const old = rowBefore(tasks, eq(tasks.id, sql.placeholder('taskId')), { id: tasks.id, ...oldTaskFields((field) => sql.identifier(field)) });
     const changed = db.$with('changed').as(
       db
         .update(tasks)
         .set({ ...mutation.set(), version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
-        .from(before)
+        .from(old)
         .where(
           and(
-            eq(tasks.id, sql.placeholder('taskId')),
-            eq(before.id, tasks.id),
+            eq(tasks.id, old.id),
             mutation.expectedState === 'active' ? isNull(tasks.deletedAt) : isNotNull(tasks.deletedAt),
             activeProjectOf(tasks.projectId),
             callerMayWrite(mutation.action, tasks.projectId),
             versionCondition(form),
-            // An assignment is recorded from what it replaces, so that must still be what the row holds.
-            mutation.assigns ? and(assigneeMayBe(tasks.projectId), sql`${tasks.assigneeId} is not distinct from ${before.assigneeId}`) : undefined,
+            mutation.assigns ? assigneeMayBe(tasks.projectId) : undefined,
           ),
         )
-        .returning({ ...taskColumns, fromId: sql<string | null>`${before.assigneeId}`.as('from_id') }),
+        .returning({ ...taskColumns, ...oldTaskFields((field) => sql`${sql.identifier('before')}.${sql.identifier(`old_${field}`)}`) }),
     );
     const history = db
       .$with('history', {})
-      .as(historyOf(sql`select id as task_id, from_id, assignee_id as to_id from ${changed} where from_id is distinct from assignee_id`, 'assignee', sql.placeholder('callerId')));
+      .as(historyOf(sql`select id as task_id, old_assignee_id as from_id, assignee_id as to_id from ${changed} where old_assignee_id is distinct from assignee_id`, 'assignee', sql.placeholder('callerId')));
+    const audit = db.$with('audit', {}).as(auditOf(mutation.audit, 'task', auditedTasks(changed, TASK_CHANGED)));
     return db
-      .with(changed, ...(mutation.assigns ? [history] : []))
+      .with(changed, ...(mutation.assigns ? [history] : []), audit)
       .select({ task: regroup(taskColumns, changed), state: stateFields })
       .from(changed)
       .innerJoin(workflowStates, eq(workflowStates.id, changed.stateId))
@@ -342,6 +363,7 @@ export async function updateTask(db: Database, caller: Caller, taskId: string, c
   const mutation = (moved: boolean): TaskMutation => ({
     name: `update_task:${fields.join(',')}${moved ? ':position' : ''}`,
     action: 'writeTasks',
+    audit: 'task.update',
     expectedState: 'active',
     set: () => ({
       ...Object.fromEntries(fields.map((field) => [FIELDS[field].column, slot(FIELDS[field].column, FIELDS[field].cast)])),
@@ -390,12 +412,14 @@ export async function updateTask(db: Database, caller: Caller, taskId: string, c
 const SOFT_DELETE: TaskMutation = {
   name: 'delete_task',
   action: 'writeTasks',
+  audit: 'task.delete',
   expectedState: 'active',
   set: () => ({ isActive: false, deletedAt: sql`now()` }),
 };
 const RESTORE: TaskMutation = {
   name: 'restore_task',
   action: 'writeTasks',
+  audit: 'task.restore',
   expectedState: 'deleted',
   set: () => ({ isActive: true, deletedAt: null }),
 };
@@ -438,8 +462,9 @@ export async function transitionTask(db: Database, caller: Caller, taskId: strin
         .returning({ ...taskColumns, fromId: sql<string>`${before.stateId}`.as('from_id') }),
     );
     const history = db.$with('history', {}).as(historyOf(sql`select id as task_id, from_id, state_id as to_id from ${moved}`, 'state', sql.placeholder('callerId')));
+    const audit = db.$with('audit', {}).as(auditOf('task.transition', 'task', auditedTasks(moved, TASK_TRANSITIONED)));
     return db
-      .with(moved, history)
+      .with(moved, history, audit)
       .select({ task: regroup(taskColumns, moved), state: stateFields })
       .from(moved)
       .innerJoin(workflowStates, eq(workflowStates.id, moved.stateId))

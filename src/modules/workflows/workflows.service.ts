@@ -1,8 +1,9 @@
 import { and, asc, count, eq, gt, gte, lt, lte, ne, sql } from 'drizzle-orm';
+import { changedValues, recordAudit } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { postgresCode } from '../../db/errors.ts';
-import { projects, tasks, users, workflowStates, workflowTransitions, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
+import { projects, tasks, users, workflowStates, workflowTransitions, type AuditAction, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
@@ -70,6 +71,12 @@ async function changeWorkflow<T>(db: Database, caller: Caller, projectId: string
   });
 }
 
+/** What the audit trail records of a state. */
+const stateFields = (state: WorkflowStateRow) => ({ name: state.name, category: state.category, position: state.position });
+
+const auditState = (tx: Database, caller: Caller, action: AuditAction, stateId: string, projectId: string, changes: ReturnType<typeof changedValues>) =>
+  recordAudit(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
+
 const withCount = async (tx: Database, state: WorkflowStateRow): Promise<StateView> => {
   const [counted] = await tx.select({ n: count() }).from(tasks).where(and(eq(tasks.stateId, state.id), eq(tasks.isActive, true)));
   return { ...state, taskCount: counted!.n };
@@ -89,6 +96,7 @@ export function createState(db: Database, caller: Caller, projectId: string, inp
       .set({ position: sql`${workflowStates.position} + 1` })
       .where(and(eq(workflowStates.projectId, projectId), gte(workflowStates.position, position)));
     const [state] = await tx.insert(workflowStates).values({ projectId, name: input.name, category: input.category, position }).returning();
+    await auditState(tx, caller, 'state.create', state!.id, projectId, changedValues({}, stateFields(state!)));
     return { ...state!, taskCount: 0 };
   });
 }
@@ -126,6 +134,7 @@ export function updateState(
       .set({ name: changes.name ?? current.name, category: changes.category ?? current.category, position })
       .where(eq(workflowStates.id, stateId))
       .returning();
+    await auditState(tx, caller, 'state.update', stateId, projectId, changedValues(stateFields(current), stateFields(state!)));
     return withCount(tx, state!);
   });
 }
@@ -152,9 +161,10 @@ export function deleteState(db: Database, caller: Caller, projectId: string, sta
       if (!target) {
         throw conflict(`the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`);
       }
-      await moveTasksToState(tx, { fromStateId: stateId, to: target, actorId: caller.id });
+      await moveTasksToState(tx, caller, { fromStateId: stateId, to: target });
     }
     await tx.delete(workflowStates).where(eq(workflowStates.id, stateId));
+    await auditState(tx, caller, 'state.delete', stateId, projectId, changedValues(stateFields(doomed), {}));
     await tx
       .update(workflowStates)
       .set({ position: sql`${workflowStates.position} - 1` })
@@ -186,6 +196,9 @@ async function everyMove(db: Database, projectId: string): Promise<Transition[]>
   return states.flatMap((from) => states.filter((to) => to.id !== from.id).map((to) => ({ fromStateId: from.id, toStateId: to.id })));
 }
 
+/** Transitions as the audit trail records them, `[from, to]` each; `null` when every move is allowed. */
+const asPairs = (list: Transition[] | null) => list?.map((pair) => [pair.fromStateId, pair.toStateId]) ?? null;
+
 /** Replaces the allowed moves with `pairs` (each between two different states of the project); the project is restricted from then on. */
 export function replaceTransitions(db: Database, caller: Caller, projectId: string, pairs: Transition[]) {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
@@ -197,10 +210,20 @@ export function replaceTransitions(db: Database, caller: Caller, projectId: stri
     ]);
     if (errors.length > 0) throw validationFailed(errors.slice(0, 50));
     const unique = [...new Map(pairs.map((pair) => [`${pair.fromStateId}>${pair.toStateId}`, pair])).values()];
+    const [project] = await tx.select({ restricted: projects.transitionsRestricted }).from(projects).where(eq(projects.id, projectId));
+    const before = project!.restricted ? await restrictedTransitions(tx, projectId) : null;
     await tx.update(projects).set({ transitionsRestricted: true }).where(eq(projects.id, projectId));
     await tx.delete(workflowTransitions).where(eq(workflowTransitions.projectId, projectId));
     if (unique.length > 0) await tx.insert(workflowTransitions).values(unique.map((pair) => ({ projectId, ...pair })));
-    return restrictedTransitions(tx, projectId);
+    const after = await restrictedTransitions(tx, projectId);
+    await recordAudit(tx, caller, {
+      action: 'state.transitions_replace',
+      entityType: 'project',
+      entityId: projectId,
+      projectId,
+      changes: changedValues({ transitions: asPairs(before) }, { transitions: asPairs(after) }),
+    });
+    return after;
   });
 }
 

@@ -1,0 +1,95 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { RequestMeta } from '../lib/actor.ts';
+import type { Database } from './client.ts';
+import { QueryBuilder, type PgSelect, type PgTable, type SelectedFields, type SubqueryWithSelection } from 'drizzle-orm/pg-core';
+import { auditEvents, type AuditAction } from './schema.ts';
+
+const subquery = new QueryBuilder();
+
+/*
+ * The audit trail's write side, one piece for every module: an event is written by the statement (or the
+ * transaction) that makes its change, so there is no change without its event and no event without its
+ * change. In a statement, `auditOf` is a CTE fed by the changed rows; in a transaction, `recordAudit`.
+ * The actor and the request come from the statement's `callerValues` placeholders.
+ */
+
+/** One field of a change: its name, its value before (null for a created row) and after (null for a removed one). */
+export type AuditField = readonly [name: string, before: SQLWrapper | null, after: SQLWrapper | null];
+
+/** `{"field": {"old": ..., "new": ...}}` for each field whose value changed, as a jsonb expression. */
+export function changesOf(fields: readonly AuditField[]): SQL {
+  const entries = fields.map(
+    ([name, before, after]) =>
+      sql`${sql.raw(`'${name}'`)}, case when ${before ?? sql`null`} is distinct from ${after ?? sql`null`} then jsonb_build_object('old', to_jsonb(${before ?? sql`null::text`}), 'new', to_jsonb(${after ?? sql`null::text`})) end`,
+  );
+  return sql`(select coalesce(jsonb_object_agg(key, value), '{}'::jsonb) from jsonb_each(jsonb_build_object(${sql.join(entries, sql`, `)})) where value <> 'null'::jsonb)`;
+}
+
+/**
+ * An audit event per row of `rows` (a select of entity_id, project_id and changes), as the body of a CTE:
+ * `db.$with('audit', {}).as(auditOf(...))`. drizzle's insert-from-select wants every column, the serial id
+ * included, so this one piece is written as SQL.
+ */
+export const auditOf = (action: AuditAction, entityType: string, rows: SQL, actor: SQL = sql`${sql.placeholder('callerId')}::uuid`): SQL =>
+  sql`insert into ${auditEvents} (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
+      select ${actor}, ${sql.raw(`'${action}'`)}, ${sql.raw(`'${entityType}'`)}, entity_id, project_id,
+             ${sql.placeholder('requestId')}::text, ${sql.placeholder('clientIp')}::text, ${sql.placeholder('userAgent')}::text, changes
+      from (${rows}) as audited`;
+
+/** The placeholder values `auditOf` fills in: the request, and the actor unless the statement names one. */
+export const requestValues = (request: RequestMeta | null, actorId: string | null = null) => ({
+  callerId: actorId,
+  requestId: request?.id ?? null,
+  clientIp: request?.ip ?? null,
+  userAgent: request?.userAgent ?? null,
+});
+
+/** Who acts (null: the system, or someone unknown, as for a failed login) and through which request. */
+type Actor = { id: string | null; request: RequestMeta | null };
+
+export interface AuditEvent {
+  action: AuditAction;
+  entityType: string;
+  entityId: string;
+  projectId?: string | null;
+  changes: Record<string, { old: unknown; new: unknown }>;
+}
+
+/** Records one event inside a transaction that makes its change (workflow changes, transfers, admin changes). */
+export async function recordAudit(db: Database, actor: Actor, event: AuditEvent): Promise<void> {
+  await auditInsert(db, actor, event);
+}
+
+/** One event, as an INSERT to await or to run as a CTE of the statement that makes the change. */
+export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
+  db.insert(auditEvents).values({
+    actorId: actor.id,
+    action: event.action,
+    entityType: event.entityType,
+    entityId: event.entityId,
+    projectId: event.projectId ?? null,
+    requestId: actor.request?.id ?? null,
+    ip: actor.request?.ip ?? null,
+    userAgent: actor.request?.userAgent ?? null,
+    changes: event.changes,
+  });
+
+/** A change as `recordAudit` takes it, from values known in the code: only the fields that differ. */
+export function changedValues(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, { old: unknown; new: unknown }> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null))
+      .map((key) => [key, { old: before[key] ?? null, new: after[key] ?? null }]),
+  );
+}
+
+/**
+ * The row a single-row UPDATE is about to change, for its RETURNING to show old values beside new: the
+ * `columns` of the row of `table` that `where` finds, locked FOR NO KEY UPDATE (the lock the UPDATE itself
+ * takes). Locked first, it reads the newest committed version and nothing changes the row before the
+ * UPDATE does, so its values are exactly what the UPDATE replaces, however many writers race. Used as
+ * `update(table).from(rowBefore(...))`; name the columns apart from the table's (`old_name`).
+ */
+export const rowBefore = <Columns extends SelectedFields>(table: PgTable, where: SQL, columns: Columns) =>
+  // drizzle loses the selection's type through a generic table; the subquery selects exactly `columns`.
+  (subquery.select(columns).from(table).where(where).for('no key update') as unknown as PgSelect).as('before') as unknown as SubqueryWithSelection<Columns, 'before'>;
