@@ -275,6 +275,46 @@ export interface paths {
         patch: operations["changeUserStatus"];
         trace?: never;
     };
+    "/auth/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail: who changed what, when, from what to what (admins)
+         * @description Newest first. Filters combine; `action` takes one action or a family (`task.*`); `since` is inclusive, `until` exclusive. Page with the `cursor` of `Link: rel="next"`: a cursor is good only for the query that issued it.
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's activity: changes to it, its members, states and tasks (any member)
+         * @description The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).
+         */
+        get: operations["listProjectActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects": {
         parameters: {
             query?: never;
@@ -714,6 +754,53 @@ export interface components {
         };
         ChangeStatusRequest: {
             is_active: boolean;
+        };
+        AuditEvent: {
+            /** @example 4711 */
+            id: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description Who acted; null for the system, or for a failed login by someone unknown
+             */
+            actor_id: string | null;
+            /** @enum {string} */
+            action: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed";
+            /** @enum {string} */
+            entity_type: "user" | "session" | "project" | "member" | "state" | "task";
+            /**
+             * Format: uuid
+             * @description The user, session, project, state or task; for a member, their user id
+             */
+            entity_id: string;
+            /** Format: uuid */
+            project_id: string | null;
+            /** @description The X-Request-Id of the request that made the change, as in the request logs */
+            request_id: string | null;
+            /** @description The client's address (admins only) */
+            ip?: string | null;
+            /** @description The client's User-Agent (admins only) */
+            user_agent?: string | null;
+            /**
+             * @description Each changed field with its old and new value (never a password, hash or token)
+             * @example {
+             *       "name": {
+             *         "old": "Apollo",
+             *         "new": "Artemis"
+             *       }
+             *     }
+             */
+            changes: {
+                [key: string]: components["schemas"]["AuditChange"];
+            };
+        };
+        AuditChange: {
+            old?: unknown;
+            new?: unknown;
         };
         Project: {
             /** Format: uuid */
@@ -2540,6 +2627,251 @@ export interface operations {
             };
             /** @description Conflict: Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Rows to skip; prefer `cursor`, whose pages cost the same however deep */
+                offset?: number;
+                /** @description Opaque: the `cursor` of the previous page's `Link: rel="next"` */
+                cursor?: string;
+                /** @description Events by this user */
+                actor_id?: string;
+                /** @description One action, or a family of them (`project.*`) */
+                action?: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed" | "user.*" | "session.*" | "project.*" | "member.*" | "state.*" | "task.*" | "auth.*";
+                /** @description What the events are about */
+                entity_type?: "user" | "session" | "project" | "member" | "state" | "task";
+                /** @description Events about this user, session, project, member (their user id), state or task */
+                entity_id?: string;
+                /** @description Events at or after this instant */
+                since?: string;
+                /** @description Events before this instant */
+                until?: string;
+                /** @description Events in this project's activity */
+                project_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    /** @description Exact number of matching items, when at most 1000 */
+                    "X-Total-Count"?: string;
+                    /** @description Sent instead of X-Total-Count when more than 1000 items match */
+                    "X-Total-Count-Exceeds"?: string;
+                    /** @description RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEvent"][];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectActivity: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Rows to skip; prefer `cursor`, whose pages cost the same however deep */
+                offset?: number;
+                /** @description Opaque: the `cursor` of the previous page's `Link: rel="next"` */
+                cursor?: string;
+                /** @description Events by this user */
+                actor_id?: string;
+                /** @description One action, or a family of them (`project.*`) */
+                action?: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed" | "user.*" | "session.*" | "project.*" | "member.*" | "state.*" | "task.*" | "auth.*";
+                /** @description What the events are about */
+                entity_type?: "user" | "session" | "project" | "member" | "state" | "task";
+                /** @description Events about this user, session, project, member (their user id), state or task */
+                entity_id?: string;
+                /** @description Events at or after this instant */
+                since?: string;
+                /** @description Events before this instant */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    /** @description Exact number of matching items, when at most 1000 */
+                    "X-Total-Count"?: string;
+                    /** @description Sent instead of X-Total-Count when more than 1000 items match */
+                    "X-Total-Count-Exceeds"?: string;
+                    /** @description RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEvent"][];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: Unknown or deleted resource */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

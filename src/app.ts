@@ -7,9 +7,11 @@ import { createRouter } from './lib/create-router.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { deadline } from './middleware/deadline.ts';
 import { provideContext } from './middleware/request-context.ts';
+import { requestLog } from './middleware/request-log.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminRouter } from './modules/admin/admin.index.ts';
+import { auditRouter } from './modules/audit/audit.index.ts';
 import { authRouter } from './modules/auth/auth.index.ts';
 import { docsRouter } from './modules/docs/docs.index.ts';
 import { healthRouter } from './modules/health/health.index.ts';
@@ -43,7 +45,7 @@ function documentInfo(config: AppConfig) {
       { name: 'health', description: 'Liveness and readiness' },
       { name: 'auth', description: 'Signup, login and the current user' },
       { name: 'sessions', description: 'Refresh tokens, logout and the caller\'s sessions' },
-      { name: 'admin', description: 'User management (admin only)' },
+      { name: 'admin', description: 'User management and the audit trail (admin only)' },
       { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
       { name: 'members', description: 'Who belongs to a project, and as what' },
       { name: 'workflows', description: "A project's states and the moves allowed between them" },
@@ -56,6 +58,7 @@ export function createApp() {
   const app = createRouter();
 
   app.use(requestId({ limitLength: 128 }));
+  app.use(requestLog);
   app.use(securityHeaders);
   app.use(corsPolicy);
   app.use(
@@ -81,6 +84,7 @@ export function createApp() {
   app.route('/', authRouter);
   app.route('/', sessionsRouter);
   app.route('/', adminRouter);
+  app.route('/', auditRouter);
   app.route('/', projectsRouter);
   app.route('/', membersRouter);
   app.route('/', workflowsRouter);

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { Bindings } from './env.ts';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { passwordPolicySchema, type PasswordPolicy } from './lib/password.ts';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const DEVELOPMENT_JWT_SECRET = 'development-only-secret-never-use-in-production-0123456789';
 
@@ -32,6 +37,8 @@ const rawConfigSchema = z.object({
   SERVER_TIMING: z.enum(['true', 'false']).default('false'),
   CORS_ORIGINS: z.string().optional(),
   PUBLIC_URL: z.string().trim().optional(),
+  AUDIT_RETENTION_DAYS: integerString(1, 36_500, 365),
+  LOG_LEVEL: z.enum(LOG_LEVELS, 'must be debug, info, warn or error').default('info'),
 });
 
 export interface AppConfig {
@@ -47,6 +54,12 @@ export interface AppConfig {
   cors: CorsConfig;
   /** Where the API is deployed (`PUBLIC_URL`), listed in the OpenAPI document's `servers`. */
   publicUrl: string | undefined;
+  /** Signs list cursors (lib/pagination.ts): derived from JWT_SECRET, so no second secret to manage. */
+  cursorKey: Uint8Array;
+  /** Audit events older than this many days are deleted by the scheduled job (src/index.ts). */
+  auditRetentionDays: number;
+  /** The least severe request log line written (middleware/request-log.ts). */
+  logLevel: LogLevel;
 }
 
 export interface CorsConfig {
@@ -106,6 +119,9 @@ function buildConfig(env: Bindings): AppConfig {
     databaseConnectTimeoutSeconds: raw.DATABASE_CONNECT_TIMEOUT_SECONDS,
     requestTimeoutSeconds: raw.REQUEST_TIMEOUT_SECONDS,
     serverTiming: raw.SERVER_TIMING === 'true',
+    cursorKey: hmac(sha256, secretBytes, new TextEncoder().encode('aegisflow list cursors v1')),
+    auditRetentionDays: raw.AUDIT_RETENTION_DAYS,
+    logLevel: raw.LOG_LEVEL,
   };
 }
 

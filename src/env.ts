@@ -23,4 +23,6 @@ export interface Bindings {
   SERVER_TIMING?: string;
   CORS_ORIGINS?: string;
   PUBLIC_URL?: string;
+  AUDIT_RETENTION_DAYS?: string;
+  LOG_LEVEL?: string;
 }

@@ -77,7 +77,7 @@ export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
 /** A change as `recordAudit` takes it, from values known in the code: only the fields that differ. */
 export function changedValues(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, { old: unknown; new: unknown }> {
   return Object.fromEntries(
-    Object.keys(after)
+    [...new Set([...Object.keys(before), ...Object.keys(after)])]
       .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null))
       .map((key) => [key, { old: before[key] ?? null, new: after[key] ?? null }]),
   );

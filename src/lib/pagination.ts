@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { validationFailed } from './problem.ts';
 
 /**
@@ -61,10 +63,16 @@ export interface Page<T> {
   nextCursor: string | undefined;
 }
 
-const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.string().max(40)]) });
+const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.string().max(40)]), m: z.string().max(64).optional() });
+
+const base64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/** A signed order's MAC over the cursor's order and position: 128 bits of HMAC-SHA256. */
+const cursorMac = (order: ListOrder, key: SortKey) =>
+  base64url(String.fromCharCode(...hmac(sha256, order.signedWith!, new TextEncoder().encode(JSON.stringify([order.name, key]))).subarray(0, 16)));
 
 export function encodeCursor(order: ListOrder, key: SortKey): string {
-  return btoa(JSON.stringify({ s: order.name, k: key })).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return base64url(JSON.stringify({ s: order.name, k: key, ...(order.signedWith ? { m: cursorMac(order, key) } : {}) }));
 }
 
 /** What each kind of sort column looks like as PostgreSQL writes it as text (db/pagination.ts `sortKeyText`): all a cursor may hold. */
@@ -84,6 +92,11 @@ export interface ListOrder {
   name: string;
   key: keyof typeof KEY_TEXT;
   tie?: 'uuid' | 'integer';
+  /**
+   * Signs cursors with this key (config.cursorKey): a cursor changed by hand is refused rather than
+   * read as another position. Lists whose `name` carries a digest of their filters bind it to them too.
+   */
+  signedWith?: Uint8Array;
 }
 
 function decodeCursor(cursor: string, order: ListOrder): SortKey {
@@ -94,7 +107,13 @@ function decodeCursor(cursor: string, order: ListOrder): SortKey {
     decoded = undefined;
   }
   const parsed = CursorSchema.safeParse(decoded);
-  if (!parsed.success || parsed.data.s !== order.name || !KEY_TEXT[order.key].test(parsed.data.k[0]) || !KEY_TEXT[order.tie ?? 'uuid'].test(parsed.data.k[1])) {
+  if (
+    !parsed.success ||
+    parsed.data.s !== order.name ||
+    !KEY_TEXT[order.key].test(parsed.data.k[0]) ||
+    !KEY_TEXT[order.tie ?? 'uuid'].test(parsed.data.k[1]) ||
+    (order.signedWith !== undefined && parsed.data.m !== cursorMac(order, parsed.data.k))
+  ) {
     throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor this API issued for this sort order' }]);
   }
   return parsed.data.k;

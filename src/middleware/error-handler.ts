@@ -16,54 +16,28 @@ function requestIdOf(c: Context<AppEnv>): string {
 }
 
 /**
- * What a log line may say about an error. Drizzle's query errors quote the statement's parameters
- * (emails, password hashes), so for those only the driver's cause is kept.
+ * Turns anything thrown into the AppError it stands for; anything unknown becomes a 500. The request's
+ * log line (middleware/request-log.ts) says what was thrown.
  */
-function describeError(error: unknown): Record<string, unknown> {
-  const err = error instanceof Error ? error : new Error(String(error));
-  if (err.message.startsWith('Failed query') && err.cause !== undefined) {
-    return { name: err.name, message: 'database query failed', cause: describeError(err.cause) };
-  }
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(code ? { code } : {}), stack: err.stack };
-}
-
-function logError(c: Context<AppEnv>, error: unknown, message: string) {
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      message,
-      request_id: requestIdOf(c),
-      method: c.req.method,
-      path: c.req.path,
-      error: describeError(error),
-    }),
-  );
-}
-
-/** Turns anything thrown into the AppError it stands for; unknown errors are logged and become a 500. */
-function toAppError(error: unknown, c: Context<AppEnv>): AppError {
+function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException && error.status in HTTP_EXCEPTION_DETAILS) {
     return new AppError(error.status as 400 | 413 | 415, HTTP_EXCEPTION_DETAILS[error.status]!);
   }
   switch (classifyDatabaseError(error)) {
     case 'unavailable':
-      logError(c, error, 'database unavailable');
       return databaseUnavailable();
     case 'invalid-value':
       return new AppError(422, 'a value in the request is not acceptable');
     case 'conflict':
-      logError(c, error, 'conflict with a concurrent change');
       return new AppError(409, 'the request conflicts with a concurrent change; retry');
   }
-  logError(c, error, 'unhandled error');
   return new AppError(500, 'an unexpected error occurred');
 }
 
 /** The single place errors become responses: problem+json, never a stack, SQL or internal name. */
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
-  const appError = toAppError(error, c);
+  const appError = toAppError(error);
   return problemResponse(appError.status, appError.message, requestIdOf(c), {
     errors: appError.errors,
     headers: appError.headers,

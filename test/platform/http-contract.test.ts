@@ -86,20 +86,22 @@ describe('errors are problem+json', () => {
     expectProblem(res, 415);
   });
 
-  it('an unexpected throw -> 500 without internals, logged as one JSON line with the request id', async () => {
+  it('an unexpected throw -> 500 without internals, its request line at error with the error and its stack', async () => {
     const app = createApp();
     app.get('/explode', () => {
       throw new Error('secret internal detail: select * from users');
     });
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
     const res = await parse(await app.request('/explode', { headers: { 'X-Request-Id': 'boom-1' } }, env));
     const problem = expectProblem(res, 500);
     expect(res.text).not.toContain('secret');
     expect(res.text).not.toContain('select');
     expect(problem.request_id).toBe('boom-1');
     const line = JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
-    expect(line).toMatchObject({ level: 'error', request_id: 'boom-1', path: '/explode' });
-    expect(line.error.message).toContain('secret internal detail');
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(line).toMatchObject({ level: 'error', message: 'request', request_id: 'boom-1', method: 'GET', route: '/explode', status: 500 });
+    expect(line.error).toMatchObject({ type: 'Error', message: 'secret internal detail: select * from users' });
+    expect(line.error.stack).toContain('secret internal detail');
     logged.mockRestore();
   });
 });
@@ -114,6 +116,7 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.securitySchemes.oauth2Password.flows.password.tokenUrl).toBe('/auth/login');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/auth/admin/audit',
         '/auth/admin/users',
         '/auth/admin/users/{id}',
         '/auth/admin/users/{id}/role',
@@ -132,6 +135,7 @@ describe('OpenAPI and docs', () => {
         '/projects',
         '/projects/{id}',
         '/projects/{id}/restore',
+        '/projects/{id}/activity',
         '/projects/{id}/members',
         '/projects/{id}/members/{user_id}',
         '/projects/{id}/transfer',
