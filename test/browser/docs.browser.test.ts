@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/dev-database.ts';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
@@ -93,16 +94,38 @@ async function screenshot(page: Page, name: string) {
   console.log(`screenshot: ${file}`);
 }
 
-/** Runs GET /auth/me through "Try it out" and returns the response section's text. */
-async function tryGetCurrentUser(page: Page) {
-  const operation = page.locator('#operations-auth-getCurrentUser');
+/** Runs an operation through "Try it out" (path parameters filled in) and returns its status and the response section's text. */
+async function tryOperation(page: Page, operationId: string, parameters: Record<string, string> = {}) {
+  const operation = page.locator(`#operations-${operationId}`);
   await operation.locator('.opblock-summary').first().click();
   await operation.locator('button.try-out__btn').click();
+  for (const [name, value] of Object.entries(parameters)) await operation.locator(`tr[data-param-name="${name}"] input`).fill(value);
   await operation.locator('button.execute').click();
   const live = operation.locator('.live-responses-table');
   const status = live.locator('tbody .response-col_status').first();
   await status.waitFor();
   return { operation, status: (await status.innerText()).trim(), body: await live.innerText() };
+}
+
+const tryGetCurrentUser = (page: Page) => tryOperation(page, 'auth-getCurrentUser');
+
+/** Authorizes Swagger UI with a pasted bearer token. */
+async function authorizeWithToken(page: Page, token: string) {
+  await page.locator('button.authorize').first().click();
+  const dialog = page.locator('.dialog-ux');
+  const bearer = dialog.locator('.auth-container', { hasText: 'bearerAuth' });
+  await bearer.locator('input').first().fill(token);
+  await bearer.locator('button.authorize').click();
+  await dialog.locator('button.btn-done, button.close-modal').first().click();
+}
+
+async function accessToken(user: { email: string; password: string }): Promise<string> {
+  const login = await fetch(`${origin}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password }),
+  });
+  return ((await login.json()) as { access_token: string }).access_token;
 }
 
 describe('/docs in headless Chromium', () => {
@@ -134,26 +157,45 @@ describe('/docs in headless Chromium', () => {
 
   it('authorizes with a pasted bearer token too, and keeps it across a reload (persistAuthorization)', async () => {
     const user = await signUp('docs-token');
-    const login = await fetch(`${origin}/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email: user.email, password: user.password }),
-    });
-    const { access_token: token } = (await login.json()) as { access_token: string };
-
     const { page, foreign, problems } = await openDocs();
-    await page.locator('button.authorize').first().click();
-    const dialog = page.locator('.dialog-ux');
-    const bearer = dialog.locator('.auth-container', { hasText: 'bearerAuth' });
-    await bearer.locator('input').first().fill(token);
-    await bearer.locator('button.authorize').click();
-    await dialog.locator('button.btn-done, button.close-modal').first().click();
+    await authorizeWithToken(page, await accessToken(user));
 
     await page.reload();
     await page.locator('.opblock').first().waitFor();
     const { status, body } = await tryGetCurrentUser(page);
     expect(status).toBe('200');
     expect(body).toContain(user.email);
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("runs the audit trail and a project's activity from the page", async () => {
+    const user = await signUp('docs-audit');
+    // An admin, made as `npm run user:promote` makes one: straight in the database.
+    const db = postgres(database.url('aegisflow'), { onnotice: () => {} });
+    await db`update users set role = 'admin' where email = ${user.email}`;
+    await db.end();
+    const token = await accessToken(user);
+    const project = await fetch(`${origin}/projects`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'Audited in the browser' }),
+    });
+    const { id: projectId } = (await project.json()) as { id: string };
+
+    const { page, foreign, problems } = await openDocs();
+    await authorizeWithToken(page, token);
+    const audit = await tryOperation(page, 'admin-listAuditEvents');
+    expect(audit.status).toBe('200');
+    expect(audit.body).toContain('"action": "project.create"');
+    expect(audit.body).toContain(projectId);
+    const activity = await tryOperation(page, 'projects-listProjectActivity', { id: projectId });
+    expect(activity.status).toBe('200');
+    expect(activity.body).toContain('project.create');
+    expect(activity.body).toContain('Audited in the browser');
+    await activity.operation.scrollIntoViewIfNeeded();
+    await screenshot(page, 'docs-activity.png');
     expect(foreign).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
