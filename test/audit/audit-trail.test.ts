@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { eventsAbout, eventsOf, type StoredEvent } from '../support/audit.ts';
 import { sql } from '../support/db.ts';
-import { call, expectProblem, type ApiResponse } from '../support/http.ts';
+import { call, databaseTraffic, expectProblem, type ApiResponse } from '../support/http.ts';
 import { createProjectWithMembers, projectState } from '../support/projects.ts';
 import { createTask, statesOf, taskState } from '../support/tasks.ts';
 import { createUser, logInForTokens, PASSWORD, uniqueEmail, type TestUser } from '../support/users.ts';
@@ -246,6 +246,34 @@ describe('every mutating route writes its event', () => {
     ]);
 
     expect([...covered].sort()).toEqual((await documentedMutations()).sort());
+  });
+});
+
+describe('the hot writes keep their cost', () => {
+  it('each writes its change and its event in one statement and one round trip', async () => {
+    const owner = await createUser();
+    const other = await createUser();
+    const created = await call('POST', '/projects', { token: owner.token, json: { name: 'Costed' } });
+    const projectId = created.body.id as string;
+    const task = await call('POST', `/projects/${projectId}/tasks`, { token: owner.token, json: { title: 'Costed' } });
+    const states = await statesOf(owner, projectId);
+    const writes = [
+      created,
+      task,
+      await call('PATCH', `/projects/${projectId}`, { token: owner.token, json: { name: 'Costed again' } }),
+      await call('POST', `/projects/${projectId}/members`, { token: owner.token, json: { email: other.email, role: 'editor' } }),
+      await call('PATCH', `/projects/${projectId}/members/${other.id}`, { token: owner.token, json: { role: 'viewer' } }),
+      await call('PATCH', `/tasks/${task.body.id}`, { token: owner.token, json: { priority: 'low' } }),
+      await call('POST', `/tasks/${task.body.id}/transition`, { token: owner.token, json: { to_state_id: states['Done']!.id } }),
+      await call('DELETE', `/tasks/${task.body.id}`, { token: owner.token }),
+      await call('DELETE', `/projects/${projectId}/members/${other.id}`, { token: owner.token }),
+      await call('DELETE', `/projects/${projectId}`, { token: owner.token }),
+    ];
+    for (const write of writes) {
+      expect(write.status, write.text).toBeLessThan(300);
+      expect(databaseTraffic(write)).toEqual({ statements: 1, roundTrips: 1 });
+      expect(await eventsOf(write)).toHaveLength(1);
+    }
   });
 });
 
