@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { inlineParameters } from './inline.ts';
+import { withCompiledRowMapper } from './row-mapper.ts';
 import { openDatabaseSocket } from './socket.ts';
 import type { Traffic } from './traffic.ts';
 
@@ -57,14 +58,14 @@ const preparedStatements = new WeakMap<Database, Map<string, unknown>>();
 /**
  * The statement `build` makes on `db` (ending in drizzle's `.prepare(name)`, values as `sql.placeholder`s),
  * built once per isolate and `name`: building a statement costs drizzle more CPU than the rest of a
- * typical request's JavaScript (bench/README.md), filling in its placeholders almost nothing. `name` must
- * name one shape of statement.
+ * typical request's JavaScript (bench/README.md), filling in its placeholders almost nothing. Its rows are
+ * mapped by a mapper compiled for it (db/row-mapper.ts). `name` must name one shape of statement.
  */
 export function prepared<T>(db: Database, name: string, build: () => T): T {
   let statements = preparedStatements.get(db);
   if (!statements) preparedStatements.set(db, (statements = new Map()));
   let statement = statements.get(name) as T | undefined;
-  if (!statement) statements.set(name, (statement = build()));
+  if (!statement) statements.set(name, (statement = withCompiledRowMapper(build())));
   return statement;
 }
 
