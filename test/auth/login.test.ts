@@ -5,10 +5,13 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { hashPassword } from '../../src/lib/password.ts';
 import { sql } from '../support/db.ts';
-import { BASE_URL, call, expectProblem, parse } from '../support/http.ts';
+import { BASE_URL, call, databaseTraffic, expectProblem, parse } from '../support/http.ts';
 import { createUser, PASSWORD, uniqueEmail } from '../support/users.ts';
 
 const login = (email: string, password: string) => call('POST', '/auth/login', { json: { email, password } });
+
+/** The user's sessions as rows, for checking that a refused login left none behind. */
+const sessionsOf = async (userId: string) => (await sql()`select id, revoked_at from sessions where user_id = ${userId} order by id`).map((row) => ({ ...row }));
 
 describe('POST /auth/login', () => {
   it('returns a bearer token for JSON credentials', async () => {
@@ -87,8 +90,38 @@ describe('POST /auth/login', () => {
   it('answers a deactivated account with the right password 403, with a wrong one 401', async () => {
     const user = await createUser();
     await sql()`update users set is_active = false where id = ${user.id}`;
+    const before = await sessionsOf(user.id);
     expect(expectProblem(await login(user.email, PASSWORD), 403).detail).toMatch(/inactive/);
     expectProblem(await login(user.email, 'wrong password'), 401);
+    expect(await sessionsOf(user.id)).toEqual(before);
+  });
+
+  it('a successful login is one statement in one round trip, and its session and refresh token are stored', async () => {
+    const user = await createUser();
+    const res = await login(user.email, PASSWORD);
+    expect(res.status).toBe(200);
+    expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
+    const refreshed = await call('POST', '/auth/refresh', { json: { refresh_token: res.body.refresh_token } });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('a wrong password leaves no session behind: the one started before the check is deleted with the failure', async () => {
+    const user = await createUser();
+    const before = await sessionsOf(user.id);
+    const attempts = await Promise.all(Array.from({ length: 4 }, () => login(user.email, 'wrong password')));
+    for (const res of attempts) expectProblem(res, 401);
+    expect(await sessionsOf(user.id)).toEqual(before);
+    const [{ orphans }] = (await sql()`select count(*)::int as orphans from refresh_tokens t left join sessions s on s.id = t.session_id where s.id is null`) as unknown as [{ orphans: number }];
+    expect(orphans).toBe(0);
+  });
+
+  it('after earlier failures a success takes a second statement, which clears them', async () => {
+    const user = await createUser();
+    expectProblem(await login(user.email, 'wrong password'), 401);
+    const res = await login(user.email, PASSWORD);
+    expect(res.status).toBe(200);
+    expect(databaseTraffic(res)).toEqual({ statements: 2, roundTrips: 2 });
+    expect(databaseTraffic(await login(user.email, PASSWORD))).toEqual({ statements: 1, roundTrips: 1 });
   });
 
   it('logs in users imported from the original system with bcrypt hashes and upgrades the hash', async () => {

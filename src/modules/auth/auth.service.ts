@@ -1,8 +1,9 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { QueryBuilder } from 'drizzle-orm/pg-core';
 import { auditOf, changesOf, rowBefore } from '../../db/audit.ts';
 import { regroup } from '../../db/pagination.ts';
 import type { AppConfig } from '../../config.ts';
-import type { Database } from '../../db/client.ts';
+import { prepared, type Database } from '../../db/client.ts';
 import type { RequestWork } from '../../db/traffic.ts';
 import { loginThrottles, users, type UserRow } from '../../db/schema.ts';
 import { callerValues, findCaller, isCaller } from '../../db/users.ts';
@@ -11,6 +12,9 @@ import { dummyPasswordHash, hashPassword, verifyPassword } from '../../lib/passw
 import { AppError, forbidden } from '../../lib/problem.ts';
 import { createUser } from '../users/users.service.ts';
 import { issueTokens, revokeEverySession, sessionCtes, sessionStart, type IssuedTokens } from '../sessions/sessions.service.ts';
+
+const subquery = new QueryBuilder();
+const userColumns = getTableColumns(users);
 import { clearLoginFailures, recordLoginFailure, retryAfterSeconds, throttleKey, tooManyAttempts } from './login-throttle.ts';
 
 export interface SignupInput {
@@ -40,38 +44,69 @@ async function loginCandidate(db: Database, email: string, key: string) {
 }
 
 /**
- * Logs in and starts a session. A blocked address is refused before any hashing (429); an unknown email
- * spends the same hashing time as a wrong password and counts the same failure, so neither the status, the
- * timing nor the backoff says whether an account exists. Success clears the failures, starts the session
- * and (when the stored hash is outdated) replaces the hash, in one statement.
+ * Login's one statement: the account and the address's backoff, and, for an active account that may try
+ * now, its new session and first refresh token, written before the password is checked. The token exists
+ * only in this worker until the password proves right and it is returned; a wrong password deletes the
+ * session again in the statement that counts the failure (`recordLoginFailure`). So a successful login is
+ * one round trip to the database, not a read and then a write: from the edge, a round trip saved is tens of
+ * milliseconds (bench/README.md, the edge latency model).
+ */
+function beginLogin(db: Database) {
+  return prepared(db, 'begin_login', () => {
+    const candidate = db.$with('candidate').as(
+      db
+        .select({ ...userColumns, retryAfter: retryAfterSeconds.as('retry_after'), failures: sql<number | null>`${loginThrottles.failures}`.as('failures') })
+        .from(sql`(select 1) as attempt`)
+        .leftJoin(users, eq(sql`lower(${users.email})`, sql.placeholder('email')))
+        .leftJoin(loginThrottles, eq(loginThrottles.emailHash, sql.placeholder('throttleKey'))),
+    );
+    const [session, token] = sessionCtes(db, subquery.select({ userId: sql`${candidate.id}`.as('user_id') }).from(candidate).where(and(eq(candidate.isActive, true), eq(candidate.retryAfter, 0))));
+    return db
+      .with(candidate, session, token)
+      .select({ user: regroup(userColumns, candidate), retryAfter: candidate.retryAfter, failures: candidate.failures, sessionId: sql<string | null>`(select ${session.id} from ${session})` })
+      .from(candidate)
+      .prepare('begin_login');
+  });
+}
+
+/**
+ * Logs in and starts a session, in one statement when nothing else is due. A blocked address is refused
+ * before any hashing (429); an unknown email spends the same hashing time as a wrong password and counts the
+ * same failure, so neither the status, the timing nor the backoff says whether an account exists. After a
+ * success, a second statement runs only when there is more to write: earlier failures to clear, or an
+ * outdated hash to replace.
  */
 export async function logIn(db: Database, email: string, password: string, request: RequestMeta, config: AppConfig, work: RequestWork): Promise<IssuedTokens> {
   const key = await throttleKey(email);
-  const { user, retryAfter } = await loginCandidate(db, email, key);
+  const start = await sessionStart(config, request);
+  const [row] = await beginLogin(db).execute({ email, throttleKey: key, ...start.values });
+  const { retryAfter, failures, sessionId } = row!;
+  // The candidate is the statement's FROM, so an unknown email reads as a user of null columns.
+  const user = row!.user.id === null ? undefined : row!.user;
   if (retryAfter > 0) throw tooManyAttempts(retryAfter);
   work.passwordHashes++;
   const { valid, needsRehash } = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(config.passwordPolicy)), config.passwordPolicy);
   if (!user || !valid) {
-    await recordLoginFailure(db, key, config.loginThrottle, user && { userId: user.id, actorId: null, request });
+    await recordLoginFailure(db, key, config.loginThrottle, user && { userId: user.id, actorId: null, request, discardSessionId: sessionId });
     throw invalidCredentials();
   }
   // Checked only after the password, so an attacker cannot probe which accounts are deactivated.
   if (!user.isActive) throw forbidden('this account is inactive');
   if (needsRehash) work.passwordHashes++;
   const passwordHash = needsRehash ? await hashPassword(password, config.passwordPolicy) : undefined;
-  const start = await sessionStart(config, user.id, request);
-  const [session, token] = sessionCtes(db);
+  if (passwordHash !== undefined || failures !== null) await afterLogin(db, key, user.id, passwordHash);
+  // An active account that may try now always got its session in beginLogin.
+  return issueTokens(config, user, sessionId!, start.refreshToken);
+}
+
+/** What a success leaves to write, in one statement: the address's failures cleared, an outdated hash replaced. */
+async function afterLogin(db: Database, key: string, userId: string, passwordHash: string | undefined): Promise<void> {
   const cleared = db.$with('cleared').as(clearLoginFailures(db, key).returning({ key: loginThrottles.emailHash }));
-  const rehashed = db.$with('rehashed').as(
-    db
-      .update(users)
-      .set({ passwordHash: passwordHash ?? sql`${users.passwordHash}` })
-      .where(and(eq(users.id, user.id), sql`${passwordHash !== undefined}`))
-      .returning({ id: users.id }),
-  );
-  const statement = db.with(session, token, cleared, rehashed).select({ id: session.id }).from(session).prepare(`log_in`);
-  await statement.execute(start.values);
-  return issueTokens(config, user, start.values.sessionId, start.refreshToken);
+  await db
+    .with(cleared)
+    .update(users)
+    .set({ passwordHash: passwordHash ?? sql`${users.passwordHash}` })
+    .where(and(eq(users.id, userId), sql`${passwordHash !== undefined}`));
 }
 
 /** PATCH /auth/me: the caller's own name, with its `user.update` event, in one statement. */
@@ -92,8 +127,6 @@ export async function updateMe(db: Database, caller: Caller, changes: { fullName
   if (user) return user;
   return authorizeActor(await findCaller(db, caller));
 }
-
-const userColumns = getTableColumns(users);
 
 /**
  * POST /auth/me/password: the current password proves it is the user (a wrong one counts as a failed login

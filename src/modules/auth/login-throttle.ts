@@ -3,7 +3,7 @@ import type { AppConfig } from '../../config.ts';
 import { auditInsert } from '../../db/audit.ts';
 import type { Database } from '../../db/client.ts';
 import type { RequestMeta } from '../../lib/actor.ts';
-import { loginThrottles } from '../../db/schema.ts';
+import { loginThrottles, sessions } from '../../db/schema.ts';
 import { AppError } from '../../lib/problem.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
 
@@ -28,13 +28,14 @@ export function tooManyAttempts(retryAfter: number): AppError {
 
 /**
  * Counts one failed attempt for `key`, blocking the address once the count reaches the limit. A failure
- * against an existing account (`failed`) writes its `auth.login_failed` event in the same statement.
+ * against an existing account (`failed`) writes its `auth.login_failed` event in the same statement, and
+ * deletes the session login started before the password was checked (`discardSessionId`).
  */
 export async function recordLoginFailure(
   db: Database,
   key: string,
   config: AppConfig['loginThrottle'],
-  failed?: { userId: string; actorId: string | null; request: RequestMeta },
+  failed?: { userId: string; actorId: string | null; request: RequestMeta; discardSessionId?: string | null },
 ): Promise<void> {
   const limit = sql.raw(String(config.failureLimit));
   const blockAfter = (failures: SQL) =>
@@ -43,8 +44,10 @@ export async function recordLoginFailure(
   const audit = failed
     ? [db.$with('audit').as(auditInsert(db, { id: failed.actorId, request: failed.request }, { action: 'auth.login_failed', entityType: 'user', entityId: failed.userId, changes: {} }))]
     : [];
+  // Its refresh token goes with it (on delete cascade).
+  const discarded = failed?.discardSessionId ? [db.$with('discarded').as(db.delete(sessions).where(eq(sessions.id, failed.discardSessionId)))] : [];
   await db
-    .with(...audit)
+    .with(...audit, ...discarded)
     .insert(loginThrottles)
     .values({ emailHash: key, failures: 1, blockedUntil: blockAfter(sql`1`), lastFailureAt: sql`now()` })
     .onConflictDoUpdate({ target: loginThrottles.emailHash, set: { failures: next, blockedUntil: blockAfter(next), lastFailureAt: sql`now()` } });

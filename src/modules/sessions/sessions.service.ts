@@ -40,14 +40,13 @@ export async function issueTokens(config: AppConfig, user: { id: string; tokenEp
   return { ...access, refreshToken, refreshExpiresIn: config.sessions.refreshTokenSeconds, sessionId };
 }
 
-/** The session row and its first refresh token, as CTEs of the statement that logs the user in. */
-export async function sessionStart(config: AppConfig, userId: string, client: RequestMeta) {
+/** A new session's id, first refresh token and what its rows record, for `sessionCtes`. */
+export async function sessionStart(config: AppConfig, client: RequestMeta) {
   const refreshToken = newOpaqueToken();
   return {
     refreshToken,
     values: {
       sessionId: crypto.randomUUID(),
-      userId,
       tokenHash: await sha256Hex(refreshToken),
       expiresAt: refreshExpiry(config),
       userAgent: client.userAgent,
@@ -56,21 +55,21 @@ export async function sessionStart(config: AppConfig, userId: string, client: Re
   };
 }
 
-export function sessionCtes(db: Database) {
-  const session = db.$with('new_session').as(
-    db
-      .insert(sessions)
-      .values({
-        id: sql.placeholder('sessionId'),
-        userId: sql.placeholder('userId'),
-        expiresAt: sql.placeholder('expiresAt'),
-        userAgent: sql.placeholder('userAgent'),
-        ip: sql.placeholder('ip'),
-      })
-      .returning({ id: sessions.id }),
+/**
+ * The session row and its first refresh token, as CTEs of the statement that logs the user in: for the user
+ * `owner` selects (one `user_id` column; no row, no session). Filled in from `sessionStart`'s values.
+ */
+export function sessionCtes(db: Database, owner: SQLWrapper) {
+  const placeholder = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}`;
+  const session = db.$with('new_session', { id: sql<string>`id`.as('id') }).as(
+    sql`insert into ${sessions} (id, user_id, expires_at, user_agent, ip)
+        select ${placeholder('sessionId', 'uuid')}, user_id, ${placeholder('expiresAt', 'timestamptz')}, ${placeholder('userAgent', 'text')}, ${placeholder('ip', 'text')}
+        from (${owner}) as owner
+        returning id`,
   );
-  const token = db.$with('first_token').as(
-    db.insert(refreshTokens).values({ tokenHash: sql.placeholder('tokenHash'), sessionId: sql.placeholder('sessionId'), expiresAt: sql.placeholder('expiresAt') }),
+  const token = db.$with('first_token', {}).as(
+    sql`insert into ${refreshTokens} (token_hash, session_id, expires_at)
+        select ${placeholder('tokenHash', 'text')}, id, ${placeholder('expiresAt', 'timestamptz')} from ${session}`,
   );
   return [session, token] as const;
 }
