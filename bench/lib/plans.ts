@@ -41,3 +41,10 @@ export async function explainMyTasks(sql: postgresType.Sql, callerId: string): P
   const { listMyTasks } = await import('../../src/modules/tasks/tasks.list.ts');
   return explainFirstStatement(sql, (db) => listMyTasks(db, trustedCaller(callerId), { sort: '-created_at', page: { ...firstPage, limit: 50 } }));
 }
+
+/** GET /auth/admin/users?limit=20 for the admin `callerId`. */
+export async function explainAdminList(sql: postgresType.Sql, callerId: string): Promise<string[]> {
+  allowWorkerModulesInNode();
+  const { listUsers } = await import('../../src/modules/admin/admin.service.ts');
+  return explainFirstStatement(sql, (db) => listUsers(db, trustedCaller(callerId), { page: firstPage }));
+}

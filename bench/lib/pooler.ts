@@ -13,6 +13,12 @@ import net from 'node:net';
 export interface Pooler {
   port: number;
   pid?: number;
+  /**
+   * The edge latency model: from now on every query round trip waits `ms` more (the client's messages
+   * reach PostgreSQL that much later), as each one crosses from the edge to the database in production.
+   * Connection set-up is answered by the pooler at once, as Hyperdrive answers it near the worker.
+   */
+  setRoundTripDelay(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,7 @@ function openServerConnection(upstream: Upstream): Promise<ServerConnection> {
 }
 
 export async function startPooler(upstream: Upstream, size: number): Promise<Pooler> {
+  let roundTripDelay = 0;
   const idle: ServerConnection[] = [];
   const waiting: ((connection: ServerConnection) => void)[] = [];
   const clients = new Set<net.Socket>();
@@ -183,6 +190,8 @@ export async function startPooler(upstream: Upstream, size: number): Promise<Poo
     if (client.destroyed) return release(connection);
     const { socket } = connection;
     let serverIdle = true;
+    // Client chunks waiting out the round-trip delay; the connection is not reusable while any is.
+    let delayed = 0;
     const fromServer = new MessageScanner();
     const fromClient = new MessageScanner();
     // Chunks are forwarded whole, in one write each; only message types are looked at.
@@ -199,14 +208,22 @@ export async function startPooler(upstream: Upstream, size: number): Promise<Poo
       const forward = terminateAt < 0 ? chunk : chunk.subarray(0, terminateAt);
       if (forward.length > 0) {
         serverIdle = false;
-        socket.write(forward);
+        if (roundTripDelay === 0) socket.write(forward);
+        else {
+          // Timers of one delay fire in order, so the stream stays in order; pipelined chunks overlap.
+          delayed++;
+          setTimeout(() => {
+            delayed--;
+            if (!socket.destroyed) socket.write(forward);
+          }, roundTripDelay);
+        }
       }
       if (terminateAt >= 0) client.end();
     };
     const giveBack = () => {
       socket.off('data', onServerData);
       socket.off('close', onServerClose);
-      if (!serverIdle || fromServer.remaining > 0) return replace(connection); // mid-query: its state is unknown, do not reuse
+      if (!serverIdle || delayed > 0 || fromServer.remaining > 0) return replace(connection); // mid-query: its state is unknown, do not reuse
       const reset = new MessageReader();
       const onReset = (chunk: Buffer) =>
         reset.push(chunk, (type) => {
@@ -237,6 +254,9 @@ export async function startPooler(upstream: Upstream, size: number): Promise<Poo
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    async setRoundTripDelay(ms: number) {
+      roundTripDelay = ms;
+    },
     async close() {
       for (const client of clients) client.destroy();
       for (const connection of all) connection.socket.destroy();
@@ -252,13 +272,29 @@ export async function spawnPooler(upstream: Upstream, size: number): Promise<Poo
   const child = spawn(process.execPath, [script, upstream.host, String(upstream.port), upstream.user, upstream.database, String(size)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  // The child answers each line on stdin with one line on stdout: first its port, then an acknowledgement.
+  const lines: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+      lines.shift()?.(buffered.slice(0, end));
+      buffered = buffered.slice(end + 1);
+    }
+  });
+  const nextLine = () => new Promise<string>((resolve) => lines.push(resolve));
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    void nextLine().then((line) => resolve(Number(line.trim())));
     child.once('exit', (code) => reject(new Error(`pooler exited (${code})`)));
   });
   return {
     port,
     pid: child.pid,
+    async setRoundTripDelay(ms: number) {
+      const acknowledged = nextLine();
+      child.stdin.write(`delay ${ms}\n`);
+      await acknowledged;
+    },
     close: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());

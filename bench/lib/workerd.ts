@@ -96,9 +96,12 @@ ${workers.join('\n\n')}
   const binary = (require('workerd') as { default: string }).default;
   const inspector = options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [];
   const child = spawn(binary, ['serve', configFile, '--verbose', ...inspector], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The request log (one line per request, as in production) is read only to explain a failed start:
+  // keep its tail, not the whole run's.
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-65_536));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   await waitForHttp(`http://127.0.0.1:${options.workers[0]!.port}/`, child, () => output);
   return {
     stop: () =>
