@@ -64,6 +64,8 @@ export interface Measurements {
   rttMs: number;
   fixedRate: Record<string, FixedRateResult>;
   hashMs: number;
+  /** The hash timed beside the edge logins (the machine's speed drifts over a run). */
+  edgeHashMs: number;
   bundleGzipBytes: number;
 }
 
@@ -76,7 +78,7 @@ export function evaluateBudgets(m: Measurements): Budget[] {
   for (const name of EDGE_SCENARIOS) {
     const result = m.edge[name];
     if (!result) continue;
-    const limit = name === 'login' ? m.hashMs + m.rttMs + LOGIN_SLACK_MS : m.rttMs + EDGE_SLACK_MS;
+    const limit = name === 'login' ? m.edgeHashMs + m.rttMs + LOGIN_SLACK_MS : m.rttMs + EDGE_SLACK_MS;
     budgets.push(budget(`edge p50: ${name} (ms, ${result.roundTrips} round trip${result.roundTrips === 1 ? '' : 's'})`, result.p50, '<=', limit));
   }
   for (const [large, small] of SCALE_PAIRS) {
@@ -157,7 +159,7 @@ export function printReport(report: Report): void {
   const outliers = tailOutliers(report.fixedRate);
   if (outliers.length) console.log(`  p99 over ${FIXED_RATE_TAIL_RATIO}x p50: ${outliers.join(', ')} (see bench/README.md)`);
 
-  console.log(`\npassword hash alone: ${report.hashMs.toFixed(1)} ms`);
+  console.log(`\npassword hash alone: ${report.hashMs.toFixed(1)} ms (beside the edge logins: ${report.edgeHashMs.toFixed(1)} ms)`);
   const kib = (bytes: number) => (bytes / 1024).toFixed(1);
   console.log(`bundle: ${kib(report.bundle.rawBytes)} KiB raw, ${kib(report.bundle.gzipBytes)} KiB gzip`);
   const { assets } = report.bundle;
