@@ -133,4 +133,3 @@ export async function runFixedRate(baseUrl: string, request: LoadRequest, option
     non2xx,
   };
 }
-

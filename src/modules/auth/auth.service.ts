@@ -12,10 +12,10 @@ import { dummyPasswordHash, hashPassword, verifyPassword } from '../../lib/passw
 import { AppError, forbidden } from '../../lib/problem.ts';
 import { createUser } from '../users/users.service.ts';
 import { issueTokens, revokeEverySession, sessionCtes, sessionStart, type IssuedTokens } from '../sessions/sessions.service.ts';
+import { clearLoginFailures, recordLoginFailure, retryAfterSeconds, throttleKey, tooManyAttempts } from './login-throttle.ts';
 
 const subquery = new QueryBuilder();
 const userColumns = getTableColumns(users);
-import { clearLoginFailures, recordLoginFailure, retryAfterSeconds, throttleKey, tooManyAttempts } from './login-throttle.ts';
 
 export interface SignupInput {
   email: string;
