@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
 import type { AppContext, AppEnv } from '../context.ts';
 import { describeError, redactedQuery, shouldLog, writeLog } from '../lib/log.ts';
-import type { LogLevel } from '../config.ts';
+import { loadConfig, type LogLevel } from '../config.ts';
 import { AppError } from '../lib/problem.ts';
 
 /**
@@ -17,7 +17,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const status = c.res.status;
   const level: LogLevel = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-  const threshold = c.get('config')?.logLevel ?? 'info';
+  const threshold = logLevelOf(c);
   if (!shouldLog(level, threshold)) return;
   const traffic = c.get('database')?.traffic();
   const cf = c.req.raw.cf as { colo?: string; country?: string } | undefined;
@@ -38,6 +38,19 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     ...(c.error && (status >= 500 || !(c.error instanceof AppError)) ? { error: describeError(c.error) } : {}),
   });
 });
+
+/**
+ * The configured LOG_LEVEL, also for requests answered before the context is set up (CORS preflights, bodies
+ * over the limit). A configuration that does not load fails the worker at startup; should it reach here,
+ * the line is still written, at the default level.
+ */
+function logLevelOf(c: AppContext): LogLevel {
+  try {
+    return (c.get('config') ?? loadConfig(c.env)).logLevel;
+  } catch {
+    return 'info';
+  }
+}
 
 /** The matched route's pattern in OpenAPI's form (`/projects/{id}`); null when no route matched. */
 function routePattern(c: AppContext): string | null {

@@ -78,6 +78,8 @@ describe('request logs', () => {
     for (const level of ['warn', 'error']) {
       printed.mockClear();
       await send(level, 'GET', '/health');
+      // A preflight is answered before the request's context is set up; LOG_LEVEL holds for it too.
+      await send(level, 'OPTIONS', '/auth/me', { headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'GET' } });
       await send(level, 'GET', '/no/such/route');
       expect(lines().map((line) => line.status)).toEqual(level === 'warn' ? [404] : []);
     }
