@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { eq, sql as rawSql } from 'drizzle-orm';
-import { recordAudit } from '../src/db/audit.ts';
+import { auditInsert } from '../src/db/audit.ts';
 import type { Database } from '../src/db/client.ts';
 import { users } from '../src/db/schema.ts';
 import { createUser } from '../src/modules/users/users.service.ts';
@@ -63,7 +63,7 @@ async function main() {
         if (!found || found.role === 'admin') return found;
         const [promoted] = await tx.update(users).set({ role: 'admin', updatedAt: rawSql`now()` }).where(eq(users.id, found.id)).returning();
         // The system (no actor) changed the role: the trail shows it like any other role change.
-        await recordAudit(tx as unknown as Database, { id: null, request: null }, { action: 'user.role_change', entityType: 'user', entityId: found.id, changes: { role: { old: found.role, new: 'admin' } } });
+        await auditInsert(tx as unknown as Database, { id: null, request: null }, { action: 'user.role_change', entityType: 'user', entityId: found.id, changes: { role: { old: found.role, new: 'admin' } } });
         return promoted;
       });
       if (!user) fail(`no user with email ${email}`);

@@ -9,7 +9,7 @@ const subquery = new QueryBuilder();
 /*
  * The audit trail's write side, one piece for every module: an event is written by the statement (or the
  * transaction) that makes its change, so there is no change without its event and no event without its
- * change. In a statement, `auditOf` is a CTE fed by the changed rows; in a transaction, `recordAudit`.
+ * change. In a statement, `auditOf` is a CTE fed by the changed rows; in a transaction, `auditInsert`.
  * The actor and the request come from the statement's `callerValues` placeholders.
  */
 
@@ -55,12 +55,10 @@ export interface AuditEvent {
   changes: Record<string, { old: unknown; new: unknown }>;
 }
 
-/** Records one event inside a transaction that makes its change (workflow changes, transfers, admin changes). */
-export async function recordAudit(db: Database, actor: Actor, event: AuditEvent): Promise<void> {
-  await auditInsert(db, actor, event);
-}
-
-/** One event, as an INSERT to await or to run as a CTE of the statement that makes the change. */
+/**
+ * One event, as an INSERT to await inside the transaction that makes its change (workflow changes,
+ * transfers, admin changes) or to run as a CTE of the statement that makes it.
+ */
 export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
   db.insert(auditEvents).values({
     actorId: actor.id,
@@ -74,7 +72,7 @@ export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
     changes: event.changes,
   });
 
-/** A change as `recordAudit` takes it, from values known in the code: only the fields that differ. */
+/** A change as `auditInsert` takes it, from values known in the code: only the fields that differ. */
 export function changedValues(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, { old: unknown; new: unknown }> {
   return Object.fromEntries(
     [...new Set([...Object.keys(before), ...Object.keys(after)])]

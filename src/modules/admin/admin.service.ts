@@ -8,7 +8,7 @@ import { conflict, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { callerValues, findUserById } from '../../db/users.ts';
 import { isAdmin, type Caller, type RequestMeta } from '../../lib/actor.ts';
-import { changedValues, recordAudit } from '../../db/audit.ts';
+import { changedValues, auditInsert } from '../../db/audit.ts';
 import { revokeEverySession } from '../sessions/sessions.service.ts';
 
 export interface UserFilters {
@@ -111,7 +111,7 @@ async function changeUser(db: Database, actor: UserRow, request: RequestMeta, ta
       .where(eq(users.id, targetId))
       .returning();
     await revokeEverySession(tx as unknown as Database, targetId);
-    await recordAudit(tx as unknown as Database, { id: actor.id, request }, {
+    await auditInsert(tx as unknown as Database, { id: actor.id, request }, {
       action: 'role' in change ? 'user.role_change' : 'user.status_change',
       entityType: 'user',
       entityId: targetId,

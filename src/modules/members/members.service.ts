@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, isNull, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
-import { auditOf, changesOf, recordAudit, rowBefore, type AuditField } from '../../db/audit.ts';
+import { auditOf, changesOf, auditInsert, rowBefore, type AuditField } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
@@ -278,7 +278,7 @@ export async function transferProject(db: Database, caller: Caller, projectId: s
       .set({ ownerId: newOwnerId, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
       .where(eq(projects.id, projectId))
       .returning();
-    await recordAudit(tx as unknown as Database, caller, {
+    await auditInsert(tx as unknown as Database, caller, {
       action: 'project.transfer',
       entityType: 'project',
       entityId: projectId,

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, gte, lt, lte, ne, sql } from 'drizzle-orm';
-import { changedValues, recordAudit } from '../../db/audit.ts';
+import { changedValues, auditInsert } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { postgresCode } from '../../db/errors.ts';
@@ -75,7 +75,7 @@ async function changeWorkflow<T>(db: Database, caller: Caller, projectId: string
 const stateFields = (state: WorkflowStateRow) => ({ name: state.name, category: state.category, position: state.position });
 
 const auditState = (tx: Database, caller: Caller, action: AuditAction, stateId: string, projectId: string, changes: ReturnType<typeof changedValues>) =>
-  recordAudit(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
+  auditInsert(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
 
 const withCount = async (tx: Database, state: WorkflowStateRow): Promise<StateView> => {
   const [counted] = await tx.select({ n: count() }).from(tasks).where(and(eq(tasks.stateId, state.id), eq(tasks.isActive, true)));
@@ -216,7 +216,7 @@ export function replaceTransitions(db: Database, caller: Caller, projectId: stri
     await tx.delete(workflowTransitions).where(eq(workflowTransitions.projectId, projectId));
     if (unique.length > 0) await tx.insert(workflowTransitions).values(unique.map((pair) => ({ projectId, ...pair })));
     const after = await restrictedTransitions(tx, projectId);
-    await recordAudit(tx, caller, {
+    await auditInsert(tx, caller, {
       action: 'state.transitions_replace',
       entityType: 'project',
       entityId: projectId,
