@@ -12,7 +12,7 @@ import { dummyPasswordHash, hashPassword, verifyPassword } from '../../lib/passw
 import { AppError, forbidden } from '../../lib/problem.ts';
 import { createUser } from '../users/users.service.ts';
 import { issueTokens, revokeEverySession, sessionCtes, sessionStart, type IssuedTokens } from '../sessions/sessions.service.ts';
-import { clearLoginFailures, recordLoginFailure, retryAfterSeconds, throttleKey, tooManyAttempts } from './login-throttle.ts';
+import { clearLoginFailures, recordLoginFailure, retryAfterSeconds, secondsToWait, throttleKey, tooManyAttempts } from './login-throttle.ts';
 
 const subquery = new QueryBuilder();
 const userColumns = getTableColumns(users);
@@ -32,16 +32,6 @@ export function signUp(db: Database, input: SignupInput, request: RequestMeta, c
 // One body for unknown email and wrong password, so the answer does not reveal who has an account.
 const invalidCredentials = () =>
   new AppError(401, 'invalid email or password', { headers: { 'WWW-Authenticate': 'Bearer realm="aegisflow"' } });
-
-/** The account with this email, if any, and how long the address must still wait, in one statement. */
-async function loginCandidate(db: Database, email: string, key: string) {
-  const [row] = await db
-    .select({ user: users, retryAfter: retryAfterSeconds })
-    .from(sql`(select 1) as attempt`)
-    .leftJoin(users, eq(sql`lower(${users.email})`, email))
-    .leftJoin(loginThrottles, eq(loginThrottles.emailHash, key));
-  return { user: row?.user ?? undefined, retryAfter: row?.retryAfter ?? 0 };
-}
 
 /**
  * Login's one statement: the account and the address's backoff, and, for an active account that may try
@@ -144,7 +134,7 @@ export async function changePassword(
 ): Promise<void> {
   const user = authorizeActor(await findCaller(db, caller));
   const key = await throttleKey(user.email.toLowerCase());
-  const { retryAfter } = await loginCandidate(db, user.email.toLowerCase(), key);
+  const retryAfter = await secondsToWait(db, key);
   if (retryAfter > 0) throw tooManyAttempts(retryAfter);
   work.passwordHashes++;
   if (!(await verifyPassword(passwords.current, user.passwordHash, config.passwordPolicy)).valid) {

@@ -22,6 +22,12 @@ export const throttleKey = (email: string) => sha256Hex(`login:${email}`);
 /** Seconds until the address may try again (0: now), computed by the database so no clock differs. */
 export const retryAfterSeconds = sql<number>`coalesce(greatest(0, ceil(extract(epoch from ${loginThrottles.blockedUntil} - now()))), 0)::int`;
 
+/** How long the address must still wait (0: it may try now), read alone. */
+export async function secondsToWait(db: Database, key: string): Promise<number> {
+  const [row] = await db.select({ retryAfter: retryAfterSeconds }).from(loginThrottles).where(eq(loginThrottles.emailHash, key));
+  return row?.retryAfter ?? 0;
+}
+
 export function tooManyAttempts(retryAfter: number): AppError {
   return new AppError(429, 'too many failed logins for this account; retry later', { headers: { 'Retry-After': String(retryAfter) } });
 }
