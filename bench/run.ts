@@ -14,7 +14,7 @@ import { applyMigrations } from '../scripts/lib/migrate.ts';
 import { parseTrafficTiming } from '../src/db/traffic.ts';
 import { postgres, WITHOUT_STATEMENT_LIMITS } from '../scripts/lib/node-postgres.ts';
 import { spawnPooler } from './lib/pooler.ts';
-import { runFixedRate, runLoad, type FixedRateResult, type LoadRequest } from './lib/load.ts';
+import { resolve, runFixedRate, runLoad, type FixedRateResult, type LoadRequest } from './lib/load.ts';
 import { seedProjects, seedRefreshTokens, seedTasks, seedUsers } from './lib/seed.ts';
 import { buildBundle, startWorkerd } from './lib/workerd.ts';
 import { explainAdminList, explainMyTasks, explainProjectList, explainTaskList } from './lib/plans.ts';
@@ -466,7 +466,6 @@ function medianOfRounds(runs: (ScenarioResult & { floorWorkerd?: number })[]): S
 
 /** One request of the scenario, outside the load: its status must be 2xx; returns its statements and round trips. */
 async function probe(api: string, scenario: LoadRequest): Promise<{ statements: number; roundTrips: number }> {
-  const resolve = <T>(value: T | (() => T)) => (typeof value === 'function' ? (value as () => T)() : value);
   const res = await fetch(`${api}${resolve(scenario.path)}`, {
     method: scenario.method ?? 'GET',
     headers: scenario.headers,

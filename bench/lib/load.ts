@@ -8,6 +8,9 @@ export interface LoadRequest {
   body?: string | (() => string);
 }
 
+/** A request's path or body: fixed, or made afresh for each request. */
+export const resolve = <T>(value: T | (() => T)): T => (typeof value === 'function' ? (value as () => T)() : value);
+
 export interface LoadResult {
   requestsPerSecond: number;
   p50: number;
@@ -37,8 +40,8 @@ export async function runLoad(
           headers: request.headers,
           setupRequest: (req: autocannon.Request) => ({
             ...req,
-            path: typeof request.path === 'function' ? request.path() : request.path,
-            ...(request.body === undefined ? {} : { body: typeof request.body === 'function' ? request.body() : request.body }),
+            path: resolve(request.path),
+            ...(request.body === undefined ? {} : { body: resolve(request.body) }),
           }),
         },
       ],
@@ -83,7 +86,6 @@ const tenths = (value: number) => Math.round(value * 10) / 10;
  */
 export async function runFixedRate(baseUrl: string, request: LoadRequest, options: { rate: number; seconds: number }): Promise<FixedRateResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const resolve = <T>(value: T | (() => T)) => (typeof value === 'function' ? (value as () => T)() : value);
   const latencies: number[] = [];
   let errors = 0;
   let non2xx = 0;
