@@ -69,6 +69,58 @@ export function prepared<T>(db: Database, name: string, build: () => T): T {
   return statement;
 }
 
+/** postgres.js's options as it parses them; `shared` marks an object as parsed already. */
+type ParsedOptions = Sql['options'] & { shared: object };
+
+let parsed: { key: string; options: ParsedOptions } | undefined;
+
+/**
+ * The client options every request's connection shares, parsed once per isolate. Parsing them per request
+ * cost more than the request's own queries: postgres.js copies its type maps into every client it builds,
+ * and beside every client builds a second, logical-replication one for `sql.subscribe` (never used here).
+ * `postgres(options)` takes an object that carries `shared` as parsed already (postgres.js's own
+ * subscription client is built that way), which skips both; `no_subscribe` is honoured only there.
+ * test/db/client.test.ts checks that postgres.js still does this.
+ */
+function parsedOptions(connectionString: string, connectTimeoutSeconds: number): ParsedOptions {
+  const key = `${connectTimeoutSeconds} ${connectionString}`;
+  if (parsed?.key === key) return parsed.options;
+  const options = postgres(connectionString, {
+    max: 1,
+    fetch_types: false,
+    // Unnamed statements: a connection lives for one request, so a named one would never be reused,
+    // and PostgreSQL would keep a copy of each until the pool resets the session.
+    prepare: false,
+    connect_timeout: connectTimeoutSeconds,
+    idle_timeout: 0,
+    // A connection here lives for one request; postgres.js would otherwise arm a 30-60 minute
+    // lifetime timer for each one.
+    max_lifetime: 0,
+    onnotice: () => {},
+  }).options as ParsedOptions;
+  Object.assign(options.parsers, driverOptions.parsers);
+  Object.assign(options.serializers, driverOptions.serializers);
+  parsed = { key, options };
+  return options;
+}
+
+/**
+ * A postgres.js client for one request on the shared parsed options; only what a connection changes as
+ * it runs (the server's parameters, the retry count) and the socket, which counts this request's
+ * traffic, are its own.
+ */
+export function requestClient(connectionString: string, connectTimeoutSeconds: number, onSent: (sent: Traffic) => void): Sql {
+  return postgres({
+    ...parsedOptions(connectionString, connectTimeoutSeconds),
+    // Documented postgres.js option (missing from its type definitions): the socket is workerd's.
+    socket: ({ host, port }: { host: string[]; port: number[] }) =>
+      openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, onSent),
+    parameters: {},
+    shared: { retries: 0, typeArrayMap: {} },
+    no_subscribe: true,
+  } as unknown as postgres.Options<Record<string, never>>);
+}
+
 /**
  * One connection per request: workerd forbids sharing I/O objects between requests, and Hyperdrive pools
  * the real connections. The client is never ended by hand; the runtime closes its socket when the
@@ -78,33 +130,11 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
   const traffic: Traffic = { statements: 0, roundTrips: 0 };
   let client: Sql | undefined;
   // Opened on first use: routes that never query (health, docs) skip the client set-up entirely.
-  const open = () => {
-    if (client) return client;
-    client = postgres(connectionString, {
-      max: 1,
-      fetch_types: false,
-      // Unnamed statements: a connection lives for one request, so a named one would never be reused,
-      // and PostgreSQL would keep a copy of each until the pool resets the session.
-      prepare: false,
-      connect_timeout: connectTimeoutSeconds,
-      // Documented postgres.js option, missing from its type definitions.
-      ...({
-        socket: ({ host, port }: { host: string[]; port: number[] }) =>
-          openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, (sent) => {
-            traffic.statements += sent.statements;
-            traffic.roundTrips += sent.roundTrips;
-          }),
-      } as object),
-      idle_timeout: 0,
-      // A connection here lives for one request; postgres.js would otherwise arm a 30-60 minute
-      // lifetime timer for each one.
-      max_lifetime: 0,
-      onnotice: () => {},
-    });
-    Object.assign(client.options.parsers, driverOptions.parsers);
-    Object.assign(client.options.serializers, driverOptions.serializers);
-    return client;
-  };
+  const open = () =>
+    (client ??= requestClient(connectionString, connectTimeoutSeconds, (sent) => {
+      traffic.statements += sent.statements;
+      traffic.roundTrips += sent.roundTrips;
+    }));
   return {
     db: database,
     run: (work) => requestConnection.run(open, work),
