@@ -3,7 +3,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { inlineParameters } from './inline.ts';
 import { withCompiledRowMapper } from './row-mapper.ts';
-import { openDatabaseSocket } from './socket.ts';
+import { openDatabaseSocket, type WorkerSocket } from './socket.ts';
 import type { Traffic } from './traffic.ts';
 
 export type Database = PostgresJsDatabase;
@@ -104,40 +104,80 @@ function parsedOptions(connectionString: string, connectTimeoutSeconds: number):
   return options;
 }
 
+/** A request's postgres.js client and the way to let go of it when the request is over. */
+export interface RequestClient {
+  sql: Sql;
+  /**
+   * Closes the client's socket and drops its listeners. The runtime would close the socket anyway, but
+   * workerd's own objects (the socket, its pending read) keep what they reach alive until a full garbage
+   * collection: without this every request's client outlived it, was promoted to the old generation and
+   * made collections long and frequent (bench/README.md). A client used after this fails.
+   */
+  close(): void;
+}
+
 /**
  * A postgres.js client for one request on the shared parsed options; only what a connection changes as
  * it runs (the server's parameters, the retry count) and the socket, which counts this request's
  * traffic, are its own.
  */
-export function requestClient(connectionString: string, connectTimeoutSeconds: number, onSent: (sent: Traffic) => void): Sql {
-  return postgres({
+export function requestClient(connectionString: string, connectTimeoutSeconds: number, onSent: (sent: Traffic) => void): RequestClient {
+  const sockets: WorkerSocket[] = [];
+  let closed = false;
+  const sql = postgres({
     ...parsedOptions(connectionString, connectTimeoutSeconds),
     // Documented postgres.js option (missing from its type definitions): the socket is workerd's.
-    socket: ({ host, port }: { host: string[]; port: number[] }) =>
-      openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, onSent),
+    socket: async ({ host, port }: { host: string[]; port: number[] }) => {
+      const socket = closed ? undefined : await openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, onSent);
+      if (!socket || closed) {
+        socket?.destroy();
+        throw new Error('the connection was closed with its request');
+      }
+      sockets.push(socket);
+      return socket;
+    },
     parameters: {},
     shared: { retries: 0, typeArrayMap: {} },
     no_subscribe: true,
   } as unknown as postgres.Options<Record<string, never>>);
+  return {
+    sql,
+    close() {
+      closed = true;
+      for (const socket of sockets.splice(0)) socket.destroy();
+    },
+  };
 }
 
 /**
  * One connection per request: workerd forbids sharing I/O objects between requests, and Hyperdrive pools
- * the real connections. The client is never ended by hand; the runtime closes its socket when the
- * invocation finishes (`sql.end()` on workerd leaves an unhandled rejection, porsager/postgres#1202).
+ * the real connections. It is closed when the request's work is done, not ended: `sql.end()` would wait
+ * for the server to answer a Terminate message first.
  */
 export function createDatabase(connectionString: string, connectTimeoutSeconds: number): DatabaseHandle {
   const traffic: Traffic = { statements: 0, roundTrips: 0 };
-  let client: Sql | undefined;
+  let client: RequestClient | undefined;
+  let finished = false;
   // Opened on first use: routes that never query (health, docs) skip the client set-up entirely.
-  const open = () =>
-    (client ??= requestClient(connectionString, connectTimeoutSeconds, (sent) => {
+  const open = () => {
+    if (finished) throw new Error('the database was used after its request finished');
+    client ??= requestClient(connectionString, connectTimeoutSeconds, (sent) => {
       traffic.statements += sent.statements;
       traffic.roundTrips += sent.roundTrips;
-    }));
+    });
+    return client.sql;
+  };
   return {
     db: database,
-    run: (work) => requestConnection.run(open, work),
+    run: async (work) => {
+      try {
+        return await requestConnection.run(open, work);
+      } finally {
+        finished = true;
+        client?.close();
+        client = undefined;
+      }
+    },
     traffic: () => ({ ...traffic }),
   };
 }

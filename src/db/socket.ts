@@ -39,7 +39,7 @@ function countTraffic(data: Uint8Array): Traffic {
   return { statements, roundTrips };
 }
 
-class WorkerSocket extends EventEmitter {
+export class WorkerSocket extends EventEmitter {
   readyState: 'open' | 'closed' = 'open';
   private readonly raw: Socket;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -110,6 +110,9 @@ class WorkerSocket extends EventEmitter {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
     this.emit('close');
+    // What still reaches this socket (workerd's pending read, its `closed` promise) must not reach the
+    // client through its listeners: see RequestClient.close in db/client.ts.
+    this.removeAllListeners();
   }
 }
 
