@@ -108,12 +108,13 @@ function parsedOptions(connectionString: string, connectTimeoutSeconds: number):
 export interface RequestClient {
   sql: Sql;
   /**
-   * Closes the client's socket and drops its listeners. The runtime would close the socket anyway, but
-   * workerd's own objects (the socket, its pending read) keep what they reach alive until a full garbage
-   * collection: without this every request's client outlived it, was promoted to the old generation and
-   * made collections long and frequent (bench/README.md). A client used after this fails.
+   * Detaches the client from its socket, which the runtime closes when the invocation ends. workerd's
+   * own objects (the socket, its pending read) keep what they reach alive until a full garbage collection:
+   * without this every request's client outlived it, was promoted to the old generation and made
+   * collections longer (bench/README.md). Closing the socket here instead cost latency: the request
+   * would pay for it before its response left. A client cannot open another connection afterwards.
    */
-  close(): void;
+  release(): void;
 }
 
 /**
@@ -123,15 +124,15 @@ export interface RequestClient {
  */
 export function requestClient(connectionString: string, connectTimeoutSeconds: number, onSent: (sent: Traffic) => void): RequestClient {
   const sockets: WorkerSocket[] = [];
-  let closed = false;
+  let released = false;
   const sql = postgres({
     ...parsedOptions(connectionString, connectTimeoutSeconds),
     // Documented postgres.js option (missing from its type definitions): the socket is workerd's.
     socket: async ({ host, port }: { host: string[]; port: number[] }) => {
-      const socket = closed ? undefined : await openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, onSent);
-      if (!socket || closed) {
+      const socket = released ? undefined : await openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, onSent);
+      if (!socket || released) {
         socket?.destroy();
-        throw new Error('the connection was closed with its request');
+        throw new Error('the client was released with its request');
       }
       sockets.push(socket);
       return socket;
@@ -142,17 +143,18 @@ export function requestClient(connectionString: string, connectTimeoutSeconds: n
   } as unknown as postgres.Options<Record<string, never>>);
   return {
     sql,
-    close() {
-      closed = true;
-      for (const socket of sockets.splice(0)) socket.destroy();
+    release() {
+      released = true;
+      for (const socket of sockets.splice(0)) socket.detach();
     },
   };
 }
 
 /**
  * One connection per request: workerd forbids sharing I/O objects between requests, and Hyperdrive pools
- * the real connections. It is closed when the request's work is done, not ended: `sql.end()` would wait
- * for the server to answer a Terminate message first.
+ * the real connections. The client is released when the request's work is done and never ended by hand:
+ * the runtime closes its socket when the invocation finishes (`sql.end()` on workerd leaves an unhandled
+ * rejection, porsager/postgres#1202).
  */
 export function createDatabase(connectionString: string, connectTimeoutSeconds: number): DatabaseHandle {
   const traffic: Traffic = { statements: 0, roundTrips: 0 };
@@ -174,7 +176,7 @@ export function createDatabase(connectionString: string, connectTimeoutSeconds: 
         return await requestConnection.run(open, work);
       } finally {
         finished = true;
-        client?.close();
+        client?.release();
         client = undefined;
       }
     },

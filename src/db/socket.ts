@@ -87,6 +87,15 @@ export class WorkerSocket extends EventEmitter {
     else this.shutdown();
   }
 
+  /**
+   * Drops every listener, leaving the socket open for the runtime to close. What workerd keeps alive
+   * until a full garbage collection (this socket's pending read, its `closed` promise) then reaches this
+   * object alone, not the client that listened (RequestClient.release in db/client.ts).
+   */
+  detach(): void {
+    this.removeAllListeners();
+  }
+
   destroy(): void {
     this.shutdown();
   }
@@ -110,9 +119,6 @@ export class WorkerSocket extends EventEmitter {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
     this.emit('close');
-    // What still reaches this socket (workerd's pending read, its `closed` promise) must not reach the
-    // client through its listeners: see RequestClient.close in db/client.ts.
-    this.removeAllListeners();
   }
 }
 
