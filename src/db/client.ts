@@ -75,9 +75,10 @@ type ParsedOptions = Sql['options'] & { shared: object };
 let parsed: { key: string; options: ParsedOptions } | undefined;
 
 /**
- * The client options every request's connection shares, parsed once per isolate. Parsing them per request
- * cost more than the request's own queries: postgres.js copies its type maps into every client it builds,
- * and beside every client builds a second, logical-replication one for `sql.subscribe` (never used here).
+ * The client options every request's connection shares, parsed once per isolate. Parsed per request they
+ * were more than half of what a request allocated: postgres.js copies its type maps into every client it
+ * builds, and beside every client builds a second, logical-replication one for `sql.subscribe` (never used
+ * here).
  * `postgres(options)` takes an object that carries `shared` as parsed already (postgres.js's own
  * subscription client is built that way), which skips both; `no_subscribe` is honoured only there.
  * test/db/client.test.ts checks that postgres.js still does this.
