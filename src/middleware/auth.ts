@@ -1,9 +1,11 @@
+import type { MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppContext, AppEnv } from '../context.ts';
 import type { RoleName, UserRow } from '../db/schema.ts';
 import { findCaller } from '../db/users.ts';
 import { authorizeActor, hasRole, type RequestMeta } from '../lib/actor.ts';
 import { verifyAccessToken } from '../lib/jwt.ts';
+import { bearerSecurity } from '../lib/openapi.ts';
 import { forbidden, unauthorized } from '../lib/problem.ts';
 
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
@@ -49,3 +51,13 @@ export const requireRole = (role: RoleName) =>
     if (!hasRole(await currentUser(c), role)) throw forbidden(`this action requires the ${role} role`);
     await next();
   });
+
+/**
+ * What every route behind a bearer token declares beside its own parts: its OpenAPI tag and security, and
+ * `requireAuth` before any further check (`also`, e.g. `requireRole('admin')`).
+ */
+export const signedIn = (tag: string, ...also: MiddlewareHandler<AppEnv>[]) => ({
+  tags: [tag],
+  security: bearerSecurity,
+  middleware: [requireAuth, ...also],
+});

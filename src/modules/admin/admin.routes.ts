@@ -1,15 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
+import { errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { requireAuth, requireRole } from '../../middleware/auth.ts';
+import { requireRole, signedIn } from '../../middleware/auth.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { ChangeRoleBody, ChangeStatusBody, ListUsersQuery } from './admin.schemas.ts';
 
-const adminOnly = {
-  tags: ['admin'],
-  security: bearerSecurity,
-  middleware: [requireAuth, requireRole('admin')],
-};
+const adminOnly = signedIn('admin', requireRole('admin'));
 
 export const listUsers = createRoute({
   ...adminOnly,

@@ -1,13 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, errorResponses, listResponse } from '../../lib/openapi.ts';
+import { errorResponses, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { requireAuth, requireRole } from '../../middleware/auth.ts';
+import { requireRole, signedIn } from '../../middleware/auth.ts';
 import { ActivityQuery, AdminAuditQuery, AuditEventSchema } from './audit.schemas.ts';
 
 export const listAuditEvents = createRoute({
-  tags: ['admin'],
-  security: bearerSecurity,
-  middleware: [requireAuth, requireRole('admin')],
+  ...signedIn('admin', requireRole('admin')),
   operationId: 'listAuditEvents',
   method: 'get',
   path: '/auth/admin/audit',
@@ -19,9 +17,7 @@ export const listAuditEvents = createRoute({
 });
 
 export const listProjectActivity = createRoute({
-  tags: ['projects'],
-  security: bearerSecurity,
-  middleware: [requireAuth],
+  ...signedIn('projects'),
   operationId: 'listProjectActivity',
   method: 'get',
   path: '/projects/{id}/activity',

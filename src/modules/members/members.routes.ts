@@ -1,15 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
+import { errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { requireAuth } from '../../middleware/auth.ts';
+import { signedIn } from '../../middleware/auth.ts';
 import { projectResponse } from '../projects/projects.routes.ts';
 import { AddMemberBody, ChangeMemberRoleBody, ListMembersQuery, MemberParams, MemberSchema, TransferProjectBody } from './members.schemas.ts';
 
-const authenticated = {
-  tags: ['members'],
-  security: bearerSecurity,
-  middleware: [requireAuth],
-};
+const authenticated = signedIn('members');
 
 export const listMembers = createRoute({
   ...authenticated,

@@ -1,15 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearerSecurity, errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
+import { errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { requireAuth } from '../../middleware/auth.ts';
+import { signedIn } from '../../middleware/auth.ts';
 import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
 import { CreateProjectBody, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
 
-const authenticated = {
-  tags: ['projects'],
-  security: bearerSecurity,
-  middleware: [requireAuth],
-};
+const authenticated = signedIn('projects');
 
 const etagHeader = z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) });
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
-import { bearerSecurity, errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
-import { requireAuth } from '../../middleware/auth.ts';
+import { errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
+import { signedIn } from '../../middleware/auth.ts';
 import {
   CreateTaskBody,
   HistoryEntrySchema,
@@ -15,11 +15,7 @@ import {
   UpdateTaskBody,
 } from './tasks.schemas.ts';
 
-const authenticated = {
-  tags: ['tasks'],
-  security: bearerSecurity,
-  middleware: [requireAuth],
-};
+const authenticated = signedIn('tasks');
 
 const etagHeader = z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) });
 const taskResponse = (description: string) => ({ description, headers: etagHeader, content: { 'application/json': { schema: TaskSchema } } });

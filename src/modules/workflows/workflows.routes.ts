@@ -1,14 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
+import { errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { requireAuth } from '../../middleware/auth.ts';
+import { signedIn } from '../../middleware/auth.ts';
 import { CreateStateBody, DeleteStateQuery, ReplaceTransitionsBody, StateParams, StateSchema, TransitionSchema, UpdateStateBody } from './workflows.schemas.ts';
 
-const authenticated = {
-  tags: ['workflows'],
-  security: bearerSecurity,
-  middleware: [requireAuth],
-};
+const authenticated = signedIn('workflows');
 
 export const listStates = createRoute({
   ...authenticated,
