@@ -8,6 +8,7 @@ import { DEFAULT_WORKFLOW, projectMembers, projects, users, workflowStates, type
 import { callerValues, findCaller, isCaller } from '../../db/users.ts';
 import { authorizeActor, type Caller } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
+import { ifMatchValues, versionMatches } from '../../db/if-match.ts';
 import { AppError, conflict, notFound } from '../../lib/problem.ts';
 import { myRole, requireAccess, type MyRole, type ProjectAction, type Standing } from './access.ts';
 import { callerMayWrite, callerMembershipRole, findProjectWithStanding } from './standing.ts';
@@ -127,10 +128,8 @@ async function mutateProject(
   mutation: Mutation,
   precondition: Precondition | undefined,
 ): Promise<ProjectView> {
-  const versions = precondition?.kind === 'versions' ? precondition.versions : undefined;
-  // If-Match with no valid tag matches nothing; with tags, the version must be one of them.
-  const versionForm = versions === undefined ? 'any' : versions.length ? 'listed' : 'none';
-  const shape = `${mutation.name}:${versionForm}`;
+  const { form, versions } = ifMatchValues(precondition);
+  const shape = `${mutation.name}:${form}`;
   const statement = prepared(db, shape, () => {
     const before = rowBefore(projects, eq(projects.id, sql.placeholder('id')), {
       id: projects.id,
@@ -148,7 +147,7 @@ async function mutateProject(
             eq(projects.id, before.id),
             mutation.expectedState === 'active' ? isNull(projects.deletedAt) : isNotNull(projects.deletedAt),
             callerMayWrite(mutation.action),
-            { any: undefined, listed: sql`${projects.version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` }[versionForm],
+            versionMatches(projects.version, form),
           ),
         )
         .returning({ ...projectColumns, membershipRole: callerMembershipRole().as('membership_role'), oldName: before.oldName, oldDescription: before.oldDescription, oldDeletedAt: before.oldDeletedAt }),
@@ -160,8 +159,7 @@ async function mutateProject(
       .from(changed)
       .prepare(shape);
   });
-  // Versions are integers (lib/etag.ts), written as an array literal.
-  const [updated] = await statement.execute({ ...mutation.values, ...callerValues(caller), id, versions: versions && `{${versions.join(',')}}` });
+  const [updated] = await statement.execute({ ...mutation.values, ...callerValues(caller), id, versions });
   if (updated) {
     const { membershipRole, ...project } = updated;
     // The write passed its right check, so a caller without a membership is an admin.

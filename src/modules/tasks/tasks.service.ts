@@ -18,6 +18,7 @@ import {
 } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
+import { ifMatchValues, versionMatches } from '../../db/if-match.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { mayDo, requireAccess, type ProjectAction } from '../projects/access.ts';
 import { callerFrom, callerMayWrite, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
@@ -268,21 +269,12 @@ interface TaskMutation {
   assigns?: boolean;
 }
 
-const versionCondition = (form: 'any' | 'listed' | 'none') =>
-  ({ any: undefined, listed: sql`${tasks.version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` })[form];
-
-function preconditionValues(precondition: Precondition | undefined) {
-  const versions = precondition?.kind === 'versions' ? precondition.versions : undefined;
-  const form: 'any' | 'listed' | 'none' = versions === undefined ? 'any' : versions.length ? 'listed' : 'none';
-  return { form, versions: versions && `{${versions.join(',')}}` };
-}
-
 /**
  * Every change but a transition: one conditional UPDATE (the caller's right, the project, the task's state
  * and If-Match in its WHERE), the assignment's history entry in the same statement.
  */
 async function mutateTask(db: Database, caller: Caller, taskId: string, mutation: TaskMutation, precondition: Precondition | undefined): Promise<TaskView> {
-  const { form, versions } = preconditionValues(precondition);
+  const { form, versions } = ifMatchValues(precondition);
   const name = `${mutation.name}:${form}`;
   const statement = prepared(db, name, () => {
     const old = rowBefore(tasks, eq(tasks.id, sql.placeholder('taskId')), { id: tasks.id, ...oldTaskFields((field) => sql.identifier(field)) });
@@ -297,7 +289,7 @@ async function mutateTask(db: Database, caller: Caller, taskId: string, mutation
             mutation.expectedState === 'active' ? isNull(tasks.deletedAt) : isNotNull(tasks.deletedAt),
             activeProjectOf(tasks.projectId),
             callerMayWrite(mutation.action, tasks.projectId),
-            versionCondition(form),
+            versionMatches(tasks.version, form),
             mutation.assigns ? assigneeMayBe(tasks.projectId) : undefined,
           ),
         )
@@ -435,7 +427,7 @@ export const restoreTask = (db: Database, caller: Caller, taskId: string, precon
  * timestamps follow the target's category (tasks.moves.ts) and the history entry is written beside it.
  */
 export async function transitionTask(db: Database, caller: Caller, taskId: string, toStateId: string, precondition?: Precondition): Promise<TaskView> {
-  const { form, versions } = preconditionValues(precondition);
+  const { form, versions } = ifMatchValues(precondition);
   const name = `transition_task:${form}`;
   const statement = prepared(db, name, () => {
     const target = alias(workflowStates, 'target');
@@ -456,7 +448,7 @@ export async function transitionTask(db: Database, caller: Caller, taskId: strin
             ne(target.id, tasks.stateId),
             transitionAllowed(tasks.projectId, tasks.stateId, target.id),
             callerMayWrite('writeTasks', tasks.projectId),
-            versionCondition(form),
+            versionMatches(tasks.version, form),
           ),
         )
         .returning({ ...taskColumns, fromId: sql<string>`${before.stateId}`.as('from_id') }),
