@@ -1,6 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../context.ts';
-import { currentUser } from '../../middleware/auth.ts';
 import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './admin.routes.ts';
@@ -20,17 +19,11 @@ export const get: RouteHandler<typeof routes.getUser, AppEnv> = async (c) => {
 };
 
 export const changeRole: RouteHandler<typeof routes.changeRole, AppEnv> = async (c) => {
-  const user = await changeUserRole(c.get('database').db, await currentUser(c), c.get('caller').request, c.req.valid('param').id, c.req.valid('json').role);
+  const user = await changeUserRole(c.get('database').db, c.get('caller'), c.req.valid('param').id, c.req.valid('json').role);
   return c.json(toUserResponse(user), 200);
 };
 
 export const changeStatus: RouteHandler<typeof routes.changeStatus, AppEnv> = async (c) => {
-  const user = await changeUserStatus(
-    c.get('database').db,
-    await currentUser(c),
-    c.get('caller').request,
-    c.req.valid('param').id,
-    c.req.valid('json').is_active,
-  );
+  const user = await changeUserStatus(c.get('database').db, c.get('caller'), c.req.valid('param').id, c.req.valid('json').is_active);
   return c.json(toUserResponse(user), 200);
 };

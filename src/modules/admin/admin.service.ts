@@ -4,10 +4,10 @@ import { prepared, type Database } from '../../db/client.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
 import { roles, users, type RoleName, type UserRow } from '../../db/schema.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
-import { conflict, notFound } from '../../lib/problem.ts';
+import { conflict, forbidden, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
-import { callerValues, findUserById } from '../../db/users.ts';
-import { isAdmin, type Caller, type RequestMeta } from '../../lib/actor.ts';
+import { callerValues, findCaller, findUserById } from '../../db/users.ts';
+import { authorizeActor, isAdmin, type Caller } from '../../lib/actor.ts';
 import { changedValues, auditInsert } from '../../db/audit.ts';
 import { revokeEverySession } from '../sessions/sessions.service.ts';
 
@@ -78,14 +78,19 @@ type Change = { role: RoleName } | { isActive: boolean };
 
 /**
  * Role and status changes that could remove an admin run serialised: each locks the `admin` role row
- * first, so two admins demoting each other at the same moment cannot both succeed and leave none.
+ * first, so two admins demoting each other at the same moment cannot both succeed and leave none. After
+ * that lock the acting admin is read again: an admin demoted, deactivated or signed out everywhere while
+ * this request was on its way (the change that did it held the same lock) acts no more.
  */
-async function changeUser(db: Database, actor: UserRow, request: RequestMeta, targetId: string, change: Change): Promise<UserRow> {
-  if ('isActive' in change && !change.isActive && actor.id === targetId) {
+async function changeUser(db: Database, caller: Caller, targetId: string, change: Change): Promise<UserRow> {
+  if ('isActive' in change && !change.isActive && caller.id === targetId) {
     throw conflict('an admin cannot deactivate their own account');
   }
-  return db.transaction(async (tx) => {
+  return db.transaction(async (transaction) => {
+    const tx = transaction as unknown as Database;
     await tx.select({ name: roles.name }).from(roles).where(eq(roles.name, 'admin')).for('update');
+    const actor = authorizeActor(await findCaller(tx, caller));
+    if (!isAdmin(actor)) throw forbidden('this action requires the admin role');
     const [target] = await tx.select().from(users).where(eq(users.id, targetId)).limit(1);
     if (!target) throw notFound('user');
 
@@ -110,8 +115,8 @@ async function changeUser(db: Database, actor: UserRow, request: RequestMeta, ta
       .set({ role: next.role, isActive: next.isActive, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: sql`now()` })
       .where(eq(users.id, targetId))
       .returning();
-    await revokeEverySession(tx as unknown as Database, targetId);
-    await auditInsert(tx as unknown as Database, { id: actor.id, request }, {
+    await revokeEverySession(tx, targetId);
+    await auditInsert(tx, { id: actor.id, request: caller.request }, {
       action: 'role' in change ? 'user.role_change' : 'user.status_change',
       entityType: 'user',
       entityId: targetId,
@@ -121,8 +126,6 @@ async function changeUser(db: Database, actor: UserRow, request: RequestMeta, ta
   });
 }
 
-export const changeUserRole = (db: Database, actor: UserRow, request: RequestMeta, targetId: string, role: RoleName) =>
-  changeUser(db, actor, request, targetId, { role });
+export const changeUserRole = (db: Database, caller: Caller, targetId: string, role: RoleName) => changeUser(db, caller, targetId, { role });
 
-export const changeUserStatus = (db: Database, actor: UserRow, request: RequestMeta, targetId: string, isActive: boolean) =>
-  changeUser(db, actor, request, targetId, { isActive });
+export const changeUserStatus = (db: Database, caller: Caller, targetId: string, isActive: boolean) => changeUser(db, caller, targetId, { isActive });
