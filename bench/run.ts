@@ -16,7 +16,7 @@ import { postgres, WITHOUT_STATEMENT_LIMITS } from '../scripts/lib/node-postgres
 import { spawnPooler } from './lib/pooler.ts';
 import { resolve, runFixedRate, runLoad, type FixedRateResult, type LoadRequest } from './lib/load.ts';
 import { seedProjects, seedRefreshTokens, seedTasks, seedUsers } from './lib/seed.ts';
-import { buildBundle, startWorkerd } from './lib/workerd.ts';
+import { buildBundle, EDGE_HEADERS, startWorkerd } from './lib/workerd.ts';
 import { explainAdminList, explainMyTasks, explainProjectList, explainTaskList } from './lib/plans.ts';
 import { startProfiling } from './lib/profile.ts';
 import { EDGE_SCENARIOS, evaluateBudgets, FLOOR, printReport, WORKER_CPU_LIMITS, type ScenarioResult } from './lib/report.ts';
@@ -170,7 +170,7 @@ async function main() {
     const postCredentials = async <T>(path: string, email: string, expected: number): Promise<T> => {
       const res = await fetch(`${api}${path}`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...EDGE_HEADERS },
         body: JSON.stringify({ email, password }),
       });
       if (res.status !== expected) throw new Error(`${path} failed: ${res.status} ${await res.text()}`);
@@ -233,8 +233,9 @@ async function main() {
     // Each refresh presents a token no request has presented (a second use would be reuse: a 401 that
     // revokes the session). Past the last one they would repeat, which shows as non-2xx.
     let refreshCursor = 0;
-    const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-    const json = { 'Content-Type': 'application/json' };
+    const auth = (token: string) => ({ Authorization: `Bearer ${token}`, ...EDGE_HEADERS });
+    // Every request arrives as through the edge: the routes limited per address require it in production.
+    const json = { 'Content-Type': 'application/json', ...EDGE_HEADERS };
 
     type Scenario = LoadRequest & { connections?: number };
     const scenarios: Record<string, Scenario> = {

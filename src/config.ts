@@ -26,6 +26,9 @@ const rawConfigSchema = z.object({
   REFRESH_TOKEN_DAYS: integerString(1, 365, 30),
   LOGIN_FAILURE_LIMIT: integerString(1, 1000, 10),
   LOGIN_BACKOFF_SECONDS: integerString(1, 3600, 30),
+  LOGIN_ACCOUNT_FAILURE_LIMIT: integerString(1, 100_000, 100),
+  LOGIN_ACCOUNT_BACKOFF_SECONDS: integerString(1, 3600, 300),
+  LOGIN_TRUSTED_NETWORK_DAYS: integerString(0, 365, 30),
   JWT_ISSUER: z.string().trim().min(1).max(200).default('aegisflow'),
   PASSWORD_HASH_ALGORITHM: z.enum(['scrypt', 'pbkdf2-sha256']).default('scrypt'),
   PASSWORD_SCRYPT_LOG_N: integerString(1, 24, 14),
@@ -45,8 +48,13 @@ export interface AppConfig {
   appEnv: 'development' | 'test' | 'production';
   jwt: { secret: Uint8Array; expirySeconds: number; issuer: string };
   sessions: { refreshTokenSeconds: number };
-  /** After `failureLimit` consecutive failed logins for one email, logins wait `backoffSeconds`, doubling with each further failure (at most an hour). */
-  loginThrottle: { failureLimit: number; backoffSeconds: number };
+  /**
+   * Password guessing (modules/auth/throttle.ts): after `failureLimit` attempts in a row for one account
+   * from one network (and for one user's password change) the next waits `backoffSeconds`, doubling with
+   * each further attempt up to an hour; after `accountFailureLimit` for one account from anywhere,
+   * networks it has not logged in from in `trustedNetworkDays` wait `accountBackoffSeconds`, doubling.
+   */
+  loginThrottle: { failureLimit: number; backoffSeconds: number; accountFailureLimit: number; accountBackoffSeconds: number; trustedNetworkDays: number };
   passwordPolicy: PasswordPolicy;
   databaseConnectTimeoutSeconds: number;
   requestTimeoutSeconds: number;
@@ -114,7 +122,13 @@ function buildConfig(env: Bindings): AppConfig {
     publicUrl: raw.PUBLIC_URL ? parsePublicUrl(raw.PUBLIC_URL) : undefined,
     jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER },
     sessions: { refreshTokenSeconds: raw.REFRESH_TOKEN_DAYS * 24 * 60 * 60 },
-    loginThrottle: { failureLimit: raw.LOGIN_FAILURE_LIMIT, backoffSeconds: raw.LOGIN_BACKOFF_SECONDS },
+    loginThrottle: {
+      failureLimit: raw.LOGIN_FAILURE_LIMIT,
+      backoffSeconds: raw.LOGIN_BACKOFF_SECONDS,
+      accountFailureLimit: raw.LOGIN_ACCOUNT_FAILURE_LIMIT,
+      accountBackoffSeconds: raw.LOGIN_ACCOUNT_BACKOFF_SECONDS,
+      trustedNetworkDays: raw.LOGIN_TRUSTED_NETWORK_DAYS,
+    },
     passwordPolicy: policy.data,
     databaseConnectTimeoutSeconds: raw.DATABASE_CONNECT_TIMEOUT_SECONDS,
     requestTimeoutSeconds: raw.REQUEST_TIMEOUT_SECONDS,

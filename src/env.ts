@@ -9,6 +9,9 @@ export interface Bindings {
   REFRESH_TOKEN_DAYS?: string;
   LOGIN_FAILURE_LIMIT?: string;
   LOGIN_BACKOFF_SECONDS?: string;
+  LOGIN_ACCOUNT_FAILURE_LIMIT?: string;
+  LOGIN_ACCOUNT_BACKOFF_SECONDS?: string;
+  LOGIN_TRUSTED_NETWORK_DAYS?: string;
   /** Per-IP limits on login, signup, refresh and password change (wrangler.toml [[ratelimits]]): strict, and loose for APP_ENV=development. */
   AUTH_RATE_LIMIT?: RateLimit;
   AUTH_RATE_LIMIT_DEVELOPMENT?: RateLimit;

@@ -35,6 +35,11 @@ export const WORKER_CPU_LIMITS: Record<string, number> = { me: 0.2, get: 0.3, li
 /** Budget 2: scenarios that take one database round trip, whose p50 at the edge is at most RTT + 10 ms. */
 export const EDGE_ONE_TRIP = ['me', 'get', 'list', 'create', 'update', 'task_get', 'task_list', 'task_create', 'task_transition', 'my_tasks', 'refresh'];
 export const EDGE_SCENARIOS = [...EDGE_ONE_TRIP, 'login'];
+/**
+ * Statements (each its own round trip) per request. Login counts its attempt before the password check
+ * and gives it back after a success (src/modules/auth/throttle.ts), so it is the one hot path with two.
+ */
+export const expectedStatements = (name: string) => (name === 'login' ? 2 : 1);
 const EDGE_SLACK_MS = 10;
 const LOGIN_SLACK_MS = 15;
 
@@ -78,7 +83,7 @@ export function evaluateBudgets(m: Measurements): Budget[] {
   for (const name of EDGE_SCENARIOS) {
     const result = m.edge[name];
     if (!result) continue;
-    const limit = name === 'login' ? m.edgeHashMs + m.rttMs + LOGIN_SLACK_MS : m.rttMs + EDGE_SLACK_MS;
+    const limit = name === 'login' ? m.edgeHashMs + expectedStatements(name) * m.rttMs + LOGIN_SLACK_MS : m.rttMs + EDGE_SLACK_MS;
     budgets.push(budget(`edge p50: ${name} (ms, ${result.roundTrips} round trip${result.roundTrips === 1 ? '' : 's'})`, result.p50, '<=', limit));
   }
   for (const [large, small] of SCALE_PAIRS) {
@@ -88,8 +93,8 @@ export function evaluateBudgets(m: Measurements): Budget[] {
   for (const name of EDGE_SCENARIOS) {
     const result = m.scenarios[name];
     if (!result) continue;
-    budgets.push(budget(`statements: ${name}`, result.statements, '=', 1));
-    budgets.push(budget(`round trips: ${name}`, result.roundTrips, '=', 1));
+    budgets.push(budget(`statements: ${name}`, result.statements, '=', expectedStatements(name)));
+    budgets.push(budget(`round trips: ${name}`, result.roundTrips, '=', expectedStatements(name)));
   }
   budgets.push(budget('bundle: gzip KiB', m.bundleGzipBytes / 1024, '<=', BUNDLE_GZIP_LIMIT_BYTES / 1024));
   for (const [mode, results] of [['', m.scenarios], ['edge ', m.edge], ['fixed rate ', m.fixedRate]] as const) {

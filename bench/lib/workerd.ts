@@ -56,6 +56,14 @@ export interface WorkerdOptions {
 const capnpString = (value: string) => JSON.stringify(value);
 
 /**
+ * Headers that make a request look to the worker as Cloudflare's edge forwards it: workerd parses the
+ * `cf-blob` header (the socket's `cfBlobHeader`) into `request.cf`, and with it the API trusts
+ * `CF-Connecting-IP` (src/lib/client-address.ts). Without them the production configuration refuses the
+ * routes limited per address.
+ */
+export const EDGE_HEADERS = { 'cf-blob': JSON.stringify({ colo: 'LCL', country: 'XX' }), 'CF-Connecting-IP': '127.0.0.1' };
+
+/**
  * Runs bundles on plain `workerd serve`, the runtime production uses, with no wrangler proxy in front.
  * Each worker's HYPERDRIVE binding reaches the database through an external TCP service, as the
  * Hyperdrive binding does in production.
@@ -85,7 +93,7 @@ ${options.workers.map((w) => `    (name = ${capnpString(w.name)}, worker = .${w.
     (name = "database", external = (address = ${capnpString(`${database.host}:${database.port}`)}, tcp = ())),
   ],
   sockets = [
-${options.workers.map((w) => `    (name = ${capnpString(w.name)}, address = ${capnpString(`127.0.0.1:${w.port}`)}, http = (), service = ${capnpString(w.name)}),`).join('\n')}
+${options.workers.map((w) => `    (name = ${capnpString(w.name)}, address = ${capnpString(`127.0.0.1:${w.port}`)}, http = (cfBlobHeader = "cf-blob"), service = ${capnpString(w.name)}),`).join('\n')}
   ],
 );
 

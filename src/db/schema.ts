@@ -58,6 +58,9 @@ export const sessions = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
     userAgent: text('user_agent'),
     ip: text('ip'),
+    // The user's token epoch when the session began (or last changed the password): a session older than
+    // the user's current epoch cannot refresh, even if a login raced the logout-all that moved it.
+    tokenEpoch: integer('token_epoch').notNull().default(0),
   },
   (table) => [
     // A user's live sessions, newest first (GET /auth/sessions, logout-all).
@@ -81,15 +84,24 @@ export const refreshTokens = pgTable(
 );
 
 /**
- * Consecutive failed logins per email address, known or not (so that a 429 says nothing about whether an
- * account exists), and until when its logins are refused.
+ * Password attempts not yet settled by a success, per throttle key (modules/auth/throttle.ts): an account
+ * and client network, an account across every network, or a signed-in user's password change. Keyed by a
+ * digest, so the table says nothing about which emails exist, and an attempt is counted before its
+ * password is checked.
  */
-export const loginThrottles = pgTable('login_throttles', {
-  emailHash: text('email_hash').primaryKey(),
-  failures: integer('failures').notNull(),
-  blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
-  lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+export const authThrottles = pgTable(
+  'auth_throttles',
+  {
+    keyHash: text('key_hash').primaryKey(),
+    attempts: integer('attempts').notNull(),
+    blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // The last successful login under this key: a network the account logged in from recently is not
+    // held back by the account-wide limit.
+    succeededAt: timestamp('succeeded_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [index('auth_throttles_last_attempt_idx').on(table.lastAttemptAt)],
+);
 
 /** A project's roles, least to most: each may do everything the ones before it may (modules/projects/access.ts). */
 export const PROJECT_ROLES = ['viewer', 'editor', 'manager', 'owner'] as const;

@@ -8,6 +8,10 @@ export const ProblemSchema = z
     status: z.number().int().openapi({ example: 404 }),
     detail: z.string().openapi({ example: 'project not found' }),
     request_id: z.string().openapi({ example: '4f1c2a9e-0f3b-4c47-9d53-1a8f0c6d2b11' }),
+    code: z
+      .string()
+      .optional()
+      .openapi({ description: 'A stable snake_case identifier of the error, for clients to branch on (`password_too_weak`).', example: 'password_too_weak' }),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
@@ -51,16 +55,19 @@ export class AppError extends Error {
   readonly status: ErrorStatus;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  /** A stable identifier of the error (`password_too_weak`), in the problem document as `code`. */
+  readonly code: string | undefined;
   /** Extension members of the problem document (RFC 9457 section 3.2), declared in ProblemSchema. */
   readonly extensions: Pick<Problem, 'allowed'>;
 
   constructor(
     status: ErrorStatus,
     detail: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
+    options: { code?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
   ) {
     super(detail);
     this.status = status;
+    this.code = options.code;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
     this.extensions = options.extensions ?? {};
@@ -84,13 +91,21 @@ export const databaseUnavailable = () => serviceUnavailable('the database is una
 export const validationFailed = (errors: FieldError[]) =>
   new AppError(422, 'the request failed validation', { errors });
 
-export function problemBody(status: ErrorStatus, detail: string, requestId: string, errors?: FieldError[], extensions: Pick<Problem, 'allowed'> = {}): Problem {
+export function problemBody(
+  status: ErrorStatus,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+  extensions: Pick<Problem, 'allowed'> = {},
+  code?: string,
+): Problem {
   return {
     type: 'about:blank',
     title: STATUS_TITLES[status],
     status,
     detail,
     request_id: requestId,
+    ...(code ? { code } : {}),
     ...(errors ? { errors } : {}),
     ...extensions,
   };
@@ -100,9 +115,9 @@ export function problemResponse(
   status: ErrorStatus,
   detail: string,
   requestId: string,
-  options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
+  options: { code?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
 ): Response {
-  return new Response(JSON.stringify(problemBody(status, detail, requestId, options.errors, options.extensions)), {
+  return new Response(JSON.stringify(problemBody(status, detail, requestId, options.errors, options.extensions, options.code)), {
     status,
     headers: { 'Content-Type': 'application/problem+json', 'X-Request-Id': requestId, ...options.headers },
   });

@@ -4,6 +4,7 @@ import type { AppContext, AppEnv } from '../context.ts';
 import type { RoleName, UserRow } from '../db/schema.ts';
 import { findCaller } from '../db/users.ts';
 import { authorizeActor, hasRole, type RequestMeta } from '../lib/actor.ts';
+import { clientAddress } from '../lib/client-address.ts';
 import { verifyAccessToken } from '../lib/jwt.ts';
 import { bearerSecurity } from '../lib/openapi.ts';
 import { forbidden, unauthorized } from '../lib/problem.ts';
@@ -28,10 +29,10 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** The request as the audit trail records it: its id, and the client's address and user agent (bounded). */
+/** The request as the audit trail records it: its id, the client's address as far as it is known, and its user agent (bounded). */
 export const requestMeta = (c: AppContext): RequestMeta => ({
   id: c.get('requestId') ?? null,
-  ip: c.req.header('CF-Connecting-IP')?.slice(0, 64) ?? null,
+  ip: clientAddress(c.req.raw),
   userAgent: c.req.header('User-Agent')?.slice(0, 512) ?? null,
 });
 

@@ -39,6 +39,7 @@ function toAppError(error: unknown): AppError {
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   const appError = toAppError(error);
   return problemResponse(appError.status, appError.message, requestIdOf(c), {
+    code: appError.code,
     errors: appError.errors,
     headers: appError.headers,
     extensions: appError.extensions,

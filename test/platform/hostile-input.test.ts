@@ -25,7 +25,7 @@ const BODIES: (string | undefined)[] = [
   '{"is_active": 1e400, "role": "admin\\u0000", "name": -0}',
   '['.repeat(5000) + ']'.repeat(5000),
   '{"a":'.repeat(3000) + '1' + '}'.repeat(3000),
-  '{"email": "x@example.com", "password": "password123"',
+  '{"email": "x@example.com", "password": "plum orchard 7"',
   '\u00ff\u00fe\u0000garbage',
 ];
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'];

@@ -80,7 +80,7 @@ describe('errors are problem+json', () => {
 
   it('wrong content type -> 415', async () => {
     const res = await call('POST', '/auth/signup', {
-      body: JSON.stringify({ email: 'ct@example.com', password: 'password123' }),
+      body: JSON.stringify({ email: 'ct@example.com', password: 'plum orchard 7' }),
       headers: { 'Content-Type': 'text/plain' },
     });
     expectProblem(res, 415);

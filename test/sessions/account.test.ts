@@ -33,12 +33,14 @@ describe('POST /auth/me/password', () => {
     expect((await call('POST', '/auth/login', { json: { email: user.email, password: 'a brand new passphrase' } })).status).toBe(200);
   });
 
-  it('403 for a wrong current password, counted as a failed login; 422 for a weak new one; nothing changes', async () => {
+  it('403 for a wrong current password, counted against the password-change key and in the trail as a failed login; 422 for a weak new one; nothing changes', async () => {
     const user = await createUser();
     const [before] = await sql()`select password_hash, token_epoch from users where id = ${user.id}`;
     expectProblem(await call('POST', '/auth/me/password', { token: user.token, json: { current_password: 'not my password', new_password: 'a brand new passphrase' } }), 403);
-    const [throttle] = await sql()`select failures from login_throttles where email_hash = encode(sha256(convert_to('login:' || ${user.email}, 'UTF8')), 'hex')`;
-    expect(throttle!.failures).toBe(1);
+    const [throttle] = await sql()`select attempts from auth_throttles where key_hash = encode(sha256(convert_to('password-change:' || ${user.id}, 'UTF8')), 'hex')`;
+    expect(throttle!.attempts).toBe(1);
+    const [event] = await sql()`select action from audit_events where entity_id = ${user.id} order by id desc limit 1`;
+    expect(event!.action).toBe('auth.login_failed');
     for (const json of [{ current_password: PASSWORD, new_password: 'short' }, { current_password: PASSWORD, new_password: 'x'.repeat(129) }, { current_password: PASSWORD }, { new_password: 'long enough password' }, { current_password: 'x'.repeat(1024 * 1024), new_password: 'long enough password' }]) {
       const res = await call('POST', '/auth/me/password', { token: user.token, json });
       expect([413, 422]).toContain(res.status);

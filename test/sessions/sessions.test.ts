@@ -97,6 +97,21 @@ describe('logout', () => {
     const fresh = await logInForTokens(user.email, PASSWORD);
     expect((await me(fresh.access_token)).status).toBe(200);
   });
+
+  it('a session begun under an earlier epoch cannot refresh, even if the revocation missed it', async () => {
+    // A login racing logout-all (or a password change) can write its session after the revocation ran,
+    // under the epoch the login read. Reproduced here by taking the revocation back by hand.
+    const user = await createUser();
+    const racing = await logInForTokens(user.email, PASSWORD);
+    expect((await call('POST', '/auth/logout-all', { token: user.token })).status).toBe(204);
+    await sql()`update sessions set revoked_at = null where user_id = ${user.id}`;
+    expect(expectProblem(await refresh(racing.refresh_token), 401).detail).toMatch(/revoked/);
+    // A password change carries its own session on to the new epoch.
+    const fresh = await logInForTokens(user.email, PASSWORD);
+    const changed = await call('POST', '/auth/me/password', { token: fresh.access_token, json: { current_password: PASSWORD, new_password: 'a different long passphrase' } });
+    expect(changed.status).toBe(204);
+    expect((await refresh(fresh.refresh_token)).status).toBe(200);
+  });
 });
 
 describe('GET and DELETE /auth/sessions', () => {

@@ -12,6 +12,11 @@ export interface CallOptions {
   /** Sent as is (for malformed bodies); set the content type through `headers`. */
   body?: BodyInit;
   headers?: Record<string, string>;
+  /**
+   * Whether the request arrives as Cloudflare's edge forwards it (`request.cf` set, so `CF-Connecting-IP`
+   * is the client's address); default true. False: as through `wrangler dev` or a proxy.
+   */
+  viaEdge?: boolean;
 }
 
 export interface ApiResponse<T = any> {
@@ -34,6 +39,9 @@ export function withClientAddress(init?: HeadersInit): Headers {
   return headers;
 }
 
+/** What the edge attaches to a request, as far as the API looks (only that it is there). */
+export const EDGE_CF = { colo: 'TST', country: 'XX' } as unknown as IncomingRequestCfProperties;
+
 /** One request to the worker through its real entry point (`exports.default.fetch`), as a client sends it. */
 export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
   const headers = withClientAddress(options.headers);
@@ -43,7 +51,8 @@ export async function call<T = any>(method: string, path: string, options: CallO
     headers.set('Content-Type', 'application/json');
     body = JSON.stringify(options.json);
   }
-  const response = await exports.default.fetch(new Request(`${BASE_URL}${path}`, { method, headers, body }));
+  const cf = options.viaEdge === false ? undefined : EDGE_CF;
+  const response = await exports.default.fetch(new Request(`${BASE_URL}${path}`, { method, headers, body, cf }));
   return parse<T>(response);
 }
 
@@ -81,9 +90,19 @@ export function expectProblem(response: ApiResponse, status: number) {
  * One request to a freshly built app under configuration changes (CORS_ORIGINS, APP_ENV, ...), with the
  * same bindings otherwise; `exports.default` always runs the test configuration.
  */
-export async function callWithConfig<T = any>(overrides: Partial<Record<keyof Bindings, string>>, method: string, path: string, headers: Record<string, string> = {}) {
+export async function callWithConfig<T = any>(
+  overrides: Partial<Record<keyof Bindings, string>>,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  init: { json?: unknown; viaEdge?: boolean } = {},
+) {
   const app = createApp();
-  return parse<T>(await app.request(`${BASE_URL}${path}`, { method, headers: withClientAddress(headers) }, { ...env, ...overrides }));
+  const sent = withClientAddress(headers);
+  if (init.json !== undefined) sent.set('Content-Type', 'application/json');
+  const body = init.json === undefined ? undefined : JSON.stringify(init.json);
+  const request = new Request(`${BASE_URL}${path}`, { method, headers: sent, body, cf: init.viaEdge ? EDGE_CF : undefined });
+  return parse<T>(await app.request(request, undefined, { ...env, ...overrides }));
 }
 
 /** Configuration overrides for APP_ENV development or production, which refuse the tests' cheap password hashing. */

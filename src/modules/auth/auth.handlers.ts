@@ -5,7 +5,8 @@ import { validationFailed } from '../../lib/problem.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './auth.routes.ts';
 import * as service from './auth.service.ts';
-import { logIn, signUp } from './auth.service.ts';
+import { signUp } from './auth.service.ts';
+import { logIn } from './login.ts';
 import { toTokenResponse } from './auth.schemas.ts';
 
 export const signup: RouteHandler<typeof routes.signup, AppEnv> = async (c) => {

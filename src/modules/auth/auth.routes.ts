@@ -16,7 +16,7 @@ export const signup = createRoute({
   request: { body: jsonBody(SignupBodySchema, 'The new account') },
   responses: {
     201: jsonResponse(UserSchema, 'The created user'),
-    ...errorResponses(409, 429),
+    ...errorResponses(403, 409, 429),
   },
 });
 

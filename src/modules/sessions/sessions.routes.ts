@@ -26,9 +26,10 @@ export const logout = createRoute({
   security: publicSecurity,
   tags: ['sessions'],
   summary: "Revoke the refresh token's session",
-  description: "Its refresh token stops working at once; an access token it issued lives until it expires (use logout-all to end those too).",
+  description: "Its refresh token stops working at once; an access token it issued lives until it expires (use logout-all to end those too). Limited per client address like refresh.",
+  middleware: [limitPerIp('logout')],
   request: { body: jsonBody(RefreshTokenBody, 'The current refresh token') },
-  responses: { 204: { description: 'Logged out' }, ...errorResponses(401) },
+  responses: { 204: { description: 'Logged out' }, ...errorResponses(401, 403, 429) },
 });
 
 export const logoutAll = createRoute({

@@ -57,13 +57,14 @@ export async function sessionStart(config: AppConfig, client: RequestMeta) {
 
 /**
  * The session row and its first refresh token, as CTEs of the statement that logs the user in: for the user
- * `owner` selects (one `user_id` column; no row, no session). Filled in from `sessionStart`'s values.
+ * `owner` selects (`user_id` and the user's `token_epoch`; no row, no session). Filled in from
+ * `sessionStart`'s values.
  */
 export function sessionCtes(db: Database, owner: SQLWrapper) {
   const placeholder = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}`;
   const session = db.$with('new_session', { id: sql<string>`id`.as('id') }).as(
-    sql`insert into ${sessions} (id, user_id, expires_at, user_agent, ip)
-        select ${placeholder('sessionId', 'uuid')}, user_id, ${placeholder('expiresAt', 'timestamptz')}, ${placeholder('userAgent', 'text')}, ${placeholder('ip', 'text')}
+    sql`insert into ${sessions} (id, user_id, token_epoch, expires_at, user_agent, ip)
+        select ${placeholder('sessionId', 'uuid')}, user_id, token_epoch, ${placeholder('expiresAt', 'timestamptz')}, ${placeholder('userAgent', 'text')}, ${placeholder('ip', 'text')}
         from (${owner}) as owner
         returning id`,
   );
@@ -97,7 +98,7 @@ export async function refreshSession(db: Database, presented: string, config: Ap
                 .select({ id: sessions.id })
                 .from(sessions)
                 .innerJoin(users, eq(users.id, sessions.userId))
-                .where(and(isNull(sessions.revokedAt), eq(users.isActive, true))),
+                .where(and(isNull(sessions.revokedAt), eq(users.isActive, true), eq(sessions.tokenEpoch, users.tokenEpoch))),
             ),
           ),
         )
@@ -144,7 +145,7 @@ const invalidRefreshToken = () => unauthorized('invalid refresh token');
  */
 async function refusedRefreshToken(db: Database, presented: string, request: RequestMeta) {
   const [found] = await db
-    .select({ rotatedAt: refreshTokens.rotatedAt, expired: sql<boolean>`${refreshTokens.expiresAt} <= now()`, sessionId: sessions.id, revokedAt: sessions.revokedAt, isActive: users.isActive })
+    .select({ rotatedAt: refreshTokens.rotatedAt, expired: sql<boolean>`${refreshTokens.expiresAt} <= now()`, sessionId: sessions.id, revokedAt: sessions.revokedAt, isActive: users.isActive, staleEpoch: sql<boolean>`${sessions.tokenEpoch} <> ${users.tokenEpoch}` })
     .from(refreshTokens)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -157,6 +158,8 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
     return unauthorized('this refresh token was already used; its session is revoked');
   }
   if (found.expired) return unauthorized('refresh token expired');
+  // The user's sessions were all ended (logout-all, password change) after this one began.
+  if (found.staleEpoch) return unauthorized('this session was revoked');
   if (!found.isActive) return forbidden('this account is inactive');
   return invalidRefreshToken();
 }

@@ -7,6 +7,7 @@ import { users, type RoleName, type UserRow } from '../../db/schema.ts';
 import { postgresCode } from '../../db/errors.ts';
 import { conflict } from '../../lib/problem.ts';
 import { hashPassword, type PasswordPolicy } from '../../lib/password.ts';
+import { requireStrongPassword } from '../../lib/password-strength.ts';
 
 /** Users are shared by auth (signup, login, me), admin management and the command-line tool. */
 
@@ -30,6 +31,7 @@ const USER_CREATED: AuditField[] = ['email', 'full_name', 'role'].map((field) =>
  * new user is its actor), or null for the command-line tools (the system).
  */
 export async function createUser(db: Database, input: NewUser, policy: PasswordPolicy, request: RequestMeta | null): Promise<UserRow> {
+  requireStrongPassword(input.password, input.email, 'body.password');
   const passwordHash = await hashPassword(input.password, policy);
   const created = db.$with('created').as(
     db.insert(users).values({ email: input.email, passwordHash, fullName: input.fullName ?? null, role: input.role ?? 'user' }).returning(),

@@ -1,0 +1,83 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { AppConfig } from '../../config.ts';
+import { authThrottles } from '../../db/schema.ts';
+import { AppError } from '../../lib/problem.ts';
+import { sha256Hex } from '../../lib/secrets.ts';
+
+/*
+ * Password guessing is slowed in PostgreSQL, so that it holds at every Cloudflare location (the per-IP
+ * binding counts per location). Every attempt is counted before its password is checked, by the statement
+ * that reads the throttle, so however many requests race, no more than the limit's worth are checked: the
+ * counting upsert takes the row's lock and sees the newest count. A failure keeps its count; a success
+ * clears the count of its network (`settleSuccess`).
+ *
+ * Three keys, each a digest so the table holds no email:
+ * - `network`: one account from one client network (/24 or /64, lib/client-address.ts). After `limit`
+ *   attempts in a row it waits `backoffSeconds`, doubling with each further attempt up to an hour. An
+ *   attacker's failures hold back only the attacker's own network, never the account holder's.
+ * - `account`: one account across every network, a much higher limit with a longer wait, which stops
+ *   guessing spread over many networks. It does not hold back a network the account logged in from in the
+ *   last `trustedNetworkDays`, so an attacker cannot lock the holder out of their usual networks either.
+ * - `password change`: a signed-in user's `POST /auth/me/password`, apart from logins, so nobody can lock
+ *   a user out of changing their password by failing logins with their email.
+ * A day without attempts starts a key over. An unknown email is counted like a known one, so neither the
+ * answer nor its timing says which emails have accounts.
+ */
+
+export interface ThrottleRule {
+  limit: number;
+  backoffSeconds: number;
+}
+
+const MAX_BACKOFF_SECONDS = 3600;
+
+export const throttleKeys = async (email: string, network: string) => ({
+  network: await sha256Hex(`login:${email}:${network}`),
+  account: await sha256Hex(`login:${email}`),
+});
+export const passwordChangeKey = (userId: string) => sha256Hex(`password-change:${userId}`);
+
+/** The problem every refused attempt gets, whichever key refused it. */
+export function tooManyAttempts(retryAfter: number): AppError {
+  return new AppError(429, 'too many failed password attempts; retry later', { headers: { 'Retry-After': String(Math.max(1, retryAfter)) } });
+}
+
+const rows = authThrottles;
+
+/** Seconds until `blockedUntil` (0 when it is past or null), as the database's clock says. */
+export const secondsUntil = (blockedUntil: SQLWrapper) =>
+  sql<number>`coalesce(greatest(0, ceil(extract(epoch from ${blockedUntil} - now()))), 0)::int`;
+
+/** When a key with `attempts` counted is blocked until: from the limit on, the backoff doubling per attempt. */
+const blockedAfter = (attempts: SQL, rule: ThrottleRule) => {
+  const limit = sql.raw(String(rule.limit));
+  const wait = sql`least(${sql.raw(String(rule.backoffSeconds))} * power(2, ${attempts} - ${limit}), ${sql.raw(String(MAX_BACKOFF_SECONDS))})`;
+  return sql`case when ${attempts} >= ${limit} then now() + make_interval(secs => ${wait}) end`;
+};
+
+/**
+ * An upsert that counts one attempt for `key` and returns the new count (`attempts`), as the body of a
+ * CTE. `when` decides whether there is an attempt to count at all. A key that is blocked counts nothing
+ * and returns no row, unless `evenIfBlocked` (the account-wide key, which a trusted network passes).
+ * ON CONFLICT DO UPDATE locks the existing row and evaluates against its newest version, so concurrent
+ * attempts are counted one after another and each sees the counts before it.
+ */
+export function countAttempt(key: SQL, rule: ThrottleRule, options: { when?: SQL; evenIfBlocked?: boolean } = {}): SQL {
+  const next = sql`case when ${rows.lastAttemptAt} < now() - interval '1 day' then 1 else ${rows.attempts} + 1 end`;
+  return sql`
+    insert into ${rows} (key_hash, attempts, blocked_until, last_attempt_at)
+    select ${key}, 1, ${blockedAfter(sql`1`, rule)}, now()
+    ${options.when ? sql`where ${options.when}` : sql``}
+    on conflict (key_hash) do update set
+      attempts = ${next},
+      blocked_until = ${blockedAfter(next, rule)},
+      last_attempt_at = now()
+    ${options.evenIfBlocked ? sql`` : sql`where ${rows.blockedUntil} is null or ${rows.blockedUntil} <= now()`}
+    returning attempts`;
+}
+
+/** The rules of login's keys and of the password change, from the configuration. */
+export const rulesOf = (config: AppConfig['loginThrottle']) => ({
+  network: { limit: config.failureLimit, backoffSeconds: config.backoffSeconds },
+  account: { limit: config.accountFailureLimit, backoffSeconds: config.accountBackoffSeconds },
+});
