@@ -41,6 +41,8 @@ const rawConfigSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   PUBLIC_URL: z.string().trim().optional(),
   AUDIT_RETENTION_DAYS: integerString(1, 36_500, 365),
+  // At most 80: every move between 80 states (6,320 pairs) still fits in one 1 MiB request body.
+  MAX_STATES_PER_PROJECT: integerString(2, 80, 50),
   LOG_LEVEL: z.enum(LOG_LEVELS, 'must be debug, info, warn or error').default('info'),
 });
 
@@ -68,6 +70,8 @@ export interface AppConfig {
   auditRetentionDays: number;
   /** The least severe request log line written (middleware/request-log.ts). */
   logLevel: LogLevel;
+  /** Caps on what a client can grow that is read whole (README, "Limits"). */
+  limits: { statesPerProject: number };
 }
 
 export interface CorsConfig {
@@ -136,6 +140,7 @@ function buildConfig(env: Bindings): AppConfig {
     cursorKey: hmac(sha256, secretBytes, new TextEncoder().encode('aegisflow list cursors v1')),
     auditRetentionDays: raw.AUDIT_RETENTION_DAYS,
     logLevel: raw.LOG_LEVEL,
+    limits: { statesPerProject: raw.MAX_STATES_PER_PROJECT },
   };
 }
 

@@ -10,6 +10,7 @@ export interface Bindings {
   LOGIN_FAILURE_LIMIT?: string;
   LOGIN_BACKOFF_SECONDS?: string;
   LOGIN_ACCOUNT_FAILURE_LIMIT?: string;
+  MAX_STATES_PER_PROJECT?: string;
   LOGIN_ACCOUNT_BACKOFF_SECONDS?: string;
   LOGIN_TRUSTED_NETWORK_DAYS?: string;
   /** Per-IP limits on login, signup, refresh and password change (wrangler.toml [[ratelimits]]): strict, and loose for APP_ENV=development. */

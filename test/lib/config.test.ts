@@ -14,7 +14,8 @@ describe('configuration', () => {
     expect(config.passwordPolicy).toEqual({ algorithm: 'scrypt', logN: 14, r: 8, p: 5 });
     expect(config.jwt.expirySeconds).toBe(900);
     expect(config.sessions.refreshTokenSeconds).toBe(30 * 24 * 3600);
-    expect(config.loginThrottle).toEqual({ failureLimit: 10, backoffSeconds: 30 });
+    expect(config.loginThrottle).toEqual({ failureLimit: 10, backoffSeconds: 30, accountFailureLimit: 100, accountBackoffSeconds: 300, trustedNetworkDays: 30 });
+    expect(config.limits).toEqual({ statesPerProject: 50 });
     expect(config.jwt.issuer).toBe('aegisflow');
   });
 

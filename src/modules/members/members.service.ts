@@ -8,11 +8,12 @@ import { projectMembers, projects, tasks, users, type ProjectRole } from '../../
 import { historyOf } from '../tasks/tasks.moves.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import { conflict, notFound, type AppError } from '../../lib/problem.ts';
+import { postgresCode } from '../../db/errors.ts';
+import { AppError, conflict, notFound } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import type { ProjectView } from '../projects/projects.service.ts';
 import { callerFrom, callerMayWrite, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
-import { MEMBER_LIST_ORDER, type MemberView } from './members.schemas.ts';
+import { type MemberView } from './members.schemas.ts';
 
 /*
  * Members of a project: the access rules are access.ts's, checked in the statement that reads or writes
@@ -23,6 +24,10 @@ import { MEMBER_LIST_ORDER, type MemberView } from './members.schemas.ts';
 
 /** The member's users row, beside the caller's (`users`) in the same statement. */
 const memberUser = alias(users, 'member_user');
+
+/** The cap the trigger of migration 0011 enforces, and the SQLSTATE it raises. */
+export const MAX_MEMBERS_PER_PROJECT = 1000;
+const MEMBER_LIMIT_SQLSTATE = 'AFM01';
 const subquery = new QueryBuilder();
 const memberColumns = getTableColumns(projectMembers);
 
@@ -60,7 +65,6 @@ export async function listMembers(db: Database, caller: Caller, projectId: strin
   requireAccess(first?.project, standingOf(callerFrom(caller, first?.actor), first?.membershipRole), 'readMembers');
   const listed = rows.filter((row) => row.member !== null);
   return toPage(listed, pageRequest, {
-    order: MEMBER_LIST_ORDER,
     count: first!.total,
     item: (row) => row.member!,
     key: (row) => [row.sortKey!, row.member!.userId],
@@ -79,8 +83,9 @@ const auditedMembers = (rows: SQLWrapper, role: AuditField) => sql`select user_i
 
 /**
  * Adds the active user with `email` in one statement, if the caller may manage members of the (active)
- * project. The project row is locked FOR SHARE, so an add cannot interleave with a transfer; a concurrent
- * add of the same user loses to the primary key and is explained as a 409.
+ * project. The project row is locked, so an add cannot interleave with a transfer or another add; a
+ * concurrent add of the same user loses to the primary key and is explained as a 409. A project has at most
+ * MAX_MEMBERS_PER_PROJECT members, counted by a trigger (migration 0011) after that lock.
  */
 export async function addMember(db: Database, caller: Caller, projectId: string, input: { email: string; role: ProjectRole }): Promise<MemberView> {
   const statement = prepared(db, 'add_member', () => {
@@ -108,7 +113,8 @@ export async function addMember(db: Database, caller: Caller, projectId: string,
                 callerMayWrite('manageMembers'),
               ),
             )
-            .for('share', { of: projects }),
+            // Not FOR SHARE: adds to one project queue here, which the member cap counts on (migration 0011).
+            .for('no key update', { of: projects }),
         )
         .onConflictDoNothing()
         .returning(writtenMemberColumns),
@@ -116,7 +122,10 @@ export async function addMember(db: Database, caller: Caller, projectId: string,
     const audit = db.$with('audit', {}).as(auditOf('member.add', 'member', auditedMembers(added, ['role', null, sql.identifier('role')])));
     return db.with(added, audit).select(regroup(writtenMemberColumns, added)).from(added).prepare('add_member');
   });
-  const [member] = await statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role });
+  const [member] = await statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }).catch((error: unknown) => {
+    if (postgresCode(error) === MEMBER_LIMIT_SQLSTATE) throw new AppError(409, `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`, { code: 'member_limit_reached' });
+    throw error;
+  });
   if (member) return member;
   throw await explainMembershipRefusal(db, caller, projectId, { email: input.email }, 'add');
 }

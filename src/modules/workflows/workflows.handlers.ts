@@ -1,17 +1,16 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
 import type * as routes from './workflows.routes.ts';
-import { toStateResponse } from './workflows.schemas.ts';
+import { toStateResponse, toTransitionsResponse } from './workflows.schemas.ts';
 import * as service from './workflows.service.ts';
 
 const db = (c: AppContext) => c.get('database').db;
-const toTransitionResponse = (transition: service.Transition) => ({ from_state_id: transition.fromStateId, to_state_id: transition.toStateId });
 
 export const listStates: RouteHandler<typeof routes.listStates, AppEnv> = async (c) =>
   c.json((await service.listStates(db(c), c.get('caller'), c.req.valid('param').id)).map(toStateResponse), 200);
 
 export const createState: RouteHandler<typeof routes.createState, AppEnv> = async (c) =>
-  c.json(toStateResponse(await service.createState(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'))), 201);
+  c.json(toStateResponse(await service.createState(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'), c.get('config').limits.statesPerProject)), 201);
 
 export const updateState: RouteHandler<typeof routes.updateState, AppEnv> = async (c) => {
   const { id, state_id: stateId } = c.req.valid('param');
@@ -25,9 +24,9 @@ export const deleteState: RouteHandler<typeof routes.deleteState, AppEnv> = asyn
 };
 
 export const listTransitions: RouteHandler<typeof routes.listTransitions, AppEnv> = async (c) =>
-  c.json((await service.listTransitions(db(c), c.get('caller'), c.req.valid('param').id)).map(toTransitionResponse), 200);
+  c.json(toTransitionsResponse(await service.listTransitions(db(c), c.get('caller'), c.req.valid('param').id)), 200);
 
 export const replaceTransitions: RouteHandler<typeof routes.replaceTransitions, AppEnv> = async (c) => {
   const pairs = c.req.valid('json').map((pair) => ({ fromStateId: pair.from_state_id, toStateId: pair.to_state_id }));
-  return c.json((await service.replaceTransitions(db(c), c.get('caller'), c.req.valid('param').id, pairs)).map(toTransitionResponse), 200);
+  return c.json(toTransitionsResponse(await service.replaceTransitions(db(c), c.get('caller'), c.req.valid('param').id, pairs)), 200);
 };

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
-import { CreateStateBody, DeleteStateQuery, ReplaceTransitionsBody, StateParams, StateSchema, TransitionSchema, UpdateStateBody } from './workflows.schemas.ts';
+import { CreateStateBody, DeleteStateQuery, ReplaceTransitionsBody, StateParams, MAX_TRANSITIONS, StateSchema, TransitionsSchema, UpdateStateBody } from './workflows.schemas.ts';
 
 const authenticated = signedIn('workflows');
 
@@ -22,7 +22,8 @@ export const createState = createRoute({
   method: 'post',
   path: '/projects/{id}/states',
   summary: 'Add a state (managers, the owner, admins)',
-  description: 'Names are unique per project, case-insensitively (409). In a project with restricted transitions a new state has none until they are replaced.',
+  description:
+    'Names are unique per project, case-insensitively (409). A project has at most 50 states (`MAX_STATES_PER_PROJECT`; 409 `state_limit_reached`). In a project with restricted transitions a new state has none until they are replaced.',
   request: { params: IdParams, body: jsonBody(CreateStateBody, 'The new state') },
   responses: { 201: jsonResponse(StateSchema, 'The created state'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -54,9 +55,10 @@ export const listTransitions = createRoute({
   operationId: 'listWorkflowTransitions',
   method: 'get',
   path: '/projects/{id}/transitions',
-  summary: 'The moves allowed between states (any member); by default every move between different states',
+  summary: 'The moves allowed between states (any member)',
+  description: 'By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.',
   request: { params: IdParams },
-  responses: { 200: jsonResponse(z.array(TransitionSchema), 'The allowed moves'), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(TransitionsSchema, 'The allowed moves'), ...errorResponses(401, 403, 404) },
 });
 
 export const replaceTransitions = createRoute({
@@ -65,6 +67,7 @@ export const replaceTransitions = createRoute({
   method: 'put',
   path: '/projects/{id}/transitions',
   summary: 'Replace the allowed moves (managers, the owner, admins); enforced on every transition from then on',
+  description: `At most ${MAX_TRANSITIONS} pairs; the project is restricted from then on.`,
   request: { params: IdParams, body: jsonBody(ReplaceTransitionsBody, 'Every allowed move') },
-  responses: { 200: jsonResponse(z.array(TransitionSchema), 'The allowed moves'), ...errorResponses(401, 403, 404, 409) },
+  responses: { 200: jsonResponse(TransitionsSchema, 'The allowed moves'), ...errorResponses(401, 403, 404, 409) },
 });

@@ -2,6 +2,10 @@ import { z } from '@hono/zod-openapi';
 import { STATE_CATEGORIES, type WorkflowStateRow } from '../../db/schema.ts';
 import { IdParams, singleLineText } from '../../lib/validation.ts';
 
+/** The most states MAX_STATES_PER_PROJECT may allow: their every move (80 x 79 pairs) fits in a 1 MiB body. */
+export const MAX_STATES_CEILING = 80;
+export const MAX_TRANSITIONS = MAX_STATES_CEILING * (MAX_STATES_CEILING - 1);
+
 export const StateCategorySchema = z
   .enum(STATE_CATEGORIES, `must be one of ${STATE_CATEGORIES.join(', ')}`)
   .openapi('StateCategory', {
@@ -54,7 +58,21 @@ export const TransitionSchema = z
   .object({ from_state_id: z.uuid('must be a UUID'), to_state_id: z.uuid('must be a UUID') })
   .openapi('WorkflowTransition');
 
+export const TransitionsSchema = z
+  .object({
+    restricted: z.boolean().openapi({
+      description: 'false: every move between two different states is allowed, and `transitions` is empty; true: only the listed moves',
+    }),
+    transitions: z.array(TransitionSchema).openapi({ description: 'The allowed moves when `restricted`' }),
+  })
+  .openapi('WorkflowTransitions');
+
+export const toTransitionsResponse = (allowed: { restricted: boolean; transitions: { fromStateId: string; toStateId: string }[] }) => ({
+  restricted: allowed.restricted,
+  transitions: allowed.transitions.map((pair) => ({ from_state_id: pair.fromStateId, to_state_id: pair.toStateId })),
+});
+
 export const ReplaceTransitionsBody = z
   .array(TransitionSchema)
-  .max(10_000, 'at most 10000 transitions')
+  .max(MAX_TRANSITIONS, `at most ${MAX_TRANSITIONS} transitions`)
   .openapi('ReplaceTransitionsRequest', { description: 'Every allowed move; any move not listed is refused from now on' });

@@ -5,7 +5,7 @@ import type { Caller } from '../../lib/actor.ts';
 import { postgresCode } from '../../db/errors.ts';
 import { projects, tasks, users, workflowStates, workflowTransitions, type AuditAction, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
-import { conflict, notFound, validationFailed } from '../../lib/problem.ts';
+import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import { callerFrom, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
 import { moveTasksToState } from '../tasks/tasks.moves.ts';
@@ -88,8 +88,12 @@ function requirePosition(position: number | undefined, last: number): number {
   return position;
 }
 
-export function createState(db: Database, caller: Caller, projectId: string, input: { name: string; category: StateCategory; position?: number }) {
+/** Adds a state; a project has at most `maxStates` (MAX_STATES_PER_PROJECT), since every read of its workflow lists them all. */
+export function createState(db: Database, caller: Caller, projectId: string, input: { name: string; category: StateCategory; position?: number }, maxStates: number) {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
+    if (states.length >= maxStates) {
+      throw new AppError(409, `a project has at most ${maxStates} states`, { code: 'state_limit_reached' });
+    }
     const position = requirePosition(input.position, states.length);
     await tx
       .update(workflowStates)
@@ -177,11 +181,21 @@ export interface Transition {
   toStateId: string;
 }
 
-/** The allowed moves: the listed pairs when restricted, otherwise every pair of different states. */
-export async function listTransitions(db: Database, caller: Caller, projectId: string): Promise<Transition[]> {
+export interface AllowedTransitions {
+  restricted: boolean;
+  /** The allowed pairs when restricted; none listed otherwise (every move between different states). */
+  transitions: Transition[];
+}
+
+/**
+ * The allowed moves. An unrestricted project lists none: every move between two different states is
+ * allowed, and listing them would be N x (N - 1) pairs for a viewer to make the worker build.
+ */
+export async function listTransitions(db: Database, caller: Caller, projectId: string): Promise<AllowedTransitions> {
   const { project, standing } = await findProjectWithStanding(db, caller, projectId);
   requireAccess(project, standing, 'readTasks');
-  return project!.transitionsRestricted ? restrictedTransitions(db, projectId) : everyMove(db, projectId);
+  if (!project!.transitionsRestricted) return { restricted: false, transitions: [] };
+  return { restricted: true, transitions: await restrictedTransitions(db, projectId) };
 }
 
 const restrictedTransitions = (db: Database, projectId: string) =>
@@ -191,16 +205,11 @@ const restrictedTransitions = (db: Database, projectId: string) =>
     .where(eq(workflowTransitions.projectId, projectId))
     .orderBy(asc(workflowTransitions.fromStateId), asc(workflowTransitions.toStateId));
 
-async function everyMove(db: Database, projectId: string): Promise<Transition[]> {
-  const states = await db.select({ id: workflowStates.id }).from(workflowStates).where(eq(workflowStates.projectId, projectId)).orderBy(asc(workflowStates.id));
-  return states.flatMap((from) => states.filter((to) => to.id !== from.id).map((to) => ({ fromStateId: from.id, toStateId: to.id })));
-}
-
 /** Transitions as the audit trail records them, `[from, to]` each; `null` when every move is allowed. */
 const asPairs = (list: Transition[] | null) => list?.map((pair) => [pair.fromStateId, pair.toStateId]) ?? null;
 
 /** Replaces the allowed moves with `pairs` (each between two different states of the project); the project is restricted from then on. */
-export function replaceTransitions(db: Database, caller: Caller, projectId: string, pairs: Transition[]) {
+export function replaceTransitions(db: Database, caller: Caller, projectId: string, pairs: Transition[]): Promise<AllowedTransitions> {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const known = new Set(states.map((state) => state.id));
     const errors = pairs.flatMap((pair, index) => [
@@ -223,7 +232,7 @@ export function replaceTransitions(db: Database, caller: Caller, projectId: stri
       projectId,
       changes: changedValues({ transitions: asPairs(before) }, { transitions: asPairs(after) }),
     });
-    return after;
+    return { restricted: true, transitions: after };
   });
 }
 
