@@ -19,7 +19,8 @@ async function explainFirstStatement(sql: postgresType.Sql, send: (db: Database)
   return [`-- ${sent.length} statement(s); the first, as sent:`, statement, '', ...rows.map((row) => row['QUERY PLAN'] as string)];
 }
 
-const firstPage = { limit: 20, offset: 0, after: undefined };
+// The order only signs the cursor of a next page, which EXPLAIN never reads.
+const firstPage = { limit: 20, offset: 0, after: undefined, order: { name: 'explain', key: 'timestamp' as const, signedWith: new Uint8Array(32) } };
 
 /** GET /projects?limit=20 for `callerId`. */
 export async function explainProjectList(sql: postgresType.Sql, callerId: string): Promise<string[]> {

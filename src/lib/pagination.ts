@@ -2,6 +2,8 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { AppContext } from '../context.ts';
 import { validationFailed } from './problem.ts';
 
 /**
@@ -49,11 +51,12 @@ export const booleanQuery = z
 /** A row's position in its sort order: the sort column as text (exact, microseconds included) and its unique tie-breaker. */
 export type SortKey = readonly [value: string, id: string];
 
-/** Where a page starts: after the cursor's row, or after `offset` rows. */
+/** Where a page starts: after the cursor's row, or after `offset` rows; and the order its cursors are bound to. */
 export interface PageRequest {
   limit: number;
   offset: number;
   after: SortKey | undefined;
+  order: ListOrder;
 }
 
 export interface Page<T> {
@@ -63,16 +66,23 @@ export interface Page<T> {
   nextCursor: string | undefined;
 }
 
-const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.string().max(40)]), m: z.string().max(64).optional() });
+const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.string().max(40)]), m: z.string().max(64) });
 
-const base64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const utf8 = new TextEncoder();
+const base64url = (bytes: Uint8Array) => {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+/** The text a base64url string holds, as UTF-8 (a cursor holds the last row's sort key, in any script). */
+const fromBase64url = (text: string) =>
+  new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0)));
 
-/** A signed order's MAC over the cursor's order and position: 128 bits of HMAC-SHA256. */
-const cursorMac = (order: ListOrder, key: SortKey) =>
-  base64url(String.fromCharCode(...hmac(sha256, order.signedWith!, new TextEncoder().encode(JSON.stringify([order.name, key]))).subarray(0, 16)));
+/** A cursor's MAC over its order (list, sort and query, see `readPageRequest`) and position: 128 bits of HMAC-SHA256. */
+const cursorMac = (order: ListOrder, key: SortKey) => base64url(hmac(sha256, order.signedWith!, utf8.encode(JSON.stringify([order.name, key]))).subarray(0, 16));
 
 export function encodeCursor(order: ListOrder, key: SortKey): string {
-  return base64url(JSON.stringify({ s: order.name, k: key, ...(order.signedWith ? { m: cursorMac(order, key) } : {}) }));
+  return base64url(utf8.encode(JSON.stringify({ s: order.name, k: key, m: cursorMac(order, key) })));
 }
 
 /** What each kind of sort column looks like as PostgreSQL writes it as text (db/pagination.ts `sortKeyText`): all a cursor may hold. */
@@ -92,17 +102,14 @@ export interface ListOrder {
   name: string;
   key: keyof typeof KEY_TEXT;
   tie?: 'uuid' | 'integer';
-  /**
-   * Signs cursors with this key (config.cursorKey): a cursor changed by hand is refused rather than
-   * read as another position. Lists whose `name` carries a digest of their filters bind it to them too.
-   */
+  /** Set by `readPageRequest`: the key cursors are signed with (config.cursorKey). */
   signedWith?: Uint8Array;
 }
 
 function decodeCursor(cursor: string, order: ListOrder): SortKey {
   let decoded: unknown;
   try {
-    decoded = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
+    decoded = JSON.parse(fromBase64url(cursor));
   } catch {
     decoded = undefined;
   }
@@ -112,18 +119,40 @@ function decodeCursor(cursor: string, order: ListOrder): SortKey {
     parsed.data.s !== order.name ||
     !KEY_TEXT[order.key].test(parsed.data.k[0]) ||
     !KEY_TEXT[order.tie ?? 'uuid'].test(parsed.data.k[1]) ||
-    (order.signedWith !== undefined && parsed.data.m !== cursorMac(order, parsed.data.k))
+    parsed.data.m !== cursorMac(order, parsed.data.k)
   ) {
-    throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor this API issued for this sort order' }]);
+    throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor this API issued for this list, sort and filters' }]);
   }
   return parsed.data.k;
 }
 
-export function readPageRequest(query: { limit: number; offset: number; cursor?: string }, order: ListOrder): PageRequest {
+/** The query parameters that choose a page rather than the rows: every other one binds the cursor. */
+const PAGE_PARAMETERS = new Set(['cursor', 'offset', 'limit']);
+
+/**
+ * Every list's cursors are signed (a cursor changed by hand is refused rather than read as another
+ * position) and bound to the query they were issued for: the list and sort (`order.name`), the path (the
+ * project, the task) and every filter, so a cursor taken to another query is a 422 rather than a page of
+ * that query starting at a position of another.
+ */
+function bindOrder(c: AppContext, order: ListOrder): ListOrder {
+  const url = new URL(c.req.url);
+  const filters = [...url.searchParams].filter(([name]) => !PAGE_PARAMETERS.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const digest = bytesToHex(sha256(utf8.encode(JSON.stringify([url.pathname, filters])))).slice(0, 32);
+  return { ...order, name: `${order.name}|${digest}`, signedWith: c.get('config').cursorKey };
+}
+
+/** The page a list request asks for, its cursor checked against the request's own query (`bindOrder`). */
+export function readPageRequest(
+  c: AppContext,
+  query: { limit: number; offset: number; cursor?: string },
+  listOrder: ListOrder,
+): PageRequest {
   if (query.cursor !== undefined && query.offset > 0) {
     throw validationFailed([{ path: 'query.offset', message: 'use either cursor or offset, not both' }]);
   }
-  return { limit: query.limit, offset: query.offset, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, order) };
+  const order = bindOrder(c, listOrder);
+  return { limit: query.limit, offset: query.offset, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, order), order };
 }
 
 /**
@@ -133,14 +162,14 @@ export function readPageRequest(query: { limit: number; offset: number; cursor?:
 export function toPage<Row, Item>(
   rows: Row[],
   request: PageRequest,
-  options: { order: ListOrder; count: number; item: (row: Row) => Item; key: (row: Row) => SortKey },
+  options: { count: number; item: (row: Row) => Item; key: (row: Row) => SortKey },
 ): Page<Item> {
   const shown = rows.slice(0, request.limit);
   const last = shown.at(-1);
   return {
     items: shown.map(options.item),
     total: options.count > COUNT_CAP ? undefined : options.count,
-    nextCursor: rows.length > request.limit && last !== undefined ? encodeCursor(options.order, options.key(last)) : undefined,
+    nextCursor: rows.length > request.limit && last !== undefined ? encodeCursor(request.order, options.key(last)) : undefined,
   };
 }
 

@@ -189,4 +189,38 @@ describe('GET /projects/{id}/activity', () => {
     expectProblem(await call('GET', `/projects/${project.id}/activity?action=member.fly`, { token: owner.token }), 422);
     expect((await call('GET', `/projects/${project.id}/activity`, { token: admin.token })).status).toBe(200);
   });
+
+  it("keeps a deleted task's changes from those who may not read deleted tasks, as GET /tasks/{id} does", async () => {
+    const owner = await createUser();
+    const viewer = await createUser();
+    const manager = await createUser();
+    const project = await createProjectWithMembers(owner, [
+      [viewer, 'viewer'],
+      [manager, 'manager'],
+    ]);
+    const task = await createTask(owner, project.id, { title: 'Secret plan', description: 'the details' });
+    await call('PATCH', `/tasks/${task.id}`, { token: owner.token, json: { title: 'Secret plan, revised' } });
+    expect((await call('DELETE', `/tasks/${task.id}`, { token: owner.token })).status).toBe(200);
+    expectProblem(await call('GET', `/tasks/${task.id}`, { token: viewer.token }), 404);
+
+    const taskEvents = async (user: TestUser) =>
+      (await call('GET', `/projects/${project.id}/activity?entity_type=task&limit=100`, { token: user.token })).body.filter(
+        (event: { entity_id: string }) => event.entity_id === task.id,
+      );
+    const seenByViewer = await taskEvents(viewer);
+    expect(seenByViewer.length).toBeGreaterThanOrEqual(3);
+    for (const event of seenByViewer) {
+      expect(event.changes).toEqual({});
+      expect(event.redacted).toBe(true);
+    }
+    expect(JSON.stringify(seenByViewer)).not.toMatch(/Secret|details/);
+    for (const user of [manager, owner]) {
+      const seen = await taskEvents(user);
+      expect(JSON.stringify(seen)).toMatch(/Secret plan, revised/);
+      expect(seen.every((event: { redacted?: boolean }) => event.redacted === undefined)).toBe(true);
+    }
+    // Restored, it is readable again, and so is its history.
+    expect((await call('POST', `/tasks/${task.id}/restore`, { token: owner.token })).status).toBe(200);
+    expect(JSON.stringify(await taskEvents(viewer))).toMatch(/Secret plan/);
+  });
 });

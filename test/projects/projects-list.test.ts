@@ -80,9 +80,10 @@ describe('GET /projects', () => {
     const all = await call('GET', `/projects?owner_id=${owner.id}&include_deleted=true`, { token: admin.token });
     expect(ids(all.body)).toEqual([gone!.id, kept!.id]);
     const everyone = await call('GET', '/projects?limit=100', { token: admin.token });
-    expect(Number(everyone.headers.get('X-Total-Count'))).toBe(
-      Number((await sql()`select count(*) from projects where is_active`)[0]!.count),
-    );
+    const active = Number((await sql()`select count(*) from projects where is_active`)[0]!.count);
+    // Other test files may have left more than the exact count's cap of 1,000.
+    if (active > 1000) expect(everyone.headers.get('X-Total-Count-Exceeds')).toBe('1000');
+    else expect(Number(everyone.headers.get('X-Total-Count'))).toBe(active);
   });
 
   it('a non-admin passing owner_id or include_deleted gets 403', async () => {

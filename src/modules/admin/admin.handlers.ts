@@ -7,7 +7,7 @@ import { changeUserRole, changeUserStatus, getUser, listUsers, USER_LIST_ORDER }
 
 export const list: RouteHandler<typeof routes.listUsers, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = readPageRequest(query, USER_LIST_ORDER);
+  const page = readPageRequest(c, query, USER_LIST_ORDER);
   const users = await listUsers(c.get('database').db, c.get('caller'), { q: query.q, role: query.role, isActive: query.is_active, page });
   setPaginationHeaders(c, users, page);
   return c.json(users.items.map(toUserResponse), 200);

@@ -61,7 +61,6 @@ export async function listUsers(db: Database, caller: Caller, filters: UserFilte
   });
   const listed = rows.filter((row) => row.user !== null);
   return toPage(listed, filters.page, {
-    order: USER_LIST_ORDER,
     count: rows[0]?.total ?? 0,
     item: (row) => row.user!,
     key: (row) => [row.sortKey!, row.user!.id],

@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppContext, AppEnv } from '../../context.ts';
+import type { AppEnv } from '../../context.ts';
 import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
 import type * as routes from './audit.routes.ts';
 import { toAuditEventResponse } from './audit.schemas.ts';
@@ -16,17 +16,12 @@ const filtersOf = (query: Query): service.AuditFilters => ({
   until: query.until,
 });
 
-/** The query's filters, its page, and the order its cursors belong to. */
-function listRequest(c: AppContext, scope: string, query: Query, filters: service.AuditFilters) {
-  const order = service.auditOrder(scope, filters, c.get('config').cursorKey);
-  return { order, page: readPageRequest(query, order) };
-}
 
 export const listAudit: RouteHandler<typeof routes.listAuditEvents, AppEnv> = async (c) => {
   const query = c.req.valid('query');
   const filters = { ...filtersOf(query), projectId: query.project_id };
-  const { order, page } = listRequest(c, 'admin', query, filters);
-  const events = await service.listAuditEvents(c.get('database').db, c.get('caller'), filters, page, order);
+  const page = readPageRequest(c, query, service.AUDIT_ORDER);
+  const events = await service.listAuditEvents(c.get('database').db, c.get('caller'), filters, page);
   setPaginationHeaders(c, events, page);
   return c.json(events.items.map((event) => toAuditEventResponse(event, 'admin')), 200);
 };
@@ -35,8 +30,8 @@ export const listActivity: RouteHandler<typeof routes.listProjectActivity, AppEn
   const query = c.req.valid('query');
   const projectId = c.req.valid('param').id;
   const filters = filtersOf(query);
-  const { order, page } = listRequest(c, `project:${projectId}`, query, filters);
-  const events = await service.listProjectActivity(c.get('database').db, c.get('caller'), projectId, filters, page, order);
+  const page = readPageRequest(c, query, service.AUDIT_ORDER);
+  const events = await service.listProjectActivity(c.get('database').db, c.get('caller'), projectId, filters, page);
   setPaginationHeaders(c, events, page);
   return c.json(events.items.map((event) => toAuditEventResponse(event, 'members')), 200);
 };

@@ -60,12 +60,15 @@ export const AuditEventSchema = z
       description: 'Each changed field with its old and new value (never a password, hash or token)',
       example: { name: { old: 'Apollo', new: 'Artemis' } },
     }),
+    redacted: z.literal(true).optional().openapi({
+      description: 'Present when `changes` was left out: the event is about a task that is deleted now, which the caller may not read',
+    }),
   })
   .openapi('AuditEvent');
 export type AuditEventResponse = z.infer<typeof AuditEventSchema>;
 
 /** An event as the API shows it; a project's activity leaves out where the request came from. */
-export function toAuditEventResponse(event: AuditEventRow, audience: 'admin' | 'members'): AuditEventResponse {
+export function toAuditEventResponse(event: AuditEventRow & { redacted?: true }, audience: 'admin' | 'members'): AuditEventResponse {
   return {
     id: event.id,
     at: event.at.toISOString(),
@@ -77,5 +80,6 @@ export function toAuditEventResponse(event: AuditEventRow, audience: 'admin' | '
     request_id: event.requestId,
     ...(audience === 'admin' ? { ip: event.ip, user_agent: event.userAgent } : {}),
     changes: event.changes,
+    ...(event.redacted ? { redacted: true as const } : {}),
   };
 }

@@ -1,21 +1,19 @@
 import { and, desc, eq, getTableColumns, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { prepared, type Database } from '../../db/client.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
-import { auditEvents, projects, users, type AuditEventRow } from '../../db/schema.ts';
+import { auditEvents, projects, tasks, users, type AuditEventRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
-import { requireAccess } from '../projects/access.ts';
+import { mayDo, requireAccess } from '../projects/access.ts';
 import { callerFrom, callerMembership, joinCallerMembership, standingOf } from '../projects/standing.ts';
 import { actionsMatching } from './audit.schemas.ts';
 
 /*
  * Reading the audit trail (db/audit.ts writes it): newest first by (at, id), paged by keyset, so a page
- * starts where the last one ended however many events arrive meanwhile. Cursors are signed and name a
- * digest of their filters: a cursor from another query, or edited, is a 422 rather than another page.
+ * starts where the last one ended however many events arrive meanwhile. Cursors are signed and bound to
+ * their query, as every list's (lib/pagination.ts): from another query, or edited, they are a 422.
  */
 
 export interface AuditFilters {
@@ -30,12 +28,8 @@ export interface AuditFilters {
 
 const FILTERS = ['actorId', 'action', 'entityType', 'entityId', 'projectId', 'since', 'until'] as const;
 
-/** The order of one query's pages: its cursors are good for it alone. */
-export function auditOrder(scope: string, filters: AuditFilters, cursorKey: Uint8Array): ListOrder {
-  const query = JSON.stringify([scope, ...FILTERS.map((name) => (filters[name] instanceof Date ? filters[name].toISOString() : (filters[name] ?? null)))]);
-  const digest = bytesToHex(sha256(new TextEncoder().encode(query))).slice(0, 16);
-  return { name: `audit:${digest}`, key: 'timestamp', tie: 'integer', signedWith: cursorKey };
-}
+/** The trail's one order, newest first; readPageRequest binds its cursors to each query's filters. */
+export const AUDIT_ORDER: ListOrder = { name: 'audit', key: 'timestamp', tie: 'integer' };
 
 const eventColumns = getTableColumns(auditEvents);
 
@@ -53,13 +47,16 @@ function conditions(filters: AuditFilters): SQL[] {
 
 const filterValues = (filters: AuditFilters) => ({ ...filters, actions: filters.action && `{${actionsMatching(filters.action).join(',')}}` });
 
+/** Whether the event is about a task that is deleted now: its changes show what a viewer may no longer read. */
+const taskDeleted = sql<boolean>`(${auditEvents.entityType} = 'task' and exists (select 1 from ${tasks} where ${tasks.id} = ${auditEvents.entityId} and not ${tasks.isActive}))`;
+
 /** One statement's page of events (LATERAL beside an anchor row) and their capped count. */
 function eventPage(db: Database, filters: AuditFilters, page: PageRequest) {
   const where = conditions(filters);
   return {
     page: pageWindow(
       db
-        .select({ ...eventColumns, sortKey: sortKeyText(auditEvents.at).as('sort_key') })
+        .select({ ...eventColumns, sortKey: sortKeyText(auditEvents.at).as('sort_key'), taskDeleted: taskDeleted.as('task_deleted') })
         .from(auditEvents)
         .where(and(...where, page.after && afterCursor('desc', auditEvents.at, auditEvents.id)))
         .orderBy(desc(auditEvents.at), desc(auditEvents.id))
@@ -73,43 +70,53 @@ function eventPage(db: Database, filters: AuditFilters, page: PageRequest) {
 const shapeOf = (scope: string, filters: AuditFilters, page: PageRequest) =>
   `${scope}:${FILTERS.map((name) => (filters[name] === undefined ? '-' : name)).join(',')}:${page.after ? 'after' : 'start'}`;
 
-type EventRow = { event: AuditEventRow | null; sortKey: string | null; total: number };
+type EventRow = { event: AuditEventRow | null; sortKey: string | null; taskDeleted: boolean | null; total: number };
+/** An event as listed; `redacted` when its changes were left out for the caller. */
+export type ListedEvent = AuditEventRow & { redacted?: true };
 
-function toEventPage(rows: EventRow[], page: PageRequest, order: ListOrder): Page<AuditEventRow> {
+/** The page; `redactDeletedTasks`: the changes of events about deleted tasks are left out (a viewer's activity feed). */
+function toEventPage(rows: EventRow[], page: PageRequest, redactDeletedTasks = false): Page<ListedEvent> {
   return toPage(
     rows.filter((row) => row.event !== null),
     page,
-    { order, count: rows[0]?.total ?? 0, item: (row) => row.event!, key: (row) => [row.sortKey!, String(row.event!.id)] },
+    {
+      count: rows[0]?.total ?? 0,
+      item: (row): ListedEvent => (redactDeletedTasks && row.taskDeleted ? { ...row.event!, changes: {}, redacted: true } : row.event!),
+      key: (row) => [row.sortKey!, String(row.event!.id)],
+    },
   );
 }
 
 const anchor = alias(users, 'anchor');
 
 /** GET /auth/admin/audit (the route has checked that the caller is an admin). */
-export async function listAuditEvents(db: Database, caller: Caller, filters: AuditFilters, page: PageRequest, order: ListOrder): Promise<Page<AuditEventRow>> {
+export async function listAuditEvents(db: Database, caller: Caller, filters: AuditFilters, page: PageRequest): Promise<Page<ListedEvent>> {
   const shape = shapeOf('audit', filters, page);
   const statement = prepared(db, shape, () => {
     const { page: events, count } = eventPage(db, filters, page);
     return db
-      .select({ event: regroup(eventColumns, events), sortKey: events.sortKey, total: count })
+      .select({ event: regroup(eventColumns, events), sortKey: events.sortKey, taskDeleted: events.taskDeleted, total: count })
       .from(anchor)
       .leftJoinLateral(events, sql`true`)
       .where(eq(anchor.id, sql.placeholder('callerId')))
       .prepare(shape);
   });
   const rows = await statement.execute({ ...callerValues(caller), ...filterValues(filters), ...pageValues(page) });
-  return toEventPage(rows, page, order);
+  return toEventPage(rows, page);
 }
 
-/** GET /projects/{id}/activity: any member (404 for anyone else), in one statement with the caller's standing. */
+/**
+ * GET /projects/{id}/activity: any member (404 for anyone else), in one statement with the caller's
+ * standing. Events of deleted tasks keep their changes (titles, descriptions) from those who may not read
+ * deleted tasks, as GET /tasks/{id} hides the task itself.
+ */
 export async function listProjectActivity(
   db: Database,
   caller: Caller,
   projectId: string,
   filters: Omit<AuditFilters, 'projectId'>,
   page: PageRequest,
-  order: ListOrder,
-): Promise<Page<AuditEventRow>> {
+): Promise<Page<ListedEvent>> {
   const scoped = { ...filters, projectId };
   const shape = shapeOf('activity', scoped, page);
   const statement = prepared(db, shape, () => {
@@ -121,6 +128,7 @@ export async function listProjectActivity(
         membershipRole: callerMembership.role,
         event: regroup(eventColumns, events),
         sortKey: events.sortKey,
+        taskDeleted: events.taskDeleted,
         total: count,
       })
       .from(users)
@@ -131,8 +139,9 @@ export async function listProjectActivity(
       .prepare(shape);
   });
   const rows = await statement.execute({ ...callerValues(caller), ...filterValues(scoped), ...pageValues(page) });
-  requireAccess(rows[0]?.project, standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole), 'readProject');
-  return toEventPage(rows, page, order);
+  const standing = standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole);
+  requireAccess(rows[0]?.project, standing, 'readProject');
+  return toEventPage(rows, page, !mayDo(standing, 'readDeletedTasks'));
 }
 
 const subquery = new QueryBuilder();

@@ -10,7 +10,7 @@ import * as service from './members.service.ts';
 const db = (c: AppContext) => c.get('database').db;
 
 export const list: RouteHandler<typeof routes.listMembers, AppEnv> = async (c) => {
-  const page = readPageRequest(c.req.valid('query'), MEMBER_LIST_ORDER);
+  const page = readPageRequest(c, c.req.valid('query'), MEMBER_LIST_ORDER);
   const members = await service.listMembers(db(c), c.get('caller'), c.req.valid('param').id, page);
   setPaginationHeaders(c, members, page);
   return c.json(members.items.map(toMemberResponse), 200);

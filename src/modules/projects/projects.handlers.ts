@@ -20,7 +20,7 @@ export const create: RouteHandler<typeof routes.createProject, AppEnv> = async (
 
 export const list: RouteHandler<typeof routes.listProjects, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = readPageRequest(query, projectListOrder(query.sort));
+  const page = readPageRequest(c, query, projectListOrder(query.sort));
   const projects = await listProjects(db(c), c.get('caller'), {
     q: query.q,
     sort: query.sort,

@@ -75,7 +75,6 @@ function pageOf(rows: ListRow[], filters: ProjectListFilters, roleWithoutMembers
   // A page with no project still has its one row: the caller, and the count.
   const listed = rows.filter((row) => row.project !== null);
   return toPage(listed, filters.page, {
-    order: projectListOrder(filters.sort),
     count: rows[0]?.total ?? 0,
     item: (row) => ({ ...row.project!, myRole: (row.membershipRole ?? roleWithoutMembership())! }),
     key: (row) => [row.sortKey!, row.project!.id],

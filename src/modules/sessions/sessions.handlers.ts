@@ -23,7 +23,7 @@ export const logoutAll: RouteHandler<typeof routes.logoutAll, AppEnv> = async (c
 };
 
 export const list: RouteHandler<typeof routes.listSessions, AppEnv> = async (c) => {
-  const page = readPageRequest(c.req.valid('query'), service.SESSION_LIST_ORDER);
+  const page = readPageRequest(c, c.req.valid('query'), service.SESSION_LIST_ORDER);
   const sessions = await service.listSessions(db(c), c.get('caller'), page);
   setPaginationHeaders(c, sessions, page);
   return c.json(sessions.items.map((session) => toSessionResponse(session, c.get('sessionId'))), 200);

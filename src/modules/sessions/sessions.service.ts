@@ -271,7 +271,7 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
   return toPage(
     rows.filter((row) => row.session !== null),
     pageRequest,
-    { order: SESSION_LIST_ORDER, count: rows[0]!.total, item: (row) => row.session!, key: (row) => [row.sortKey!, row.session!.id] },
+    { count: rows[0]!.total, item: (row) => row.session!, key: (row) => [row.sortKey!, row.session!.id] },
   );
 }
 

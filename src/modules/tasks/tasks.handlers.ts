@@ -34,7 +34,7 @@ function filtersOf(query: z.infer<typeof MyTasksQuery> | z.infer<typeof ListTask
 
 export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = readPageRequest(query, taskListOrder('project', query.sort));
+  const page = readPageRequest(c, query, taskListOrder('project', query.sort));
   const tasks = await listProjectTasks(db(c), c.get('caller'), c.req.valid('param').id, {
     ...filtersOf(query, page),
     assignee: query.assignee_id,
@@ -46,7 +46,7 @@ export const listInProject: RouteHandler<typeof routes.listProjectTasks, AppEnv>
 
 export const listMine: RouteHandler<typeof routes.listMyTasks, AppEnv> = async (c) => {
   const query = c.req.valid('query');
-  const page = readPageRequest(query, taskListOrder('mine', query.sort));
+  const page = readPageRequest(c, query, taskListOrder('mine', query.sort));
   const tasks = await listMyTasks(db(c), c.get('caller'), { ...filtersOf(query, page), projectId: query.project_id });
   setPaginationHeaders(c, tasks, page);
   return c.json(tasks.items.map(toTaskResponse), 200);
@@ -74,7 +74,7 @@ export const transition: RouteHandler<typeof routes.transitionTask, AppEnv> = as
   respondWithTask(c, await service.transitionTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json').to_state_id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
 
 export const history: RouteHandler<typeof routes.getTaskHistory, AppEnv> = async (c) => {
-  const page = readPageRequest(c.req.valid('query'), HISTORY_ORDER);
+  const page = readPageRequest(c, c.req.valid('query'), HISTORY_ORDER);
   const events = await listTaskHistory(db(c), c.get('caller'), c.req.valid('param').id, page);
   setPaginationHeaders(c, events, page);
   return c.json(events.items.map(toHistoryResponse), 200);

@@ -9,7 +9,7 @@ import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { requireAccess } from '../projects/access.ts';
 import { callerFrom, callerMembership, joinCallerMembership, standingOf } from '../projects/standing.ts';
-import { HISTORY_ORDER, taskListOrder, type TaskSort, type TaskView } from './tasks.schemas.ts';
+import { type TaskSort, type TaskView } from './tasks.schemas.ts';
 import { findTaskWithStanding, requireTaskAccess, taskColumns } from './tasks.service.ts';
 
 /*
@@ -139,7 +139,6 @@ function toTaskPage<Row extends { task: unknown; state: unknown; sortKey: string
 ): Page<TaskView> {
   const listed = rows.filter((row) => row.task !== null) as (Row & { task: TaskView; state: TaskView['state'] })[];
   return toPage(listed, filters.page, {
-    order: taskListOrder(list, filters.sort),
     count: rows[0]?.total ?? 0,
     item: (row) => ({ ...row.task, state: row.state }),
     key: (row) => [row.sortKey!, tie(row)],
@@ -214,6 +213,6 @@ export async function listTaskHistory(db: Database, caller: Caller, taskId: stri
   return toPage(
     rows.filter((row) => row.event !== null),
     pageRequest,
-    { order: HISTORY_ORDER, count: rows[0]?.total ?? 0, item: (row) => row.event!, key: (row) => [row.sortKey!, String(row.event!.id)] },
+    { count: rows[0]?.total ?? 0, item: (row) => row.event!, key: (row) => [row.sortKey!, String(row.event!.id)] },
   );
 }
