@@ -7,7 +7,11 @@
  * - A moved task's key is always longer than CREATED_KEY_LENGTH, so it can never equal a created key, and
  *   always lies below the next created key above its neighbour, so tasks created later still sort after it.
  * Keys read as decimal fractions (0.d1d2d3...) and never end in 0, so there is always room between two.
+ * - Moving tasks between the same two neighbours again and again lengthens the keys (about a quarter of a
+ *   character a move); once a move's key would pass MAX_KEY_LENGTH, the state's keys are dealt out afresh
+ *   (`rebalanceState`, tasks.service.ts), under the lock the move holds.
  */
+export const MAX_KEY_LENGTH = 32;
 export const CREATED_KEY_LENGTH = 12;
 
 export const createdKey = (number: number) => String(number).padStart(CREATED_KEY_LENGTH, '0');

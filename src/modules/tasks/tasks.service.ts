@@ -23,7 +23,7 @@ import { AppError, conflict, notFound, validationFailed } from '../../lib/proble
 import { mayDo, requireAccess, type ProjectAction } from '../projects/access.ts';
 import { callerFrom, callerMayWrite, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
 import { enteringState, historyOf, startingIn } from './tasks.moves.ts';
-import { createdKey, keyBetween } from './tasks.position.ts';
+import { CREATED_KEY_LENGTH, createdKey, keyBetween, MAX_KEY_LENGTH } from './tasks.position.ts';
 import type { TaskChanges, TaskView } from './tasks.schemas.ts';
 
 /*
@@ -396,9 +396,40 @@ export async function updateTask(db: Database, caller: Caller, taskId: string, c
       .orderBy(changes.after_id ? asc(tasks.position) : desc(tasks.position))
       .limit(1);
     const position = changes.after_id ? keyBetween(anchor.position, neighbour?.position ?? null) : keyBetween(neighbour?.position ?? null, anchor.position);
-    values.position = position;
+    values.position = position.length > MAX_KEY_LENGTH ? await rebalanceState(tx, anchor.stateId, taskId, position) : position;
     return mutateTask(tx, caller, taskId, mutation(true), precondition);
   });
+}
+
+/**
+ * Deals the active tasks of a state fresh keys in their order, the moved task placed at `movedKey` (its key
+ * between its new neighbours, too long to keep): the smallest key's leading CREATED_KEY_LENGTH digits, then
+ * the rank, zero-padded to one width, then 5 (keys never end in 0). All stay above that created key and
+ * below the next, so later tasks still sort after them. Runs under the state's lock (updateTask); returns
+ * the moved task's new key, which its own update writes with its audit event.
+ */
+async function rebalanceState(tx: Database, stateId: string, movedId: string, movedKey: string): Promise<string> {
+  const key = sql`(case when ${tasks.id} = ${movedId} then ${movedKey} else ${tasks.position} end) collate "C"`;
+  const ordered = tx.$with('ordered').as(
+    tx
+      .select({
+        id: tasks.id,
+        key: sql<string>`left(min(${key}) over (), ${CREATED_KEY_LENGTH}) || lpad((row_number() over (order by ${key}, ${tasks.number}))::text, length((count(*) over ())::text), '0') || '5'`.as(
+          'key',
+        ),
+      })
+      .from(tasks)
+      .where(and(eq(tasks.stateId, stateId), eq(tasks.isActive, true))),
+  );
+  const others = tx.$with('others').as(
+    tx
+      .update(tasks)
+      .set({ position: sql`${ordered.key}` })
+      .from(ordered)
+      .where(and(eq(tasks.id, ordered.id), ne(tasks.id, movedId))),
+  );
+  const [moved] = await tx.with(ordered, others).select({ key: ordered.key }).from(ordered).where(eq(ordered.id, movedId));
+  return moved!.key;
 }
 
 const SOFT_DELETE: TaskMutation = {
