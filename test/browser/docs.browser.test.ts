@@ -150,12 +150,25 @@ describe('/docs in headless Chromium', () => {
     await operation.scrollIntoViewIfNeeded();
     await screenshot(page, 'docs-oauth-me.png');
 
+    // What the page keeps: the access token alone, never the password or a refresh token.
+    const stored = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+    expect(Object.keys(stored)).toEqual(['aegisflow.docs.access_token']);
+    expect(stored['aegisflow.docs.access_token']).toMatch(/^eyJ/);
+    expect(JSON.stringify(stored)).not.toContain(user.password);
+    expect(JSON.stringify(stored)).not.toContain('refresh');
+    // Loaded again (without the deep link the call above left in the address), the access token is
+    // offered again as bearerAuth.
+    await page.goto(`${origin}/docs`);
+    await page.locator('.opblock').first().waitFor();
+    const again = await tryGetCurrentUser(page);
+    expect(again.status).toBe('200');
+
     expect(foreign, 'requests to another origin').toEqual([]);
     expect(problems, 'console errors, CSP violations, script errors').toEqual([]);
     await page.close();
   });
 
-  it('authorizes with a pasted bearer token too, and keeps it across a reload (persistAuthorization)', async () => {
+  it('authorizes with a pasted bearer token too, and keeps it across a reload (the access token only)', async () => {
     const user = await signUp('docs-token');
     const { page, foreign, problems } = await openDocs();
     await authorizeWithToken(page, await accessToken(user));

@@ -43,9 +43,38 @@ export const DOCS_HTML = `<!doctype html>
  * The initializer. The document's `servers` name the development and production URLs, but "Try it out"
  * and the OAuth2 password login should reach the API that served this page (a test server on another
  * port, a preview deployment), so this origin is put first; the others stay selectable.
+ *
+ * Swagger UI's own `persistAuthorization` would keep the whole authorization in localStorage, which for the
+ * OAuth2 password flow is the password itself and the 30-day refresh token. Instead only the access token
+ * (15 minutes) is kept, under DOCS_TOKEN_KEY, and offered again as `bearerAuth` after a reload; logging out
+ * in the dialog forgets it. What an earlier version stored under Swagger UI's key is removed.
  */
+export const DOCS_TOKEN_KEY = 'aegisflow.docs.access_token';
+
 export const DOCS_INIT_SCRIPT = `'use strict';
 (async () => {
+  localStorage.removeItem('authorized');
+  const keep = (token) => typeof token === 'string' && token !== '' && localStorage.setItem('${DOCS_TOKEN_KEY}', token);
+  const keepAccessTokenOnly = () => ({
+    statePlugins: {
+      auth: {
+        wrapActions: {
+          authorize: (authorize) => (payload) => {
+            keep(payload && payload.bearerAuth && payload.bearerAuth.value);
+            return authorize(payload);
+          },
+          authorizeOauth2: (authorizeOauth2) => (payload) => {
+            keep(payload && payload.token && payload.token.access_token);
+            return authorizeOauth2(payload);
+          },
+          logout: (logout) => (names) => {
+            localStorage.removeItem('${DOCS_TOKEN_KEY}');
+            return logout(names);
+          },
+        },
+      },
+    },
+  });
   const response = await fetch('/openapi.json', { headers: { Accept: 'application/json' } });
   const spec = await response.json();
   const here = window.location.origin;
@@ -54,10 +83,15 @@ export const DOCS_INIT_SCRIPT = `'use strict';
     spec,
     dom_id: '#swagger-ui',
     deepLinking: true,
-    persistAuthorization: true,
+    persistAuthorization: false,
     displayOperationId: true,
     presets: [SwaggerUIBundle.presets.apis],
+    plugins: [keepAccessTokenOnly],
     layout: 'BaseLayout',
+    onComplete: () => {
+      const token = localStorage.getItem('${DOCS_TOKEN_KEY}');
+      if (token) window.ui.preauthorizeApiKey('bearerAuth', token);
+    },
   });
 })();
 `;
