@@ -141,7 +141,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke the refresh token's session
-         * @description Its refresh token stops working at once; an access token it issued lives until it expires (use logout-all to end those too).
+         * @description Its refresh token stops working at once; an access token it issued lives until it expires (use logout-all to end those too). Limited per client address like refresh.
          */
         post: operations["logOut"];
         delete?: never;
@@ -453,7 +453,7 @@ export interface paths {
         put?: never;
         /**
          * Add a state (managers, the owner, admins)
-         * @description Names are unique per project, case-insensitively (409). In a project with restricted transitions a new state has none until they are replaced.
+         * @description Names are unique per project, case-insensitively (409). A project has at most 50 states (`MAX_STATES_PER_PROJECT`; 409 `state_limit_reached`). In a project with restricted transitions a new state has none until they are replaced.
          */
         post: operations["createWorkflowState"];
         delete?: never;
@@ -493,9 +493,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The moves allowed between states (any member); by default every move between different states */
+        /**
+         * The moves allowed between states (any member)
+         * @description By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.
+         */
         get: operations["listWorkflowTransitions"];
-        /** Replace the allowed moves (managers, the owner, admins); enforced on every transition from then on */
+        /**
+         * Replace the allowed moves (managers, the owner, admins); enforced on every transition from then on
+         * @description At most 6320 pairs; the project is restricted from then on.
+         */
         put: operations["replaceWorkflowTransitions"];
         post?: never;
         delete?: never;
@@ -637,6 +643,11 @@ export interface components {
             detail: string;
             /** @example 4f1c2a9e-0f3b-4c47-9d53-1a8f0c6d2b11 */
             request_id: string;
+            /**
+             * @description A stable snake_case identifier of the error, for clients to branch on (`password_too_weak`).
+             * @example password_too_weak
+             */
+            code?: string;
             /** @description Present on validation failures (422): one entry per invalid field. */
             errors?: {
                 path: string;
@@ -797,6 +808,11 @@ export interface components {
             changes: {
                 [key: string]: components["schemas"]["AuditChange"];
             };
+            /**
+             * @description Present when `changes` was left out: the event is about a task that is deleted now, which the caller may not read
+             * @enum {boolean}
+             */
+            redacted?: true;
         };
         AuditChange: {
             old?: unknown;
@@ -939,6 +955,12 @@ export interface components {
             category?: components["schemas"]["StateCategory"];
             /** @description Where in the workflow (0 is first); the states from there on move down one */
             position?: number;
+        };
+        WorkflowTransitions: {
+            /** @description false: every move between two different states is allowed, and `transitions` is empty; true: only the listed moves */
+            restricted: boolean;
+            /** @description The allowed moves when `restricted` */
+            transitions: components["schemas"]["WorkflowTransition"][];
         };
         WorkflowTransition: {
             /** Format: uuid */
@@ -1278,6 +1300,15 @@ export interface operations {
             };
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1894,6 +1925,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
@@ -1914,6 +1954,15 @@ export interface operations {
             };
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4828,7 +4877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowTransition"][];
+                    "application/json": components["schemas"]["WorkflowTransitions"];
                 };
             };
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
@@ -4936,7 +4985,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowTransition"][];
+                    "application/json": components["schemas"]["WorkflowTransitions"];
                 };
             };
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
