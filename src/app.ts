@@ -1,12 +1,12 @@
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import { requestId } from 'hono/request-id';
 import type { AppConfig } from './config.ts';
 import { AppError } from './lib/problem.ts';
 import { createRouter } from './lib/create-router.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { deadline } from './middleware/deadline.ts';
 import { provideContext } from './middleware/request-context.ts';
+import { assignRequestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -57,7 +57,7 @@ function documentInfo(config: AppConfig) {
 export function createApp() {
   const app = createRouter();
 
-  app.use(requestId({ limitLength: 128 }));
+  app.use(assignRequestId);
   app.use(requestLog);
   app.use(securityHeaders);
   app.use(corsPolicy);

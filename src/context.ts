@@ -18,6 +18,8 @@ export type AppEnv = {
     sessionId: string;
     /** Costly work done for this request, reported in Server-Timing beside the database traffic. */
     work: RequestWork;
+    /** The client's own X-Request-Id, when well-formed: logged beside ours, never used as it (middleware/request-id.ts). */
+    clientRequestId: string | undefined;
     /** The caller's row once `currentUser` has read it. */
     currentUser: Promise<UserRow> | undefined;
   };

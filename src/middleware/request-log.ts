@@ -24,6 +24,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   writeLog(level, {
     message: 'request',
     request_id: c.get('requestId') ?? null,
+    ...(c.get('clientRequestId') ? { client_request_id: c.get('clientRequestId') } : {}),
     method: c.req.method,
     route: routePattern(c),
     status,

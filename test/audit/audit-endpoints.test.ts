@@ -28,7 +28,7 @@ describe('GET /auth/admin/audit', () => {
     const admin = await createUser({ role: 'admin' });
     const owner = await createUser();
     const project = await createProjectWithMembers(owner, [], 'Before');
-    await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'After' }, headers: { 'User-Agent': 'audit-ua/2', 'CF-Connecting-IP': '198.51.100.9', 'X-Request-Id': 'audit-request-1' } });
+    const renamed = await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'After' }, headers: { 'User-Agent': 'audit-ua/2', 'CF-Connecting-IP': '198.51.100.9', 'X-Request-Id': 'audit-request-1' } });
     const res = await audit(admin, `project_id=${project.id}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Total-Count')).toBe('2');
@@ -41,7 +41,8 @@ describe('GET /auth/admin/audit', () => {
       entity_type: 'project',
       entity_id: project.id,
       project_id: project.id,
-      request_id: 'audit-request-1',
+      // The server's id for the request, never the one the client sent.
+      request_id: renamed.headers.get('X-Request-Id'),
       ip: '198.51.100.9',
       user_agent: 'audit-ua/2',
       changes: { name: { old: 'Before', new: 'After' } },
