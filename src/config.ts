@@ -30,6 +30,7 @@ const rawConfigSchema = z.object({
   LOGIN_ACCOUNT_BACKOFF_SECONDS: integerString(1, 3600, 300),
   LOGIN_TRUSTED_NETWORK_DAYS: integerString(0, 365, 30),
   JWT_ISSUER: z.string().trim().min(1).max(200).default('aegisflow'),
+  JWT_AUDIENCE: z.string().trim().min(1).max(200).default('aegisflow-api'),
   PASSWORD_HASH_ALGORITHM: z.enum(['scrypt', 'pbkdf2-sha256']).default('scrypt'),
   PASSWORD_SCRYPT_LOG_N: integerString(1, 24, 14),
   PASSWORD_SCRYPT_R: integerString(1, 32, 8),
@@ -48,7 +49,8 @@ const rawConfigSchema = z.object({
 
 export interface AppConfig {
   appEnv: 'development' | 'test' | 'production';
-  jwt: { secret: Uint8Array; expirySeconds: number; issuer: string };
+  /** Access tokens: signed with `secret`, `iss` = `issuer`, `aud` = `audience` (both required on the way in), `typ: at+jwt`. */
+  jwt: { secret: Uint8Array; expirySeconds: number; issuer: string; audience: string };
   sessions: { refreshTokenSeconds: number };
   /**
    * Password guessing (modules/auth/throttle.ts): after `failureLimit` attempts in a row for one account
@@ -124,7 +126,7 @@ function buildConfig(env: Bindings): AppConfig {
       allowLoopback: raw.CORS_ORIGINS === undefined && raw.APP_ENV === 'development',
     },
     publicUrl: raw.PUBLIC_URL ? parsePublicUrl(raw.PUBLIC_URL) : undefined,
-    jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER },
+    jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
     sessions: { refreshTokenSeconds: raw.REFRESH_TOKEN_DAYS * 24 * 60 * 60 },
     loginThrottle: {
       failureLimit: raw.LOGIN_FAILURE_LIMIT,

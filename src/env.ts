@@ -17,6 +17,7 @@ export interface Bindings {
   AUTH_RATE_LIMIT?: RateLimit;
   AUTH_RATE_LIMIT_DEVELOPMENT?: RateLimit;
   JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
   PASSWORD_HASH_ALGORITHM?: string;
   PASSWORD_SCRYPT_LOG_N?: string;
   PASSWORD_SCRYPT_R?: string;

@@ -4,6 +4,8 @@ import { unauthorized } from './problem.ts';
 import { isUuid } from './uuid.ts';
 
 const ALGORITHM = 'HS256';
+/** RFC 9068's media type for JWT access tokens: a token of another kind signed with the same key is not one. */
+const TOKEN_TYPE = 'at+jwt';
 
 // jose imports a raw secret into a CryptoKey on every call; importing once per secret saves that work
 // on every authenticated request.
@@ -32,9 +34,10 @@ export interface AccessClaims {
 export async function issueAccessToken(claims: AccessClaims, jwt: AppConfig['jwt']): Promise<AccessToken> {
   const userId = claims.userId;
   const accessToken = await new SignJWT({ sid: claims.sessionId, tep: claims.tokenEpoch })
-    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE })
     .setSubject(userId)
     .setIssuer(jwt.issuer)
+    .setAudience(jwt.audience)
     .setIssuedAt()
     .setExpirationTime(`${jwt.expirySeconds}s`)
     .setJti(crypto.randomUUID())
@@ -68,7 +71,9 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
     const { payload } = await jwtVerify(token, await signingKey(jwt.secret), {
       algorithms: [ALGORITHM],
       issuer: jwt.issuer,
-      requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti', 'sid', 'tep'],
+      audience: jwt.audience,
+      typ: TOKEN_TYPE,
+      requiredClaims: ['sub', 'iat', 'exp', 'iss', 'aud', 'jti', 'sid', 'tep'],
     });
     const { sub, sid, tep } = payload;
     if (typeof sub !== 'string' || !isUuid(sub) || typeof sid !== 'string' || !isUuid(sid) || !Number.isSafeInteger(tep) || (tep as number) < 0) {

@@ -88,6 +88,17 @@ describe('GET /auth/me', () => {
     expectProblem(await me(`Bearer ${await signToken({}, { subject: "1' or '1'='1" })}`), 401);
   });
 
+  it('401 for a token without the audience, for another audience, or of another type than at+jwt (RFC 9068)', async () => {
+    const user = await createUser();
+    expect((await me(`Bearer ${await signToken({}, { subject: user.id })}`)).status).toBe(200);
+    expectProblem(await me(`Bearer ${await signToken({}, { subject: user.id, audience: null })}`), 401);
+    expectProblem(await me(`Bearer ${await signToken({}, { subject: user.id, audience: 'another-api' })}`), 401);
+    expectProblem(await me(`Bearer ${await signToken({}, { subject: user.id, typ: 'JWT' })}`), 401);
+    const issued = JSON.parse(atob(user.token.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/')));
+    expect(issued.typ).toBe('at+jwt');
+    expect(JSON.parse(atob(user.token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).aud).toBe('aegisflow-api');
+  });
+
   it('401 saying so for an expired token', async () => {
     const user = await createUser();
     const expired = await signToken({}, { subject: user.id, expiresIn: Math.floor(Date.now() / 1000) - 60 });

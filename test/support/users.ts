@@ -38,15 +38,16 @@ export const logIn = async (email: string, password: string): Promise<string> =>
 /** A token with arbitrary claims and key, for attacks the API must refuse. */
 export async function signToken(
   claims: Record<string, unknown>,
-  options: { secret?: string; issuer?: string; expiresIn?: string | number; subject?: string } = {},
+  options: { secret?: string; issuer?: string; audience?: string | null; typ?: string; expiresIn?: string | number; subject?: string } = {},
 ): Promise<string> {
   // A session id and the epoch a fresh account has, unless the test says otherwise.
   const jwt = new SignJWT({ sid: crypto.randomUUID(), tep: 0, ...claims })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setProtectedHeader({ alg: 'HS256', typ: options.typ ?? 'at+jwt' })
     .setIssuedAt()
     .setJti(crypto.randomUUID())
     .setIssuer(options.issuer ?? env.JWT_ISSUER ?? 'aegisflow')
     .setExpirationTime(options.expiresIn ?? '10m');
+  if (options.audience !== null) jwt.setAudience(options.audience ?? 'aegisflow-api');
   if (options.subject) jwt.setSubject(options.subject);
   return jwt.sign(new TextEncoder().encode(options.secret ?? env.JWT_SECRET));
 }
