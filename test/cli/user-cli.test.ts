@@ -45,13 +45,40 @@ describe('npm run user:create / user:promote', () => {
     }
   });
 
+  it('reads the password from standard input or AEGISFLOW_PASSWORD, so it is in no argument list', async () => {
+    const piped = email('cli-stdin');
+    const fromInput = await runUserCli('create', ['--email', piped], databaseUrl, { input: 'a piped passphrase\nignored line\n' });
+    expect(fromInput.code, fromInput.stderr).toBe(0);
+    expect(fromInput.stderr).not.toMatch(/warning/);
+    const [row] = await sql`select password_hash from users where email = ${piped}`;
+    expect((await verifyPassword('a piped passphrase', row!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid).toBe(true);
+    const fromEnv = email('cli-env');
+    expect((await runUserCli('create', ['--email', fromEnv], databaseUrl, { env: { AEGISFLOW_PASSWORD: 'an environment passphrase' } })).code).toBe(0);
+    const [envRow] = await sql`select password_hash from users where email = ${fromEnv}`;
+    expect((await verifyPassword('an environment passphrase', envRow!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid).toBe(true);
+    // The flag still works for scripts, with a warning; the API's password rules hold here too.
+    const flagged = await runUserCli('create', ['--email', email('cli-flag'), '--password', 'flagged passphrase'], databaseUrl);
+    expect(flagged.code).toBe(0);
+    expect(flagged.stderr).toMatch(/warning: --password/);
+    const weak = await runUserCli('create', ['--email', email('cli-weak')], databaseUrl, { input: 'password1\n' });
+    expect(weak.code).not.toBe(0);
+    expect(weak.stderr).toMatch(/too weak/);
+  });
+
   it('promotes an existing user to admin, and says so when the email is unknown', async () => {
     const address = email('cli-promote');
     await runUserCli('create', ['--email', address, '--password', 'promote-me-please'], databaseUrl);
+    const [before] = await sql`select id, token_epoch from users where email = ${address}`;
+    await sql`insert into sessions (user_id, expires_at, token_epoch) values (${before!.id}, now() + interval '1 day', ${before!.token_epoch})`;
     const result = await runUserCli('promote', ['--email', address], databaseUrl);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('promoted');
     expect((await sql`select role from users where email = ${address}`)[0]!.role).toBe('admin');
+    // As the API's role change: the epoch moves on (older access tokens end) and every session is revoked.
+    const [after] = await sql`select token_epoch from users where email = ${address}`;
+    expect(after!.token_epoch).toBe(before!.token_epoch + 1);
+    const live = await sql`select id from sessions where user_id = ${before!.id} and revoked_at is null`;
+    expect(live).toHaveLength(0);
     const missing = await runUserCli('promote', ['--email', email('ghost')], databaseUrl);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/no user/);

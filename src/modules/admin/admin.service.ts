@@ -9,7 +9,7 @@ import { containsPattern } from '../../lib/sql.ts';
 import { callerValues, findCaller, findUserById } from '../../db/users.ts';
 import { authorizeActor, isAdmin, type Caller } from '../../lib/actor.ts';
 import { changedValues, auditInsert } from '../../db/audit.ts';
-import { revokeEverySession } from '../sessions/sessions.service.ts';
+import { revokeEverySession } from '../../db/sessions.ts';
 
 export interface UserFilters {
   q?: string;

@@ -11,7 +11,7 @@ import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { requireStrongPassword } from '../../lib/password-strength.ts';
 import { forbidden } from '../../lib/problem.ts';
 import { createUser } from '../users/users.service.ts';
-import { revokeEverySession } from '../sessions/sessions.service.ts';
+import { revokeEverySession } from '../../db/sessions.ts';
 import { recordFailure } from './login.ts';
 import { countAttempt, passwordChangeKey, rulesOf, secondsUntil, tooManyAttempts } from './throttle.ts';
 

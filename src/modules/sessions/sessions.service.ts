@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { auditOf, changesOf, requestValues } from '../../db/audit.ts';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { AppConfig } from '../../config.ts';
@@ -199,13 +199,6 @@ export async function logOut(db: Database, presented: string, request: RequestMe
   const [revoked] = await statement.execute({ ...requestValues(request), presentedHash: await sha256Hex(presented) });
   if (!revoked) throw await refusedRefreshToken(db, presented, request);
 }
-
-/** Revokes every live session of `userId` and moves their epoch on: the piece every "revoke all" shares (logout-all, password, admin changes). */
-export const revokeEverySession = (db: Database, userId: string, keepSessionId?: string) =>
-  db
-    .update(sessions)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), keepSessionId ? ne(sessions.id, keepSessionId) : undefined));
 
 /** POST /auth/logout-all: one statement moves the caller's epoch on (every access token ends) and revokes every session. */
 export async function logOutEverywhere(db: Database, caller: Caller): Promise<void> {
