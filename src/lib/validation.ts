@@ -5,14 +5,24 @@ import { z } from '@hono/zod-openapi';
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_CHARACTERS_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
-/** A single-line text field: trimmed, free of control characters, within the given length. */
+/*
+ * Format characters (Unicode category Cf) are invisible: bidirectional overrides make a name read
+ * differently from how it sorts and compares ("Trojan Source"), zero-width ones make two names that look
+ * alike differ. A name has no use for them, except the zero-width joiner inside an emoji sequence (👩‍💻),
+ * which is allowed between two pictographs.
+ */
+const FORMAT_CHARACTERS = /\p{Cf}/u;
+const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}\uFE0F?)\u200D(?=\p{Extended_Pictographic})/gu;
+
+/** A single-line text field: trimmed, free of control and format characters, within the given length. */
 export function singleLineText(min: number, max: number) {
   return z
     .string()
     .trim()
     .min(min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
     .max(max, `must be at most ${max} characters`)
-    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+    .refine((value) => !FORMAT_CHARACTERS.test(value.replace(EMOJI_JOINER, '')), 'must not contain invisible formatting characters (bidirectional or zero-width)');
 }
 
 /** Free text that may span lines (tabs and newlines allowed, other control characters not). */
