@@ -3,6 +3,9 @@ import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import type { Bindings } from './env.ts';
 import { applyAuditRetention } from './modules/audit/audit.retention.ts';
+import { forgetStaleThrottles } from './modules/auth/throttle.ts';
+import { createDatabase } from './db/client.ts';
+import { writeLog } from './lib/log.ts';
 
 // Validate configuration when the worker loads, so a bad deployment fails loudly at startup
 // instead of answering its first request with an error.
@@ -12,9 +15,13 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  // The Cron Triggers of wrangler.toml: the daily audit retention.
-  // Awaited, so a failed run shows as a failed invocation in the Cron Triggers' log.
+  // The Cron Triggers of wrangler.toml: the daily audit retention, and forgetting login throttle keys that
+  // hold nothing any more. Awaited, so a failed run shows as a failed invocation in the Cron Triggers' log.
   async scheduled(_controller, bindings) {
-    await applyAuditRetention(loadConfig(bindings), bindings.HYPERDRIVE.connectionString);
+    const config = loadConfig(bindings);
+    await applyAuditRetention(config, bindings.HYPERDRIVE.connectionString);
+    const database = createDatabase(bindings.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds);
+    const forgotten = await database.run(() => forgetStaleThrottles(database.db, config.loginThrottle.trustedNetworkDays));
+    writeLog('info', { message: 'login throttle cleanup', deleted: forgotten });
   },
 } satisfies ExportedHandler<Bindings>;

@@ -40,7 +40,8 @@ describe('audit retention', () => {
     expect(await remaining(old)).toBe(0);
     expect(await remaining(recent)).toBe(2);
     expect(await remaining(fresh)).toBe(1);
-    const line = JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
+    const lines = logged.mock.calls.map((call) => JSON.parse(String(call[0])));
+    const line = lines.find((logged) => logged.message === 'audit retention');
     expect(line).toMatchObject({ level: 'info', message: 'audit retention', retention_days: 365, deleted: expect.any(Number) });
     expect(line.deleted).toBeGreaterThanOrEqual(3);
 
@@ -48,6 +49,24 @@ describe('audit retention', () => {
     logged.mockRestore();
     expect(await remaining(recent)).toBe(0);
     expect(await remaining(fresh)).toBe(1);
+  });
+
+  it('the same job forgets login throttle keys that hold nothing any more, and keeps the rest', async () => {
+    const key = (label: string) => `cleanup-${label}-${crypto.randomUUID()}`;
+    const [stale, recent, blocked, trusted, untrustedAgain] = ['stale', 'recent', 'blocked', 'trusted', 'old-success'].map(key);
+    await sql()`insert into auth_throttles (key_hash, attempts, blocked_until, last_attempt_at, succeeded_at) values
+                (${stale!}, 3, null, now() - interval '2 days', null),
+                (${recent!}, 3, null, now() - interval '1 hour', null),
+                (${blocked!}, 30, now() + interval '1 hour', now() - interval '2 days', null),
+                (${trusted!}, 0, null, now() - interval '2 days', now() - interval '2 days'),
+                (${untrustedAgain!}, 0, null, now() - interval '40 days', now() - interval '40 days')`;
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await runCron(env as unknown as Bindings);
+    const line = logged.mock.calls.map((call) => JSON.parse(String(call[0]))).find((logged) => logged.message === 'login throttle cleanup');
+    logged.mockRestore();
+    expect(line.deleted).toBeGreaterThanOrEqual(2);
+    const left = await sql()`select key_hash from auth_throttles where key_hash in (${stale!}, ${recent!}, ${blocked!}, ${trusted!}, ${untrustedAgain!})`;
+    expect(new Set(left.map((row) => row.key_hash))).toEqual(new Set([recent, blocked, trusted]));
   });
 
   it('refuses a nonsensical AUDIT_RETENTION_DAYS at startup', () => {

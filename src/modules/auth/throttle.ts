@@ -1,5 +1,6 @@
-import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, inArray, isNull, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { AppConfig } from '../../config.ts';
+import type { Database } from '../../db/client.ts';
 import { authThrottles } from '../../db/schema.ts';
 import { AppError } from '../../lib/problem.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
@@ -74,6 +75,26 @@ export function countAttempt(key: SQL, rule: ThrottleRule, options: { when?: SQL
       last_attempt_at = now()
     ${options.evenIfBlocked ? sql`` : sql`where ${rows.blockedUntil} is null or ${rows.blockedUntil} <= now()`}
     returning attempts`;
+}
+
+/**
+ * The daily job's part (src/index.ts): keys that hold nothing any more, no attempt for a day, no block, and
+ * no success recent enough to trust the network, at most `batch` per run. Returns how many went.
+ */
+export async function forgetStaleThrottles(db: Database, trustedNetworkDays: number, batch = 10_000): Promise<number> {
+  const stale = db
+    .select({ key: rows.keyHash })
+    .from(rows)
+    .where(
+      and(
+        lt(rows.lastAttemptAt, sql`now() - interval '1 day'`),
+        or(isNull(rows.blockedUntil), lt(rows.blockedUntil, sql`now()`)),
+        or(isNull(rows.succeededAt), lt(rows.succeededAt, sql`now() - make_interval(days => ${trustedNetworkDays})`)),
+      ),
+    )
+    .limit(batch);
+  const deleted = await db.delete(rows).where(inArray(rows.keyHash, stale)).returning({ key: rows.keyHash });
+  return deleted.length;
 }
 
 /** The rules of login's keys and of the password change, from the configuration. */
