@@ -64,7 +64,7 @@ describe('POST /projects', () => {
 
   it('stores client text exactly: quotes, backslashes, dollar quotes, SQL, non-ASCII', async () => {
     const owner = await createUser();
-    const name = `O'Brien's \\ "plan" $$ $x$ '); drop table projects; -- \u00e9\u4e2d\u{1F680}\u202e`;
+    const name = `O'Brien's \\ "plan" $$ $x$ '); drop table projects; -- \u00e9\u4e2d\u{1F680}`;
     const description = `E'\\x00' \\' ''\nline two\t\u00ff ${'\u{1F600}'.repeat(100)}`;
     const created = await createProject(owner, { name, description });
     expect(created.body).toMatchObject({ name, description });
