@@ -1,18 +1,20 @@
 /**
- * The client's address, as far as it can be trusted. Cloudflare's edge sets `CF-Connecting-IP` itself and
- * attaches `request.cf` to every request it forwards; anywhere else (`wrangler dev`, plain workerd, a proxy)
- * the header is whatever the client wrote. So the header counts only beside `request.cf`; otherwise the
- * address is the fixed marker UNVERIFIED_ADDRESS, which is what sessions and the audit trail then record,
- * and in production such a request is refused by the routes that limit per address
- * (middleware/rate-limit.ts), rather than letting every such client share one bucket.
+ * The client's address, as far as it can be trusted. Cloudflare's edge sets `CF-Connecting-IP` itself
+ * (replacing whatever the client sent) and attaches `request.cf` to every request it forwards; anywhere
+ * else (plain workerd, a proxy) the header is whatever the client wrote. So the header counts only beside
+ * `request.cf`, and never under `wrangler dev` (APP_ENV=development), whose local runtime attaches a
+ * stand-in `request.cf` and sets the header only when the client did not. Otherwise the address is the
+ * fixed marker UNVERIFIED_ADDRESS, which is what sessions and the audit trail then record, and in production
+ * such a request is refused by the routes that limit per address (middleware/rate-limit.ts), rather than
+ * letting every such client share one bucket.
  */
 export const UNVERIFIED_ADDRESS = 'unverified';
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-export function clientAddress(request: Request): string {
+export function clientAddress(request: Request, appEnv: 'development' | 'test' | 'production'): string {
   const header = request.headers.get('CF-Connecting-IP')?.trim();
-  const fromEdge = (request as Request & { cf?: unknown }).cf !== undefined;
+  const fromEdge = (request as Request & { cf?: unknown }).cf !== undefined && appEnv !== 'development';
   if (!fromEdge || !header) return UNVERIFIED_ADDRESS;
   return isIpAddress(header) ? header.toLowerCase() : UNVERIFIED_ADDRESS;
 }

@@ -32,7 +32,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
 /** The request as the audit trail records it: its id, the client's address as far as it is known, and its user agent (bounded). */
 export const requestMeta = (c: AppContext): RequestMeta => ({
   id: c.get('requestId') ?? null,
-  ip: clientAddress(c.req.raw),
+  ip: clientAddress(c.req.raw, c.get('config').appEnv),
   userAgent: c.req.header('User-Agent')?.slice(0, 512) ?? null,
 });
 

@@ -20,7 +20,7 @@ const PERIOD_SECONDS = 60;
  */
 export const limitPerIp = (route: 'login' | 'signup' | 'refresh' | 'logout' | 'password') =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const ip = clientAddress(c.req.raw);
+    const ip = clientAddress(c.req.raw, c.get('config').appEnv);
     if (ip === UNVERIFIED_ADDRESS && c.get('config').appEnv === 'production') {
       throw forbidden('this route accepts requests only through the Cloudflare edge, which names the client address');
     }

@@ -20,6 +20,20 @@ describe('the client address', () => {
     expect(new Set(stored.map((row) => row.ip))).toEqual(new Set(['unverified', '192.0.2.78']));
   });
 
+  it('under wrangler dev (APP_ENV=development), whose stand-in request.cf keeps a client\'s header, never', async () => {
+    const user = await createUser();
+    const login = await callWithConfig(
+      runningAs('development'),
+      'POST',
+      '/auth/login',
+      { 'CF-Connecting-IP': '192.0.2.79' },
+      { json: { email: user.email, password: PASSWORD }, viaEdge: true },
+    );
+    expect(login.status).toBe(200);
+    const [row] = await sql()`select ip from sessions where id = ${sessionOf(login.body.access_token)}`;
+    expect(row!.ip).toBe('unverified');
+  });
+
   it('a header that is not an address is not one', async () => {
     const user = await createUser();
     const res = await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD }, headers: { 'CF-Connecting-IP': "1.2.3.4'; drop table users" } });
