@@ -685,7 +685,10 @@ export interface components {
         /** @enum {string} */
         Role: "user" | "admin";
         SignupRequest: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
             /**
              * Format: password
@@ -713,13 +716,19 @@ export interface components {
             refresh_expires_in: number;
         };
         LoginRequest: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
             /** Format: password */
             password: string;
         };
         LoginForm: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             username: string;
             /** Format: password */
             password: string;
@@ -872,7 +881,7 @@ export interface components {
              * @example Everything for the Q3 launch
              */
             description?: string | null;
-        };
+        } | unknown | unknown;
         ProjectMember: {
             /** Format: uuid */
             user_id: string;
@@ -898,7 +907,10 @@ export interface components {
          */
         ProjectRole: "viewer" | "editor" | "manager" | "owner";
         AddMemberRequest: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
             /**
              * @example editor
@@ -955,7 +967,7 @@ export interface components {
             category?: components["schemas"]["StateCategory"];
             /** @description Where in the workflow (0 is first); the states from there on move down one */
             position?: number;
-        };
+        } | unknown | unknown | unknown;
         WorkflowTransitions: {
             /** @description false: every move between two different states is allowed, and `transitions` is empty; true: only the listed moves */
             restricted: boolean;
@@ -1092,9 +1104,9 @@ export interface components {
              * @description Move the task just below this task of the same state
              */
             after_id?: string;
-        } & {
-            [key: string]: unknown;
-        };
+            /** @description Never accepted: a task changes state only through `POST /tasks/{id}/transition` */
+            state_id?: unknown;
+        } | unknown | unknown | unknown | unknown | unknown | unknown | unknown;
         TransitionTaskRequest: {
             /** Format: uuid */
             to_state_id: string;
@@ -1122,7 +1134,16 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The server's id of this request, as in the problem's `request_id`, the logs and the audit trail */
+        RequestId: string;
+        /** @description RFC 6750 challenge: `Bearer realm="aegisflow"`, with `error="invalid_token"` when a token was sent */
+        WWWAuthenticate: string;
+        /** @description Seconds to wait before retrying */
+        RetryAfter: number;
+        /** @description The current version of the resource, to retry with in If-Match */
+        CurrentETag: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1139,6 +1160,7 @@ export interface operations {
             /** @description The worker is alive */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1148,6 +1170,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1157,6 +1180,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1166,6 +1190,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1175,6 +1200,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1184,6 +1210,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1193,6 +1220,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1213,6 +1242,7 @@ export interface operations {
             /** @description The database is reachable */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1222,6 +1252,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1231,6 +1262,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1240,6 +1272,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1249,6 +1282,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1258,6 +1292,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1267,6 +1302,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1292,6 +1329,7 @@ export interface operations {
             /** @description The created user */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1301,6 +1339,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1310,6 +1349,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1319,6 +1359,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1328,6 +1369,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1337,6 +1379,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1346,6 +1389,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1355,6 +1399,8 @@ export interface operations {
             /** @description Too Many Requests: Rate limited; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1364,6 +1410,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1373,6 +1420,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1388,7 +1437,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["LoginForm"];
@@ -1398,6 +1447,7 @@ export interface operations {
             /** @description A bearer access token and a refresh token */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1407,6 +1457,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1416,6 +1467,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1425,6 +1478,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1434,6 +1488,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1443,6 +1498,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1452,6 +1508,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1461,6 +1518,8 @@ export interface operations {
             /** @description Too Many Requests: Rate limited; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1470,6 +1529,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1479,6 +1539,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1499,6 +1561,7 @@ export interface operations {
             /** @description The authenticated user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1508,6 +1571,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1517,6 +1581,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1526,6 +1592,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1535,6 +1602,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1544,6 +1612,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1553,6 +1622,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1562,6 +1632,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1571,6 +1642,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1596,6 +1669,7 @@ export interface operations {
             /** @description The updated user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,6 +1679,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1614,6 +1689,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1623,6 +1700,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1632,6 +1710,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1641,6 +1720,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1650,6 +1730,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1659,6 +1740,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1668,6 +1750,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1693,6 +1777,7 @@ export interface operations {
             /** @description Changed */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1700,6 +1785,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1709,6 +1795,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1718,6 +1806,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1727,6 +1816,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1736,6 +1826,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1745,6 +1836,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1754,6 +1846,8 @@ export interface operations {
             /** @description Too Many Requests: Rate limited; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1763,6 +1857,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1772,6 +1867,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1797,6 +1894,7 @@ export interface operations {
             /** @description The next pair */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1806,6 +1904,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1815,6 +1914,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1824,6 +1925,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1833,6 +1935,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1842,6 +1945,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1851,6 +1955,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1860,6 +1965,8 @@ export interface operations {
             /** @description Too Many Requests: Rate limited; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1869,6 +1976,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,6 +1986,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1903,6 +2013,7 @@ export interface operations {
             /** @description Logged out */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1910,6 +2021,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1919,6 +2031,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1928,6 +2042,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1937,6 +2052,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1946,6 +2062,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1955,6 +2072,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1964,6 +2082,8 @@ export interface operations {
             /** @description Too Many Requests: Rate limited; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1973,6 +2093,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1982,6 +2103,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2002,6 +2125,7 @@ export interface operations {
             /** @description Logged out everywhere */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2009,6 +2133,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2018,6 +2143,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2027,6 +2154,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2036,6 +2164,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2045,6 +2174,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2054,6 +2184,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +2194,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2072,6 +2204,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2098,6 +2232,7 @@ export interface operations {
             /** @description A page of sessions */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -2113,6 +2248,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2122,6 +2258,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2131,6 +2269,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2140,6 +2279,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +2289,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2158,6 +2299,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2167,6 +2309,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2176,6 +2319,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2198,6 +2343,7 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2205,6 +2351,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2214,6 +2361,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,6 +2372,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2232,6 +2382,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2241,6 +2392,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2250,6 +2402,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2259,6 +2412,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2268,6 +2422,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2277,6 +2432,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2307,6 +2464,7 @@ export interface operations {
             /** @description A page of users */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -2322,6 +2480,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,6 +2490,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2340,6 +2501,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2349,6 +2511,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2358,6 +2521,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2367,6 +2531,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2376,6 +2541,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2385,6 +2551,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,6 +2575,7 @@ export interface operations {
             /** @description The user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,6 +2585,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2425,6 +2595,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2434,6 +2606,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2443,6 +2616,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2452,6 +2626,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2461,6 +2636,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2470,6 +2646,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2479,6 +2656,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2488,6 +2666,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2515,6 +2695,7 @@ export interface operations {
             /** @description The updated user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2524,6 +2705,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2533,6 +2715,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2542,6 +2726,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2551,6 +2736,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2560,6 +2746,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2569,6 +2756,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2578,6 +2766,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2587,6 +2776,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2596,6 +2786,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,6 +2796,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2632,6 +2825,7 @@ export interface operations {
             /** @description The updated user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2641,6 +2835,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2650,6 +2845,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2659,6 +2856,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2668,6 +2866,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2677,6 +2876,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2686,6 +2886,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2695,6 +2896,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2704,6 +2906,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2713,6 +2916,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2722,6 +2926,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2762,6 +2968,7 @@ export interface operations {
             /** @description A page of events */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -2777,6 +2984,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2786,6 +2994,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2795,6 +3005,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2804,6 +3015,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,6 +3025,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2822,6 +3035,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2831,6 +3045,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2840,6 +3055,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2880,6 +3097,7 @@ export interface operations {
             /** @description A page of events */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -2895,6 +3113,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2904,6 +3123,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2913,6 +3134,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2922,6 +3144,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2931,6 +3154,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2940,6 +3164,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2949,6 +3174,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2958,6 +3184,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2967,6 +3194,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3003,6 +3232,7 @@ export interface operations {
             /** @description A page of projects */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -3018,6 +3248,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3027,6 +3258,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3036,6 +3269,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3045,6 +3279,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3054,6 +3289,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3063,6 +3299,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3072,6 +3309,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3081,6 +3319,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3106,6 +3346,7 @@ export interface operations {
             /** @description The created project */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3117,6 +3358,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3126,6 +3368,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3135,6 +3379,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3144,6 +3389,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3153,6 +3399,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3162,6 +3409,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,6 +3419,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3180,6 +3429,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3189,6 +3439,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3214,6 +3466,7 @@ export interface operations {
             /** @description The project */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3225,6 +3478,7 @@ export interface operations {
             /** @description Not modified: the ETag sent in If-None-Match is current */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3234,6 +3488,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3243,6 +3498,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3252,6 +3509,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3261,6 +3519,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3270,6 +3529,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3279,6 +3539,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3288,6 +3549,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3297,6 +3559,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3306,6 +3569,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3336,6 +3601,7 @@ export interface operations {
             /** @description The updated project */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3347,6 +3613,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3356,6 +3623,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3365,6 +3634,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3374,6 +3644,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3383,6 +3654,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3392,6 +3664,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3401,6 +3675,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3410,6 +3685,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3419,6 +3695,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3428,6 +3705,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3437,6 +3715,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3462,6 +3742,7 @@ export interface operations {
             /** @description The deleted project */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3473,6 +3754,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3482,6 +3764,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3491,6 +3775,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3500,6 +3785,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3509,6 +3795,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3518,6 +3805,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +3816,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3536,6 +3826,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3545,6 +3836,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3554,6 +3846,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3563,6 +3856,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3593,6 +3888,7 @@ export interface operations {
             /** @description The updated project */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3604,6 +3900,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3613,6 +3910,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,6 +3921,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3631,6 +3931,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3640,6 +3941,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3649,6 +3951,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3658,6 +3962,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3667,6 +3972,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3676,6 +3982,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3685,6 +3992,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3694,6 +4002,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3719,6 +4029,7 @@ export interface operations {
             /** @description The restored project */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -3730,6 +4041,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3739,6 +4051,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3748,6 +4062,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3757,6 +4072,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3766,6 +4082,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3775,6 +4092,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3784,6 +4103,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3793,6 +4113,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3802,6 +4123,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3811,6 +4133,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3820,6 +4143,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3848,6 +4173,7 @@ export interface operations {
             /** @description A page of members, oldest first */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -3863,6 +4189,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3872,6 +4199,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3881,6 +4210,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3890,6 +4220,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3899,6 +4230,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3908,6 +4240,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3917,6 +4250,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3926,6 +4260,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3935,6 +4270,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3962,6 +4299,7 @@ export interface operations {
             /** @description The new member */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3971,6 +4309,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3980,6 +4319,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3989,6 +4330,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3998,6 +4340,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4007,6 +4350,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4016,6 +4360,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4025,6 +4370,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4034,6 +4380,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4043,6 +4390,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4052,6 +4400,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4075,6 +4425,7 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4082,6 +4433,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4091,6 +4443,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4100,6 +4454,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4109,6 +4464,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4118,6 +4474,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4127,6 +4484,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4136,6 +4494,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4145,6 +4504,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4154,6 +4514,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +4524,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4191,6 +4554,7 @@ export interface operations {
             /** @description The member */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4200,6 +4564,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4209,6 +4574,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4218,6 +4585,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4227,6 +4595,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4236,6 +4605,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4245,6 +4615,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4254,6 +4625,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4263,6 +4635,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4272,6 +4645,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4281,6 +4655,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4308,6 +4684,7 @@ export interface operations {
             /** @description The project under its new owner */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -4319,6 +4696,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4328,6 +4706,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,6 +4717,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +4727,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +4737,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4364,6 +4747,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4373,6 +4757,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4382,6 +4767,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4391,6 +4777,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4400,6 +4787,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4422,6 +4811,7 @@ export interface operations {
             /** @description The states */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4431,6 +4821,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4440,6 +4831,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4449,6 +4842,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4458,6 +4852,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4467,6 +4862,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4476,6 +4872,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4485,6 +4882,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4494,6 +4892,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4503,6 +4902,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4530,6 +4931,7 @@ export interface operations {
             /** @description The created state */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4539,6 +4941,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4548,6 +4951,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4557,6 +4962,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4566,6 +4972,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4575,6 +4982,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4584,6 +4992,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4593,6 +5002,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4602,6 +5012,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4611,6 +5022,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4620,6 +5032,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4646,6 +5060,7 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4653,6 +5068,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4662,6 +5078,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4671,6 +5089,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4680,6 +5099,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4689,6 +5109,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4698,6 +5119,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4707,6 +5129,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4716,6 +5139,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4725,6 +5149,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,6 +5159,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4762,6 +5189,7 @@ export interface operations {
             /** @description The state */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4771,6 +5199,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4780,6 +5209,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4789,6 +5220,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4798,6 +5230,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4807,6 +5240,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4816,6 +5250,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4825,6 +5260,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4834,6 +5270,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4843,6 +5280,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4852,6 +5290,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4874,6 +5314,7 @@ export interface operations {
             /** @description The allowed moves */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4883,6 +5324,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4892,6 +5334,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4901,6 +5345,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4910,6 +5355,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4919,6 +5365,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4928,6 +5375,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4937,6 +5385,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4946,6 +5395,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4955,6 +5405,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4982,6 +5434,7 @@ export interface operations {
             /** @description The allowed moves */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4991,6 +5444,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5000,6 +5454,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5009,6 +5465,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5018,6 +5475,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5027,6 +5485,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5036,6 +5495,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5045,6 +5505,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5054,6 +5515,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5063,6 +5525,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5072,6 +5535,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5116,6 +5581,7 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -5131,6 +5597,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5140,6 +5607,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5149,6 +5618,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5158,6 +5628,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5167,6 +5638,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5176,6 +5648,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5185,6 +5658,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5194,6 +5668,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5203,6 +5678,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5230,6 +5707,7 @@ export interface operations {
             /** @description The created task */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5241,6 +5719,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5250,6 +5729,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5259,6 +5740,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5268,6 +5750,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5277,6 +5760,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5286,6 +5770,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5295,6 +5780,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5304,6 +5790,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5313,6 +5800,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5322,6 +5810,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5362,6 +5852,7 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -5377,6 +5868,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5386,6 +5878,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5395,6 +5889,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5404,6 +5899,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5413,6 +5909,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5422,6 +5919,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5431,6 +5929,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5440,6 +5939,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5465,6 +5966,7 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5476,6 +5978,7 @@ export interface operations {
             /** @description Not modified: the ETag sent in If-None-Match is current */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5485,6 +5988,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5494,6 +5998,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5503,6 +6009,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5512,6 +6019,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5521,6 +6029,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5530,6 +6039,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5539,6 +6049,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5548,6 +6059,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5557,6 +6069,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5582,6 +6096,7 @@ export interface operations {
             /** @description The deleted task */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5593,6 +6108,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5602,6 +6118,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5611,6 +6129,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5620,6 +6139,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5629,6 +6149,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5638,6 +6159,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5647,6 +6170,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5656,6 +6180,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5665,6 +6190,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5674,6 +6200,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5683,6 +6210,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5713,6 +6242,7 @@ export interface operations {
             /** @description The updated task */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5724,6 +6254,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5733,6 +6264,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5742,6 +6275,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5751,6 +6285,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5760,6 +6295,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5769,6 +6305,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5778,6 +6316,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5787,6 +6326,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5796,6 +6336,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5805,6 +6346,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5814,6 +6356,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5839,6 +6383,7 @@ export interface operations {
             /** @description The restored task */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5850,6 +6395,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5859,6 +6405,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5868,6 +6416,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5877,6 +6426,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5886,6 +6436,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5895,6 +6446,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5904,6 +6457,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5913,6 +6467,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5922,6 +6477,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5931,6 +6487,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5940,6 +6497,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5970,6 +6529,7 @@ export interface operations {
             /** @description The task in its new state */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Strong entity tag of this version */
                     ETag: string;
                     [name: string]: unknown;
@@ -5981,6 +6541,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5990,6 +6551,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5999,6 +6562,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6008,6 +6572,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6017,6 +6582,7 @@ export interface operations {
             /** @description Conflict: Conflicts with the current state */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6026,6 +6592,8 @@ export interface operations {
             /** @description Precondition Failed: If-Match does not match the current version */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["CurrentETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6035,6 +6603,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6044,6 +6613,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6053,6 +6623,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6062,6 +6633,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6071,6 +6643,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6099,6 +6673,7 @@ export interface operations {
             /** @description A page of history entries */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Exact number of matching items, when at most 1000 */
                     "X-Total-Count"?: string;
                     /** @description Sent instead of X-Total-Count when more than 1000 items match */
@@ -6114,6 +6689,7 @@ export interface operations {
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6123,6 +6699,8 @@ export interface operations {
             /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6132,6 +6710,7 @@ export interface operations {
             /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6141,6 +6720,7 @@ export interface operations {
             /** @description Not Found: Unknown or deleted resource */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6150,6 +6730,7 @@ export interface operations {
             /** @description Content Too Large: Request body larger than 1 MiB */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6159,6 +6740,7 @@ export interface operations {
             /** @description Unsupported Media Type: Unsupported Content-Type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6168,6 +6750,7 @@ export interface operations {
             /** @description Unprocessable Content: Request failed validation; see `errors` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6177,6 +6760,7 @@ export interface operations {
             /** @description Internal Server Error: Unexpected server error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6186,6 +6770,8 @@ export interface operations {
             /** @description Service Unavailable: Database unavailable; see Retry-After */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

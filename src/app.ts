@@ -2,10 +2,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { AppConfig } from './config.ts';
 import { AppError } from './lib/problem.ts';
+import { completeDocument } from './lib/openapi.ts';
 import { createRouter } from './lib/create-router.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { deadline } from './middleware/deadline.ts';
 import { provideContext } from './middleware/request-context.ts';
+import { acceptDeclaredMediaTypes } from './middleware/media-type.ts';
 import { assignRequestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
@@ -77,6 +79,7 @@ export function createApp() {
       },
     }),
   );
+  app.use(acceptDeclaredMediaTypes);
   app.use(provideContext);
   app.use(deadline);
 
@@ -108,7 +111,7 @@ export function createApp() {
   app.get('/openapi.json', (c) => {
     const config = c.get('config');
     let document = documents.get(config);
-    if (!document) documents.set(config, (document = app.getOpenAPI31Document(documentInfo(config))));
+    if (!document) documents.set(config, (document = completeDocument(app.getOpenAPI31Document(documentInfo(config)))));
     c.header('Cache-Control', 'no-cache');
     return c.json(document);
   });

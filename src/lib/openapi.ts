@@ -70,3 +70,48 @@ export function listResponse<T extends z.ZodType>(itemSchema: T, description: st
     content: { 'application/json': { schema: z.array(itemSchema) } },
   } as const;
 }
+
+/** Headers the API sends on every response, or on every response of a status, whatever the route. */
+const COMMON_HEADERS = {
+  RequestId: { description: "The server's id of this request, as in the problem's `request_id`, the logs and the audit trail", schema: { type: 'string', format: 'uuid' } },
+  WWWAuthenticate: { description: 'RFC 6750 challenge: `Bearer realm="aegisflow"`, with `error="invalid_token"` when a token was sent', schema: { type: 'string' } },
+  RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+  CurrentETag: { description: 'The current version of the resource, to retry with in If-Match', schema: { type: 'string' } },
+} as const;
+const HEADERS_BY_STATUS: Record<string, [name: string, component: keyof typeof COMMON_HEADERS][]> = {
+  '401': [['WWW-Authenticate', 'WWWAuthenticate']],
+  '412': [['ETag', 'CurrentETag']],
+  '429': [['Retry-After', 'RetryAfter']],
+  '503': [['Retry-After', 'RetryAfter']],
+};
+
+type Document = { paths?: object; components?: { headers?: Record<string, unknown> } };
+type Operation = {
+  requestBody?: { required?: boolean; content?: Record<string, unknown> };
+  responses?: Record<string, { headers?: Record<string, unknown> }>;
+};
+
+/**
+ * What the routes' declarations cannot say one by one, added to the generated document as rules: the
+ * headers every response carries (X-Request-Id) or every response of a status carries (WWW-Authenticate on
+ * 401, ETag on 412, Retry-After on 429 and 503), and bodies offered in several media types being
+ * required. A body offered in several media types (login: JSON or the OAuth2 form) is declared optional in
+ * its route only because @hono/zod-openapi would otherwise run every type's validator on every request;
+ * the handler refuses a request with neither.
+ */
+export function completeDocument<T extends Document>(document: T): T {
+  const components = (document.components ??= {});
+  components.headers = { ...components.headers, ...COMMON_HEADERS };
+  const ref = (component: keyof typeof COMMON_HEADERS) => ({ $ref: `#/components/headers/${component}` });
+  for (const operations of Object.values(document.paths ?? {}) as Record<string, Operation>[]) {
+    for (const operation of Object.values(operations)) {
+      const body = operation.requestBody;
+      if (body && body.required === false && Object.keys(body.content ?? {}).length > 1) body.required = true;
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        response.headers = { 'X-Request-Id': ref('RequestId'), ...response.headers };
+        for (const [name, component] of HEADERS_BY_STATUS[status] ?? []) response.headers[name] = ref(component);
+      }
+    }
+  }
+  return document;
+}

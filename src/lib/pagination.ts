@@ -19,21 +19,35 @@ import { validationFailed } from './problem.ts';
  */
 export const COUNT_CAP = 1000;
 
+/**
+ * A whole number in a query string, written in decimal digits only: z.coerce would also take `0x10`, `1e2`
+ * or ` 5`, which the document's `integer` does not.
+ */
+const wholeNumberQuery = (bounds: { min: number; max: number; fallback: number; tooSmall: string; tooLarge: string }) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(bounds.min, bounds.tooSmall).max(bounds.max, bounds.tooLarge))
+    .optional()
+    .transform((value) => value ?? bounds.fallback);
+
 export const PaginationQuery = z.object({
-  limit: z.coerce
-    .number('must be a whole number')
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 100')
-    .max(100, 'must be between 1 and 100')
-    .default(20)
-    .openapi({ type: 'integer', example: 20 }),
-  offset: z.coerce
-    .number('must be a whole number')
-    .int('must be a whole number')
-    .min(0, 'must not be negative')
-    .max(1_000_000_000, 'must be at most 1000000000')
-    .default(0)
-    .openapi({ type: 'integer', example: 0, description: 'Rows to skip; prefer `cursor`, whose pages cost the same however deep' }),
+  limit: wholeNumberQuery({ min: 1, max: 100, fallback: 20, tooSmall: 'must be between 1 and 100', tooLarge: 'must be between 1 and 100' }).openapi({
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+    example: 20,
+  }),
+  offset: wholeNumberQuery({ min: 0, max: 1_000_000_000, fallback: 0, tooSmall: 'must not be negative', tooLarge: 'must be at most 1000000000' }).openapi({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1_000_000_000,
+    default: 0,
+    example: 0,
+    description: 'Rows to skip; prefer `cursor`, whose pages cost the same however deep',
+  }),
   cursor: z
     .string()
     .max(1024, 'is not a cursor this API issued')

@@ -77,12 +77,15 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError(404, `${what} not found`);
 export const forbidden = (detail: string) => new AppError(403, detail);
 export const conflict = (detail: string) => new AppError(409, detail);
+/** A quoted-string of RFC 9110 (section 5.6.4): backslash and double quote escaped. */
+const quoted = (text: string) => `"${text.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
+
 /** RFC 6750: a request without credentials gets a bare challenge, a bad token an `invalid_token` one. */
 export const unauthorized = (detail: string, options: { credentialsSent?: boolean } = {}) =>
   new AppError(401, detail, {
     headers: {
       'WWW-Authenticate':
-        options.credentialsSent === false ? 'Bearer realm="aegisflow"' : `Bearer realm="aegisflow", error="invalid_token", error_description="${detail}"`,
+        options.credentialsSent === false ? 'Bearer realm="aegisflow"' : `Bearer realm="aegisflow", error="invalid_token", error_description=${quoted(detail)}`,
     },
   });
 /** The database cannot be reached: clients should retry, so the answer says when. */

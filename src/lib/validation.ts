@@ -16,13 +16,15 @@ const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}\uFE0F?)\u200D(?=\p{Extended_
 
 /** A single-line text field: trimmed, free of control and format characters, within the given length. */
 export function singleLineText(min: number, max: number) {
-  return z
+  const text = z
     .string()
     .trim()
     .min(min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
     .max(max, `must be at most ${max} characters`)
     .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
     .refine((value) => !FORMAT_CHARACTERS.test(value.replace(EMOJI_JOINER, '')), 'must not contain invisible formatting characters (bidirectional or zero-width)');
+  // Trimmed before the length is checked, so only spaces is empty: the document says a visible character is needed.
+  return min > 0 ? text.openapi({ pattern: '\\S' }) : text;
 }
 
 /** Free text that may span lines (tabs and newlines allowed, other control characters not). */
@@ -33,13 +35,15 @@ export function multiLineText(max: number) {
     .refine((value) => !CONTROL_CHARACTERS_EXCEPT_WHITESPACE.test(value), 'must not contain control characters');
 }
 
+// The document describes the input side of the pipe, so the format is stated there too.
 export const emailField = z
   .string()
   .trim()
   .toLowerCase()
   .max(254, 'must be at most 254 characters')
+  .openapi({ format: 'email' })
   .pipe(z.email('must be a valid email address'))
-  .openapi({ example: 'ada@example.com' });
+  .openapi({ format: 'email', example: 'ada@example.com' });
 
 /** Path parameters of every `/{id}` route; a malformed id is a 422 before any query runs. */
 export const IdParams = z.object({
@@ -47,3 +51,9 @@ export const IdParams = z.object({
 });
 
 export const timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-25T10:00:00.000Z' });
+
+/**
+ * For a partial update's OpenAPI schema: at least one of `fields` must be present, as the body's own
+ * refinement says (zod's refinements do not reach the document).
+ */
+export const atLeastOneOf = (fields: readonly string[]) => fields.map((field) => ({ required: [field] }));

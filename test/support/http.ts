@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { createApp } from '../../src/app.ts';
 import type { Bindings } from '../../src/env.ts';
 import { parseTrafficTiming, parseWorkTiming, type Traffic } from '../../src/db/traffic.ts';
+import { assertKeepsContract } from './contract.ts';
 
 export const BASE_URL = 'http://aegisflow.test';
 
@@ -52,8 +53,23 @@ export async function call<T = any>(method: string, path: string, options: CallO
     body = JSON.stringify(options.json);
   }
   const cf = options.viaEdge === false ? undefined : EDGE_CF;
-  const response = await exports.default.fetch(new Request(`${BASE_URL}${path}`, { method, headers, body, cf }));
-  return parse<T>(response);
+  const request = new Request(`${BASE_URL}${path}`, { method, headers, body, cf });
+  return checked<T>(request, typeof body === 'string' ? body : undefined, await exports.default.fetch(request));
+}
+
+/** The response, parsed, once it and its request are held against the contract (support/contract.ts). */
+async function checked<T>(request: Request, sentBody: string | undefined, response: Response): Promise<ApiResponse<T>> {
+  const parsed = await parse<T>(response);
+  assertKeepsContract({
+    method: request.method,
+    url: request.url,
+    requestHeaders: request.headers,
+    requestBody: sentBody,
+    status: parsed.status,
+    responseHeaders: parsed.headers,
+    responseText: parsed.text,
+  });
+  return parsed;
 }
 
 export async function parse<T>(response: Response): Promise<ApiResponse<T>> {
@@ -102,7 +118,7 @@ export async function callWithConfig<T = any>(
   if (init.json !== undefined) sent.set('Content-Type', 'application/json');
   const body = init.json === undefined ? undefined : JSON.stringify(init.json);
   const request = new Request(`${BASE_URL}${path}`, { method, headers: sent, body, cf: init.viaEdge ? EDGE_CF : undefined });
-  return parse<T>(await app.request(request, undefined, { ...env, ...overrides }));
+  return checked<T>(request, body, await app.request(request, undefined, { ...env, ...overrides }));
 }
 
 /** Configuration overrides for APP_ENV development or production, which refuse the tests' cheap password hashing. */

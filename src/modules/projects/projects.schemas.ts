@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { PROJECT_ROLES } from '../../db/schema.ts';
 import { booleanQuery, PaginationQuery } from '../../lib/pagination.ts';
 import type { ProjectView } from './projects.service.ts';
-import { multiLineText, singleLineText, timestamp } from '../../lib/validation.ts';
+import { atLeastOneOf, multiLineText, singleLineText, timestamp } from '../../lib/validation.ts';
 
 export const ProjectRoleSchema = z.enum(PROJECT_ROLES).openapi('ProjectRole', { description: 'A role in a project, least to most: viewer, editor, manager, owner' });
 
@@ -53,7 +53,7 @@ export const UpdateProjectBody = z
   .refine((body) => body.name !== undefined || body.description !== undefined, {
     message: 'provide at least one of name, description',
   })
-  .openapi('UpdateProjectRequest');
+  .openapi('UpdateProjectRequest', { anyOf: atLeastOneOf(['name', 'description']) });
 
 export const PROJECT_SORTS = ['created_at', '-created_at', 'name', '-name', 'updated_at', '-updated_at'] as const;
 export type ProjectSort = (typeof PROJECT_SORTS)[number];

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { TASK_PRIORITIES, type TaskEventRow, type TaskRow, type WorkflowStateRow } from '../../db/schema.ts';
 import { booleanQuery, PaginationQuery, type ListOrder } from '../../lib/pagination.ts';
-import { IdParams, multiLineText, singleLineText, timestamp } from '../../lib/validation.ts';
+import { atLeastOneOf, IdParams, multiLineText, singleLineText, timestamp } from '../../lib/validation.ts';
 import { StateCategorySchema } from '../workflows/workflows.schemas.ts';
 
 export const TaskPrioritySchema = z.enum(TASK_PRIORITIES, `must be one of ${TASK_PRIORITIES.join(', ')}`).openapi('TaskPriority');
@@ -88,14 +88,14 @@ export const UpdateTaskBody = z
     due_date: dateField.nullable().optional(),
     before_id: z.uuid('must be a UUID').optional().openapi({ description: 'Move the task just above this task of the same state' }),
     after_id: z.uuid('must be a UUID').optional().openapi({ description: 'Move the task just below this task of the same state' }),
+    // Other keys are ignored (ids, numbers and timestamps are never the client's to set), but a state_id is
+    // refused with a pointer to the one place a state changes rather than silently dropped.
+    state_id: z.unknown().optional().openapi({ not: {}, description: 'Never accepted: a task changes state only through `POST /tasks/{id}/transition`' }),
   })
-  // Other keys are ignored (ids, numbers and timestamps are never the client's to set), but a state_id is
-  // refused with a pointer to the one place a state changes rather than silently dropped.
-  .loose()
   .refine((body) => !('state_id' in body), { message: 'a task changes state only through POST /tasks/{id}/transition', path: ['state_id'] })
   .refine((body) => !(body.before_id && body.after_id), { message: 'give before_id or after_id, not both', path: ['after_id'] })
   .refine((body) => UPDATABLE.some((field) => body[field] !== undefined), { message: `provide at least one of ${UPDATABLE.join(', ')}` })
-  .openapi('UpdateTaskRequest');
+  .openapi('UpdateTaskRequest', { anyOf: atLeastOneOf(UPDATABLE) });
 export type TaskChanges = Pick<z.infer<typeof UpdateTaskBody>, (typeof UPDATABLE)[number]>;
 
 export const TransitionTaskBody = z.object({ to_state_id: z.uuid('must be a UUID') }).openapi('TransitionTaskRequest');
@@ -124,7 +124,11 @@ export const ListTasksQuery = PaginationQuery.extend({
   assignee_id: z
     .union([z.literal('me'), z.literal('none'), z.uuid()], 'must be a UUID, me or none')
     .optional()
-    .openapi({ type: 'string', description: 'A member\'s id, `me` or `none`' }),
+    .openapi({
+      type: 'string',
+      pattern: '^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$',
+      description: 'A member\'s id, `me` or `none`',
+    }),
   include_deleted: booleanQuery.optional().openapi({ description: 'Managers, owners and admins: include soft-deleted tasks' }),
   sort: z
     .enum(TASK_SORTS, `must be one of ${TASK_SORTS.join(', ')}`)

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { STATE_CATEGORIES, type WorkflowStateRow } from '../../db/schema.ts';
-import { IdParams, singleLineText } from '../../lib/validation.ts';
+import { atLeastOneOf, IdParams, singleLineText } from '../../lib/validation.ts';
 
 /** The most states MAX_STATES_PER_PROJECT may allow: their every move (80 x 79 pairs) fits in a 1 MiB body. */
 export const MAX_STATES_CEILING = 80;
@@ -44,7 +44,7 @@ export const UpdateStateBody = z
   .refine((body) => body.name !== undefined || body.category !== undefined || body.position !== undefined, {
     message: 'provide at least one of name, category, position',
   })
-  .openapi('UpdateStateRequest');
+  .openapi('UpdateStateRequest', { anyOf: atLeastOneOf(['name', 'category', 'position']) });
 
 export const StateParams = IdParams.extend({
   state_id: z.uuid('must be a UUID').openapi({ param: { name: 'state_id', in: 'path' }, example: '3f2c1b0a-9d8e-4f7a-8b6c-5d4e3f2a1b0c' }),
