@@ -644,10 +644,11 @@ export interface components {
             /** @example 4f1c2a9e-0f3b-4c47-9d53-1a8f0c6d2b11 */
             request_id: string;
             /**
-             * @description A stable snake_case identifier of the error, for clients to branch on (`password_too_weak`).
-             * @example password_too_weak
+             * @description A stable identifier of the error, for clients to branch on; the README lists them all
+             * @example not_found
+             * @enum {string}
              */
-            code?: string;
+            code: "malformed_json" | "token_missing" | "token_invalid" | "token_expired" | "credentials_invalid" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "session_revoked" | "account_inactive" | "role_required" | "project_role_required" | "current_password_wrong" | "edge_required" | "not_found" | "route_not_found" | "method_not_allowed" | "transition_not_allowed" | "already_in_state" | "email_taken" | "last_admin" | "self_deactivation" | "owner_immutable" | "self_membership" | "already_member" | "already_owner" | "owner_not_member" | "not_deleted" | "state_name_taken" | "workflow_incomplete" | "state_not_empty" | "state_limit_reached" | "member_limit_reached" | "changed_meanwhile" | "precondition_failed" | "content_too_large" | "unsupported_media_type" | "validation_failed" | "password_too_weak" | "rate_limited" | "too_many_attempts" | "internal_error" | "database_unavailable" | "timed_out";
             /** @description Present on validation failures (422): one entry per invalid field. */
             errors?: {
                 path: string;

@@ -67,7 +67,7 @@ export function createApp() {
     methodNotAllowed({
       app,
       onMethodNotAllowed: (c, methods) => {
-        throw new AppError(405, `${c.req.method} is not allowed here`, { headers: { Allow: methods.join(', ') } });
+        throw new AppError('method_not_allowed', `${c.req.method} is not allowed here`, { headers: { Allow: methods.join(', ') } });
       },
     }),
   );
@@ -75,7 +75,7 @@ export function createApp() {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new AppError(413, 'the request body is larger than 1 MiB');
+        throw new AppError('content_too_large', 'the request body is larger than 1 MiB');
       },
     }),
   );

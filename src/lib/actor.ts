@@ -34,8 +34,8 @@ export type Actor = Pick<UserRow, 'id' | 'role'>;
  * expires.
  */
 export function authorizeActor<T extends Pick<UserRow, 'isActive'>>(row: T | null | undefined): T {
-  if (!row) throw unauthorized('invalid token');
-  if (!row.isActive) throw forbidden('this account is inactive');
+  if (!row) throw unauthorized('token_invalid', 'invalid token');
+  if (!row.isActive) throw forbidden('account_inactive', 'this account is inactive');
   return row;
 }
 

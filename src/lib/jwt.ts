@@ -62,7 +62,7 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
   if (known) {
     if (Date.now() < known.expiresAtMs) return known;
     verified.delete(token);
-    throw unauthorized('token expired');
+    throw unauthorized('token_expired', 'token expired');
   }
 
   let claims: AccessClaims & { expiresAtMs: number };
@@ -77,12 +77,12 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
     });
     const { sub, sid, tep } = payload;
     if (typeof sub !== 'string' || !isUuid(sub) || typeof sid !== 'string' || !isUuid(sid) || !Number.isSafeInteger(tep) || (tep as number) < 0) {
-      throw unauthorized('invalid token');
+      throw unauthorized('token_invalid', 'invalid token');
     }
     claims = { userId: sub.toLowerCase(), sessionId: sid.toLowerCase(), tokenEpoch: tep as number, expiresAtMs: payload.exp! * 1000 };
   } catch (error) {
-    if (error instanceof errors.JWTExpired) throw unauthorized('token expired');
-    if (error instanceof errors.JOSEError) throw unauthorized('invalid token');
+    if (error instanceof errors.JWTExpired) throw unauthorized('token_expired', 'token expired');
+    if (error instanceof errors.JOSEError) throw unauthorized('token_invalid', 'invalid token');
     throw error;
   }
   // Oldest first out: a Map iterates in insertion order.

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PROBLEM_CODE_NAMES, PROBLEM_CODES, type ProblemCode } from './problem-codes.ts';
 
 /** RFC 9457 problem details, the one error shape of the API. */
 export const ProblemSchema = z
@@ -8,10 +9,10 @@ export const ProblemSchema = z
     status: z.number().int().openapi({ example: 404 }),
     detail: z.string().openapi({ example: 'project not found' }),
     request_id: z.string().openapi({ example: '4f1c2a9e-0f3b-4c47-9d53-1a8f0c6d2b11' }),
-    code: z
-      .string()
-      .optional()
-      .openapi({ description: 'A stable snake_case identifier of the error, for clients to branch on (`password_too_weak`).', example: 'password_too_weak' }),
+    code: z.enum(PROBLEM_CODE_NAMES).openapi({
+      description: 'A stable identifier of the error, for clients to branch on; the README lists them all',
+      example: 'not_found',
+    }),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
@@ -48,80 +49,73 @@ export interface FieldError {
 
 /**
  * The error every layer throws: services say what went wrong in domain terms, and the error handler
- * renders it once as problem+json. Headers carry protocol details such as `WWW-Authenticate`.
+ * renders it once as problem+json. The code names the refusal and decides the status (problem-codes.ts),
+ * so the two cannot disagree. Headers carry protocol details such as `WWW-Authenticate`.
  */
 export class AppError extends Error {
   override name = 'AppError';
+  readonly code: ProblemCode;
   readonly status: ErrorStatus;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
-  /** A stable identifier of the error (`password_too_weak`), in the problem document as `code`. */
-  readonly code: string | undefined;
   /** Extension members of the problem document (RFC 9457 section 3.2), declared in ProblemSchema. */
   readonly extensions: Pick<Problem, 'allowed'>;
 
   constructor(
-    status: ErrorStatus,
+    code: ProblemCode,
     detail: string,
-    options: { code?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
+    options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
   ) {
     super(detail);
-    this.status = status;
-    this.code = options.code;
+    this.code = code;
+    this.status = PROBLEM_CODES[code][0];
     this.errors = options.errors;
     this.headers = options.headers ?? {};
     this.extensions = options.extensions ?? {};
   }
 }
 
-export const notFound = (what: string) => new AppError(404, `${what} not found`);
-export const forbidden = (detail: string) => new AppError(403, detail);
-export const conflict = (detail: string) => new AppError(409, detail);
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const forbidden = (code: ProblemCode & ForbiddenCode, detail: string) => new AppError(code, detail);
+export const conflict = (code: ProblemCode & ConflictCode, detail: string) => new AppError(code, detail);
 /** A quoted-string of RFC 9110 (section 5.6.4): backslash and double quote escaped. */
 const quoted = (text: string) => `"${text.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
 
 /** RFC 6750: a request without credentials gets a bare challenge, a bad token an `invalid_token` one. */
-export const unauthorized = (detail: string, options: { credentialsSent?: boolean } = {}) =>
-  new AppError(401, detail, {
+export const unauthorized = (code: ProblemCode & UnauthorizedCode, detail: string, options: { credentialsSent?: boolean } = {}) =>
+  new AppError(code, detail, {
     headers: {
       'WWW-Authenticate':
         options.credentialsSent === false ? 'Bearer realm="aegisflow"' : `Bearer realm="aegisflow", error="invalid_token", error_description=${quoted(detail)}`,
     },
   });
-/** The database cannot be reached: clients should retry, so the answer says when. */
-export const serviceUnavailable = (detail: string) => new AppError(503, detail, { headers: { 'Retry-After': '5' } });
-export const databaseUnavailable = () => serviceUnavailable('the database is unavailable; retry shortly');
-export const validationFailed = (errors: FieldError[]) =>
-  new AppError(422, 'the request failed validation', { errors });
+/** The request cannot be served now: clients should retry, so the answer says when. */
+export const serviceUnavailable = (code: 'database_unavailable' | 'timed_out', detail: string) => new AppError(code, detail, { headers: { 'Retry-After': '5' } });
+export const databaseUnavailable = () => serviceUnavailable('database_unavailable', 'the database is unavailable; retry shortly');
+export const validationFailed = (errors: FieldError[]) => new AppError('validation_failed', 'the request failed validation', { errors });
 
-export function problemBody(
-  status: ErrorStatus,
-  detail: string,
-  requestId: string,
-  errors?: FieldError[],
-  extensions: Pick<Problem, 'allowed'> = {},
-  code?: string,
-): Problem {
+/** The codes of one status, for the helpers above: `conflict('email_taken', ...)` type-checks, `conflict('not_found', ...)` does not. */
+type CodeOf<Status extends number> = { [Code in ProblemCode]: (typeof PROBLEM_CODES)[Code][0] extends Status ? Code : never }[ProblemCode];
+type ForbiddenCode = CodeOf<403>;
+type ConflictCode = CodeOf<409>;
+type UnauthorizedCode = CodeOf<401>;
+
+export function problemBody(error: AppError, requestId: string): Problem {
   return {
     type: 'about:blank',
-    title: STATUS_TITLES[status],
-    status,
-    detail,
+    title: STATUS_TITLES[error.status],
+    status: error.status,
+    detail: error.message,
+    code: error.code,
     request_id: requestId,
-    ...(code ? { code } : {}),
-    ...(errors ? { errors } : {}),
-    ...extensions,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extensions,
   };
 }
 
-export function problemResponse(
-  status: ErrorStatus,
-  detail: string,
-  requestId: string,
-  options: { code?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Pick<Problem, 'allowed'> } = {},
-): Response {
-  return new Response(JSON.stringify(problemBody(status, detail, requestId, options.errors, options.extensions, options.code)), {
-    status,
-    headers: { 'Content-Type': 'application/problem+json', 'X-Request-Id': requestId, ...options.headers },
+export function problemResponse(error: AppError, requestId: string): Response {
+  return new Response(JSON.stringify(problemBody(error, requestId)), {
+    status: error.status,
+    headers: { 'Content-Type': 'application/problem+json', 'X-Request-Id': requestId, ...error.headers },
   });
 }

@@ -20,9 +20,9 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
  */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('Authorization');
-  if (!header) throw unauthorized('missing bearer token', { credentialsSent: false });
+  if (!header) throw unauthorized('token_missing', 'missing bearer token', { credentialsSent: false });
   const match = BEARER.exec(header.trim());
-  if (!match) throw unauthorized('malformed Authorization header; expected "Bearer <token>"');
+  if (!match) throw unauthorized('token_invalid', 'malformed Authorization header; expected "Bearer <token>"');
   const claims = await verifyAccessToken(match[1]!, c.get('config').jwt);
   c.set('caller', { id: claims.userId, tokenEpoch: claims.tokenEpoch, request: requestMeta(c) });
   c.set('sessionId', claims.sessionId);
@@ -49,7 +49,7 @@ export function currentUser(c: AppContext): Promise<UserRow> {
 /** Runs after `requireAuth`; checks the role as it is in the database now. */
 export const requireRole = (role: RoleName) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    if (!hasRole(await currentUser(c), role)) throw forbidden(`this action requires the ${role} role`);
+    if (!hasRole(await currentUser(c), role)) throw forbidden('role_required', `this action requires the ${role} role`);
     await next();
   });
 

@@ -91,7 +91,7 @@ describe('POST /auth/login', () => {
     const user = await createUser();
     await sql()`update users set is_active = false where id = ${user.id}`;
     const before = await sessionsOf(user.id);
-    expect(expectProblem(await login(user.email, PASSWORD), 403).detail).toMatch(/inactive/);
+    expectProblem(await login(user.email, PASSWORD), 403, 'account_inactive');
     expectProblem(await login(user.email, 'wrong password'), 401);
     expect(await sessionsOf(user.id)).toEqual(before);
   });

@@ -45,7 +45,7 @@ describe('the client address', () => {
   it('in production, the routes limited per address refuse a request that did not come through the edge', async () => {
     for (const path of ['/auth/login', '/auth/signup', '/auth/refresh', '/auth/logout']) {
       const refused = await callWithConfig(runningAs('production'), 'POST', path, { 'CF-Connecting-IP': '192.0.2.1' }, { json: {} });
-      expect(expectProblem(refused, 403).detail).toMatch(/edge/);
+      expectProblem(refused, 403, 'edge_required');
     }
     // Through the edge the same request gets as far as validation.
     const validated = await callWithConfig(runningAs('production'), 'POST', '/auth/login', {}, { json: {}, viaEdge: true });

@@ -31,8 +31,7 @@ describe('refresh tokens', () => {
   it('a rotated token presented again revokes its whole session, the newest token included', async () => {
     const user = await createUser();
     const rotated = await refresh(user.refreshToken);
-    const reuse = expectProblem(await refresh(user.refreshToken), 401);
-    expect(reuse.detail).toMatch(/already used/);
+    expectProblem(await refresh(user.refreshToken), 401, 'refresh_token_reused');
     expectProblem(await refresh(rotated.body.refresh_token), 401);
     const [session] = await sql()`select revoked_at from sessions where user_id = ${user.id}`;
     expect(session!.revoked_at).toBeInstanceOf(Date);
@@ -59,7 +58,7 @@ describe('refresh tokens', () => {
     }
     expectProblem(await refresh('a'.repeat(513)), 422);
     await sql()`update refresh_tokens set expires_at = now() - interval '1 second' where session_id in (select id from sessions where user_id = ${other.id})`;
-    expect(expectProblem(await refresh(other.refreshToken), 401).detail).toMatch(/expired/);
+    expectProblem(await refresh(other.refreshToken), 401, 'refresh_token_expired');
     // A refresh token is not an access token, and the other way round.
     expectProblem(await me(user.refreshToken), 401);
     const text = JSON.stringify([...logged.mock.calls, ...printed.mock.calls]);
@@ -105,7 +104,7 @@ describe('logout', () => {
     const racing = await logInForTokens(user.email, PASSWORD);
     expect((await call('POST', '/auth/logout-all', { token: user.token })).status).toBe(204);
     await sql()`update sessions set revoked_at = null where user_id = ${user.id}`;
-    expect(expectProblem(await refresh(racing.refresh_token), 401).detail).toMatch(/revoked/);
+    expectProblem(await refresh(racing.refresh_token), 401, 'session_revoked');
     // A password change carries its own session on to the new epoch.
     const fresh = await logInForTokens(user.email, PASSWORD);
     const changed = await call('POST', '/auth/me/password', { token: fresh.access_token, json: { current_password: PASSWORD, new_password: 'a different long passphrase' } });

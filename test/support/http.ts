@@ -3,6 +3,7 @@ import { createApp } from '../../src/app.ts';
 import type { Bindings } from '../../src/env.ts';
 import { parseTrafficTiming, parseWorkTiming, type Traffic } from '../../src/db/traffic.ts';
 import { assertKeepsContract } from './contract.ts';
+import { PROBLEM_CODES, type ProblemCode } from '../../src/lib/problem-codes.ts';
 
 export const BASE_URL = 'http://aegisflow.test';
 
@@ -86,15 +87,21 @@ export function databaseTraffic(response: ApiResponse): Traffic {
   return traffic;
 }
 
-/** Asserts the RFC 9457 shape every error shares and returns the problem. */
-export function expectProblem(response: ApiResponse, status: number) {
+/**
+ * Asserts the RFC 9457 shape every error shares, a `code` of the list whose status is the response's, and,
+ * when given, that code; returns the problem.
+ */
+export function expectProblem(response: ApiResponse, status: number, code?: ProblemCode) {
   if (response.status !== status) {
     throw new Error(`expected ${status}, got ${response.status}: ${response.text}`);
   }
+  const sent = (response.body as { code?: ProblemCode }).code;
+  if (!sent || !(sent in PROBLEM_CODES) || PROBLEM_CODES[sent][0] !== status) throw new Error(`no code of status ${status}: ${response.text}`);
+  if (code !== undefined && sent !== code) throw new Error(`expected code ${code}, got ${sent}: ${response.text}`);
   if (!response.headers.get('Content-Type')?.startsWith('application/problem+json')) {
     throw new Error(`expected application/problem+json, got ${response.headers.get('Content-Type')}`);
   }
-  const problem = response.body as { type: string; title: string; status: number; detail: string; request_id: string };
+  const problem = response.body as { type: string; title: string; status: number; detail: string; code: ProblemCode; request_id: string };
   if (problem.status !== status || typeof problem.title !== 'string' || typeof problem.detail !== 'string') {
     throw new Error(`not a problem document: ${response.text}`);
   }

@@ -92,7 +92,8 @@ describe('states', () => {
     const a = await createTask(owner, project.id, { state_id: states['In review']!.id });
     const b = await createTask(owner, project.id, { state_id: states['In review']!.id });
     await call('DELETE', `/tasks/${b.id}`, { token: owner.token });
-    const refused = expectProblem(await call('DELETE', `${statesPath}/${states['In review']!.id}`, { token: owner.token }), 409);
+    const refused = expectProblem(await call('DELETE', `${statesPath}/${states['In review']!.id}`, { token: owner.token }), 409, 'state_not_empty');
+    // The detail says how many, for a person reading it.
     expect(refused.detail).toMatch(/2 task/);
     expectProblem(await call('DELETE', `${statesPath}/${states['In review']!.id}?move_to=${states['In review']!.id}`, { token: owner.token }), 422);
     expectProblem(await call('DELETE', `${statesPath}/${states['In review']!.id}?move_to=${crypto.randomUUID()}`, { token: owner.token }), 422);

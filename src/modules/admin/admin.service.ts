@@ -83,13 +83,13 @@ type Change = { role: RoleName } | { isActive: boolean };
  */
 async function changeUser(db: Database, caller: Caller, targetId: string, change: Change): Promise<UserRow> {
   if ('isActive' in change && !change.isActive && caller.id === targetId) {
-    throw conflict('an admin cannot deactivate their own account');
+    throw conflict('self_deactivation', 'an admin cannot deactivate their own account');
   }
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
     await tx.select({ name: roles.name }).from(roles).where(eq(roles.name, 'admin')).for('update');
     const actor = authorizeActor(await findCaller(tx, caller));
-    if (!isAdmin(actor)) throw forbidden('this action requires the admin role');
+    if (!isAdmin(actor)) throw forbidden('role_required', 'this action requires the admin role');
     const [target] = await tx.select().from(users).where(eq(users.id, targetId)).limit(1);
     if (!target) throw notFound('user');
 
@@ -104,6 +104,7 @@ async function changeUser(db: Database, caller: Caller, targetId: string, change
         .where(and(eq(users.role, 'admin'), eq(users.isActive, true)))) as [{ admins: number }];
       if (admins <= 1) {
         throw conflict(
+          'last_admin',
           'role' in change ? 'the last active admin cannot be demoted' : 'the last active admin cannot be deactivated',
         );
       }

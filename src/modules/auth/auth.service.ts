@@ -76,7 +76,7 @@ export async function changePassword(
   work.passwordHashes++;
   if (!(await verifyPassword(passwords.current, user.passwordHash, config.passwordPolicy)).valid) {
     await recordFailure(db, { userId: user.id, actorId: user.id, request: caller.request });
-    throw forbidden('the current password is wrong');
+    throw forbidden('current_password_wrong', 'the current password is wrong');
   }
   requireStrongPassword(passwords.next, user.email, 'body.new_password');
   work.passwordHashes++;

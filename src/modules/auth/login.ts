@@ -20,7 +20,7 @@ const accountRow = alias(authThrottles, 'account_row');
 
 // One body for unknown email and wrong password, so the answer does not reveal who has an account.
 const invalidCredentials = () =>
-  new AppError(401, 'invalid email or password', { headers: { 'WWW-Authenticate': 'Bearer realm="aegisflow"' } });
+  new AppError('credentials_invalid', 'invalid email or password', { headers: { 'WWW-Authenticate': 'Bearer realm="aegisflow"' } });
 
 /**
  * Login's first statement, in one round trip: the attempt is counted against the account's network key
@@ -106,7 +106,7 @@ export async function logIn(db: Database, email: string, password: string, reque
     throw invalidCredentials();
   }
   // Checked only after the password, so an attacker cannot probe which accounts are deactivated.
-  if (!user.isActive) throw forbidden('this account is inactive');
+  if (!user.isActive) throw forbidden('account_inactive', 'this account is inactive');
   if (needsRehash) work.passwordHashes++;
   const passwordHash = needsRehash ? await hashPassword(password, config.passwordPolicy) : undefined;
   await settleSuccess(db, keys, user.id, passwordHash);

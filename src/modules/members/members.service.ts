@@ -123,7 +123,7 @@ export async function addMember(db: Database, caller: Caller, projectId: string,
     return db.with(added, audit).select(regroup(writtenMemberColumns, added)).from(added).prepare('add_member');
   });
   const [member] = await statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }).catch((error: unknown) => {
-    if (postgresCode(error) === MEMBER_LIMIT_SQLSTATE) throw new AppError(409, `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`, { code: 'member_limit_reached' });
+    if (postgresCode(error) === MEMBER_LIMIT_SQLSTATE) throw new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`);
     throw error;
   });
   if (member) return member;
@@ -236,17 +236,17 @@ async function explainMembershipRefusal(
     .limit(1);
   if (change === 'add') {
     if (!found || !found.user.isActive) return notFound('an active user with this email');
-    if (found.user.id === caller.id) return conflict('you cannot add yourself');
-    if (found.role === 'owner') return conflict('that user owns the project');
-    if (found.role) return conflict('that user is already a member');
+    if (found.user.id === caller.id) return conflict('self_membership', 'you cannot add yourself');
+    if (found.role === 'owner') return conflict('already_member', 'that user owns the project');
+    if (found.role) return conflict('already_member', 'that user is already a member');
   } else {
-    if (change === 'change' && targetUserId === caller.id) return conflict('you cannot change your own role');
+    if (change === 'change' && targetUserId === caller.id) return conflict('self_membership', 'you cannot change your own role');
     if (!found?.role) return notFound('member');
     if (found.role === 'owner') {
-      return conflict(change === 'change' ? "the owner's role cannot be changed; transfer the project instead" : 'the owner cannot be removed; transfer the project first');
+      return conflict('owner_immutable', change === 'change' ? "the owner's role cannot be changed; transfer the project instead" : 'the owner cannot be removed; transfer the project first');
     }
   }
-  return conflict('the project changed while the request was processed; retry');
+  return conflict('changed_meanwhile', 'the project changed while the request was processed; retry');
 }
 
 /**
@@ -262,7 +262,7 @@ export async function transferProject(db: Database, caller: Caller, projectId: s
     const { actor, project, standing } = await findProjectWithStanding(tx as unknown as Database, caller, projectId);
     if (!project || project.deletedAt !== null) throw notFound('project');
     requireAccess(project, standing, 'transferProject');
-    if (newOwnerId === project.ownerId) throw conflict('that user already owns the project');
+    if (newOwnerId === project.ownerId) throw conflict('already_owner', 'that user already owns the project');
 
     const [target] = await tx
       .select({ role: projectMembers.role, isActive: users.isActive })
@@ -270,8 +270,8 @@ export async function transferProject(db: Database, caller: Caller, projectId: s
       .innerJoin(users, eq(users.id, projectMembers.userId))
       .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, newOwnerId)))
       .for('update', { of: projectMembers });
-    if (!target) throw conflict('the new owner must be a member of the project');
-    if (!target.isActive) throw conflict('the new owner is deactivated');
+    if (!target) throw conflict('owner_not_member', 'the new owner must be a member of the project');
+    if (!target.isActive) throw conflict('owner_not_member', 'the new owner is deactivated');
 
     // The previous owner steps down first: at most one owner row per project, checked row by row.
     await tx

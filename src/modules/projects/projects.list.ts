@@ -65,7 +65,7 @@ export async function listProjects(db: Database, caller: Caller, filters: Projec
     if (!isAdmin(actor) || filters.role !== undefined) return pageOf(rows, filters, () => null);
   }
   const rows = await allProjectsStatement(db, filters).execute(values);
-  if (!isAdmin(callerFrom(caller, rows[0]?.actor))) throw forbidden('only admins may filter by owner_id or include deleted projects');
+  if (!isAdmin(callerFrom(caller, rows[0]?.actor))) throw forbidden('role_required', 'only admins may filter by owner_id or include deleted projects');
   return pageOf(rows, filters, () => 'admin');
 }
 

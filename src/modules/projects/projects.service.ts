@@ -92,7 +92,7 @@ export async function createProject(
   } catch (error) {
     if (!isNotNullViolation(error, 'owner_id')) throw error;
     authorizeActor(await findCaller(db, caller));
-    throw conflict('your account changed while the request was processed; retry');
+    throw conflict('changed_meanwhile', 'your account changed while the request was processed; retry');
   }
 }
 
@@ -179,13 +179,13 @@ async function explainRejectedWrite(
   // A deleted project is gone for every change but restoring it, for admins too.
   if (!project || (mutation.expectedState === 'active' && project.deletedAt !== null)) return notFound('project');
   requireAccess(project, standing, mutation.action, { deletedVisible: true });
-  if (mutation.expectedState === 'deleted' && project.deletedAt === null) return conflict('the project is not deleted');
+  if (mutation.expectedState === 'deleted' && project.deletedAt === null) return conflict('not_deleted', 'the project is not deleted');
   if (!preconditionHolds(precondition, project.version)) {
-    return new AppError(412, 'If-Match does not match the current version of the project', {
+    return new AppError('precondition_failed', 'If-Match does not match the current version of the project', {
       headers: { ETag: etagFor(project.version) },
     });
   }
-  return conflict('the project changed while the request was processed; retry');
+  return conflict('changed_meanwhile', 'the project changed while the request was processed; retry');
 }
 
 /** A value filled in when a prepared statement runs, where drizzle wants SQL rather than a placeholder. */

@@ -137,7 +137,7 @@ export async function refreshSession(db: Database, presented: string, config: Ap
   throw await refusedRefreshToken(db, presented, request);
 }
 
-const invalidRefreshToken = () => unauthorized('invalid refresh token');
+const invalidRefreshToken = () => unauthorized('refresh_token_invalid', 'invalid refresh token');
 
 /**
  * Why a presented refresh token was refused. A token already rotated was copied: its whole session is
@@ -151,16 +151,16 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(refreshTokens.tokenHash, await sha256Hex(presented)));
   if (!found) return invalidRefreshToken();
-  if (found.revokedAt !== null) return unauthorized('this session was revoked');
+  if (found.revokedAt !== null) return unauthorized('session_revoked', 'this session was revoked');
   if (found.rotatedAt !== null) {
     // Revoked by the system (no actor): whoever presents the token may not be its owner.
     await revokeSessions(db, and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt))!, sql`null::uuid`, 'reuse_revoke').execute(requestValues(request));
-    return unauthorized('this refresh token was already used; its session is revoked');
+    return unauthorized('refresh_token_reused', 'this refresh token was already used; its session is revoked');
   }
-  if (found.expired) return unauthorized('refresh token expired');
+  if (found.expired) return unauthorized('refresh_token_expired', 'refresh token expired');
   // The user's sessions were all ended (logout-all, password change) after this one began.
-  if (found.staleEpoch) return unauthorized('this session was revoked');
-  if (!found.isActive) return forbidden('this account is inactive');
+  if (found.staleEpoch) return unauthorized('session_revoked', 'this session was revoked');
+  if (!found.isActive) return forbidden('account_inactive', 'this account is inactive');
   return invalidRefreshToken();
 }
 

@@ -237,7 +237,7 @@ async function explainRefusedCreate(db: Database, caller: Caller, projectId: str
     if (!state) return validationFailed([{ path: 'body.state_id', message: 'is not a state of this project' }]);
   }
   if (input.assignee_id && !(await isActiveMember(db, projectId, input.assignee_id))) return invalidAssignee();
-  return conflict('the project changed while the request was processed; retry');
+  return conflict('changed_meanwhile', 'the project changed while the request was processed; retry');
 }
 
 const invalidAssignee = () => validationFailed([{ path: 'body.assignee_id', message: 'must be the owner or an active member of the project' }]);
@@ -324,13 +324,13 @@ async function explainRejectedTaskWrite(
   const found = await findTaskWithStanding(db, caller, taskId);
   requireTaskAccess(found, mutation.action, mutation.expectedState === 'deleted' ? 'visible' : 'hidden');
   const { task } = found;
-  if (mutation.expectedState === 'deleted' && task.deletedAt === null) return conflict('the task is not deleted');
+  if (mutation.expectedState === 'deleted' && task.deletedAt === null) return conflict('not_deleted', 'the task is not deleted');
   if (!preconditionHolds(precondition, task.version)) {
-    return new AppError(412, 'If-Match does not match the current version of the task', { headers: { ETag: etagFor(task.version) } });
+    return new AppError('precondition_failed', 'If-Match does not match the current version of the task', { headers: { ETag: etagFor(task.version) } });
   }
   const assigneeId = mutation.values?.assigneeId as string | null | undefined;
   if (mutation.assigns && assigneeId && !(await isActiveMember(db, task.projectId, assigneeId))) return invalidAssignee();
-  return conflict('the task changed while the request was processed; retry');
+  return conflict('changed_meanwhile', 'the task changed while the request was processed; retry');
 }
 
 /** A value filled in when a prepared statement runs, where drizzle wants SQL rather than a placeholder. */
@@ -520,15 +520,15 @@ async function explainRefusedTransition(db: Database, caller: Caller, taskId: st
   const { task } = found;
   const [target] = await db.select({ id: workflowStates.id }).from(workflowStates).where(and(eq(workflowStates.id, toStateId), eq(workflowStates.projectId, task.projectId)));
   if (!target) return validationFailed([{ path: 'body.to_state_id', message: 'is not a state of this task\'s project' }]);
-  if (toStateId === task.stateId) return conflict('the task is already in that state');
+  if (toStateId === task.stateId) return conflict('already_in_state', 'the task is already in that state');
   if (!preconditionHolds(precondition, task.version)) {
-    return new AppError(412, 'If-Match does not match the current version of the task', { headers: { ETag: etagFor(task.version) } });
+    return new AppError('precondition_failed', 'If-Match does not match the current version of the task', { headers: { ETag: etagFor(task.version) } });
   }
   const allowed = await allowedTargets(db, task.projectId, task.stateId);
   if (!allowed.includes(toStateId)) {
-    return new AppError(409, 'this project does not allow that move; see allowed', { extensions: { allowed } });
+    return new AppError('transition_not_allowed', 'this project does not allow that move; see allowed', { extensions: { allowed } });
   }
-  return conflict('the task changed while the request was processed; retry');
+  return conflict('changed_meanwhile', 'the task changed while the request was processed; retry');
 }
 
 /** The states a task in `fromStateId` may move to. */

@@ -44,7 +44,7 @@ export async function createUser(db: Database, input: NewUser, policy: PasswordP
     return user!;
   } catch (error) {
     // The unique index decides, so two simultaneous signups with one email cannot both succeed.
-    if (postgresCode(error) === '23505') throw conflict('an account with this email already exists');
+    if (postgresCode(error) === '23505') throw conflict('email_taken', 'an account with this email already exists');
     throw error;
   }
 }

@@ -21,9 +21,9 @@ import type { StateView } from './workflows.schemas.ts';
 /** The workflow rule: tasks must have somewhere to start and somewhere to finish. */
 function requireStartAndFinish(categories: StateCategory[]) {
   if (!categories.some((category) => category === 'unstarted' || category === 'backlog')) {
-    throw conflict('a workflow needs at least one state in the unstarted or backlog category');
+    throw conflict('workflow_incomplete', 'a workflow needs at least one state in the unstarted or backlog category');
   }
-  if (!categories.includes('completed')) throw conflict('a workflow needs at least one state in the completed category');
+  if (!categories.includes('completed')) throw conflict('workflow_incomplete', 'a workflow needs at least one state in the completed category');
 }
 
 const taskCount = sql<number>`(select count(*) from ${tasks} where ${tasks.stateId} = ${workflowStates.id} and ${tasks.isActive})`.mapWith(Number);
@@ -65,7 +65,7 @@ async function changeWorkflow<T>(db: Database, caller: Caller, projectId: string
       return await change(tx, states);
     } catch (error) {
       // The unique index on (project_id, lower(name)) decides, concurrent renames included.
-      if (postgresCode(error) === '23505') throw conflict('the project already has a state with this name');
+      if (postgresCode(error) === '23505') throw conflict('state_name_taken', 'the project already has a state with this name');
       throw error;
     }
   });
@@ -92,7 +92,7 @@ function requirePosition(position: number | undefined, last: number): number {
 export function createState(db: Database, caller: Caller, projectId: string, input: { name: string; category: StateCategory; position?: number }, maxStates: number) {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
     if (states.length >= maxStates) {
-      throw new AppError(409, `a project has at most ${maxStates} states`, { code: 'state_limit_reached' });
+      throw new AppError('state_limit_reached', `a project has at most ${maxStates} states`);
     }
     const position = requirePosition(input.position, states.length);
     await tx
@@ -163,7 +163,7 @@ export function deleteState(db: Database, caller: Caller, projectId: string, sta
       .where(eq(tasks.stateId, stateId));
     if (held!.all > 0) {
       if (!target) {
-        throw conflict(`the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`);
+        throw conflict('state_not_empty', `the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`);
       }
       await moveTasksToState(tx, caller, { fromStateId: stateId, to: target });
     }
