@@ -19,7 +19,14 @@ import { seedProjects, seedRefreshTokens, seedTasks, seedUsers } from './lib/see
 import { buildBundle, EDGE_HEADERS, startWorkerd } from './lib/workerd.ts';
 import { explainAdminList, explainMyTasks, explainProjectList, explainTaskList } from './lib/plans.ts';
 import { startProfiling } from './lib/profile.ts';
-import { EDGE_SCENARIOS, evaluateBudgets, FLOOR, printReport, WORKER_CPU_LIMITS, type ScenarioResult } from './lib/report.ts';
+import {
+  EDGE_SCENARIOS,
+  evaluateBudgets,
+  FLOOR,
+  printReport,
+  WORKER_CPU_LIMITS,
+  type ScenarioResult,
+} from './lib/report.ts';
 import { cpuPerRequest, mapParts, sampleCpu, type CpuSample } from './lib/cpu.ts';
 
 const { values: flags } = parseArgs({
@@ -80,7 +87,9 @@ const log = (message: string) => console.log(`[bench] ${message}`);
 async function productionVars(): Promise<Record<string, string>> {
   const toml = await fs.readFile(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
   const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? '';
-  return Object.fromEntries([...section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)].map(([, key, value]) => [key!, value!]));
+  return Object.fromEntries(
+    [...section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)].map(([, key, value]) => [key!, value!]),
+  );
 }
 
 async function compatibilityDate(): Promise<string> {
@@ -91,7 +100,9 @@ async function compatibilityDate(): Promise<string> {
 /** The static assets (Swagger UI) `wrangler deploy` uploads beside the bundle: reported apart from it. */
 async function assetSizes(): Promise<{ files: number; rawBytes: number; gzipBytes: number }> {
   const sizes = { files: 0, rawBytes: 0, gzipBytes: 0 };
-  const entries = await fs.readdir(path.join(REPO_ROOT, 'public'), { recursive: true, withFileTypes: true }).catch(() => []);
+  const entries = await fs
+    .readdir(path.join(REPO_ROOT, 'public'), { recursive: true, withFileTypes: true })
+    .catch(() => []);
   for (const entry of entries.filter((e) => e.isFile())) {
     const content = await fs.readFile(path.join(entry.parentPath, entry.name));
     sizes.files++;
@@ -117,7 +128,9 @@ async function main() {
     const bundle = await buildBundle(REPO_ROOT, path.join(OUT, 'worker'), undefined, { minify: !flags.profile });
     const hashBundle = await buildBundle(REPO_ROOT, path.join(OUT, 'hash-worker'), 'bench/hash-worker.ts');
     const assets = await assetSizes();
-    log(`bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzip; static assets ${(assets.gzipBytes / 1024).toFixed(1)} KiB gzip`);
+    log(
+      `bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzip; static assets ${(assets.gzipBytes / 1024).toFixed(1)} KiB gzip`,
+    );
 
     // Trust authentication on loopback: production Hyperdrive hands the worker a warm, already
     // authenticated connection, so a per-request SCRAM handshake would measure something users never pay.
@@ -141,7 +154,10 @@ async function main() {
 
     // Hyperdrive keeps warm connections; the pooler plays that part (see bench/lib/pooler.ts), and adds the
     // edge latency model's delay when asked.
-    const pooler = await spawnPooler({ host: '127.0.0.1', port: database.port, user: 'postgres', database: 'aegisflow_bench' }, CONNECTIONS + 8);
+    const pooler = await spawnPooler(
+      { host: '127.0.0.1', port: database.port, user: 'postgres', database: 'aegisflow_bench' },
+      CONNECTIONS + 8,
+    );
     cleanups.push(() => pooler.close());
 
     const vars = {
@@ -177,15 +193,15 @@ async function main() {
       return (await res.json()) as T;
     };
     const signUp = async (email: string) => (await postCredentials<{ id: string }>('/auth/signup', email, 201)).id;
-    const logIn = async (email: string) => (await postCredentials<{ access_token: string }>('/auth/login', email, 200)).access_token;
+    const logIn = async (email: string) =>
+      (await postCredentials<{ access_token: string }>('/auth/login', email, 200)).access_token;
     const readerId = await signUp('reader@bench.example');
     await signUp('creator@bench.example');
     const bulkId = await signUp('bulk@bench.example');
     const adminId = await signUp('admin@bench.example');
     await sql`update users set role = 'admin' where id = ${adminId}`;
-    const [{ password_hash: sharedHash }] = (await sql`select password_hash from users where id = ${readerId}`) as unknown as [
-      { password_hash: string },
-    ];
+    const [{ password_hash: sharedHash }] =
+      (await sql`select password_hash from users where id = ${readerId}`) as unknown as [{ password_hash: string }];
     await seedUsers(sql, SETTINGS.users - 4, sharedHash);
     const projectIds = await seedProjects(sql, readerId, 50);
     await seedProjects(sql, bulkId, SETTINGS.bulkProjects);
@@ -196,19 +212,32 @@ async function main() {
 
     // Task projects are created through the API, so each has its default workflow; the reader owns them.
     const newProject = async (name: string) => {
-      const res = await fetch(`${api}/projects`, { method: 'POST', headers: { Authorization: `Bearer ${reader}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name }) });
+      const res = await fetch(`${api}/projects`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${reader}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
       if (res.status !== 201) throw new Error(`creating ${name} failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     };
-    const [smallTasks, bigTasks, createTasks, moveTasks] = [await newProject('100 tasks'), await newProject('Many tasks'), await newProject('Created tasks'), await newProject('Moved tasks')];
+    const [smallTasks, bigTasks, createTasks, moveTasks] = [
+      await newProject('100 tasks'),
+      await newProject('Many tasks'),
+      await newProject('Created tasks'),
+      await newProject('Moved tasks'),
+    ];
     const smallTaskIds = await seedTasks(sql, smallTasks, 100, { createdBy: readerId, assigneeId: readerId });
     await seedTasks(sql, bigTasks, SETTINGS.bulkTasks, { createdBy: readerId });
     const moveTaskIds = await seedTasks(sql, moveTasks, SETTINGS.movedTasks, { createdBy: readerId });
-    const moveStates = (await sql`select id, category from workflow_states where project_id = ${moveTasks} and category in ('unstarted', 'started') order by position`) as unknown as {
-      id: string;
-      category: string;
-    }[];
-    const [toDo, inProgress] = [moveStates.find((state) => state.category === 'unstarted')!.id, moveStates.find((state) => state.category === 'started')!.id];
+    const moveStates =
+      (await sql`select id, category from workflow_states where project_id = ${moveTasks} and category in ('unstarted', 'started') order by position`) as unknown as {
+        id: string;
+        category: string;
+      }[];
+    const [toDo, inProgress] = [
+      moveStates.find((state) => state.category === 'unstarted')!.id,
+      moveStates.find((state) => state.category === 'started')!.id,
+    ];
     const refreshTokens = await seedRefreshTokens(sql, readerId, SETTINGS.refreshTokens);
     await sql`vacuum analyze`;
     log(
@@ -253,7 +282,12 @@ async function main() {
         body: () => JSON.stringify({ description: `updated ${cursor}` }),
       },
       // A separate account, so the thousands of projects it creates do not change what `list` reads.
-      create: { method: 'POST', path: '/projects', headers: { ...auth(creator), ...json }, body: () => JSON.stringify({ name: `created ${cursor++}` }) },
+      create: {
+        method: 'POST',
+        path: '/projects',
+        headers: { ...auth(creator), ...json },
+        body: () => JSON.stringify({ name: `created ${cursor++}` }),
+      },
       // With 1,000 users here; `admin_list`, the same page with 100,000, runs after the main rounds.
       admin_list_1k: { path: '/auth/admin/users?limit=20', headers: auth(admin) },
       task_list: { path: `/projects/${bigTasks}/tasks?limit=50`, headers: auth(reader) },
@@ -299,7 +333,11 @@ async function main() {
     // each round, and its worker CPU beyond `ready` is taken against that window, so both are measured
     // under the same conditions.
     type Window = ScenarioResult & { floorWorkerd?: number };
-    const measureWindow = async (name: string, scenario: Scenario, options: { seconds: number; warmupSeconds: number; label: string }): Promise<Window> => {
+    const measureWindow = async (
+      name: string,
+      scenario: Scenario,
+      options: { seconds: number; warmupSeconds: number; label: string },
+    ): Promise<Window> => {
       const { statements, roundTrips } = await probe(api, scenario);
       const connections = scenario.connections ?? CONNECTIONS;
       const profiler = flags.profile ? await startProfiling(inspectorPort) : undefined;
@@ -314,7 +352,9 @@ async function main() {
       if (profiler) console.log((await profiler.stop(path.join(OUT, `${name}.cpuprofile`))).join('\n'));
       log(
         `${name.padEnd(15)} ${options.label}: ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statements ${statements}/${roundTrips} rt` +
-          (cpu ? `  cpu ms/req: workerd ${cpu.workerd} postgres ${cpu.postgres} pooler ${cpu.pooler} load ${cpu.load}` : ''),
+          (cpu
+            ? `  cpu ms/req: workerd ${cpu.workerd} postgres ${cpu.postgres} pooler ${cpu.pooler} load ${cpu.load}`
+            : ''),
       );
       return { ...result, statements, roundTrips, connections, cpuMsPerRequest: cpu };
     };
@@ -336,14 +376,19 @@ async function main() {
     // The hash time is measured inside the rounds too, right after `login`, under the same conditions.
     const hashTimes: number[] = [];
     for (let round = 0; round < SETTINGS.rounds; round++) {
-      const timing = { seconds: SETTINGS.seconds, warmupSeconds: round === 0 ? SETTINGS.warmupSeconds : 0.5, label: `round ${round + 1}` };
+      const timing = {
+        seconds: SETTINGS.seconds,
+        warmupSeconds: round === 0 ? SETTINGS.warmupSeconds : 0.5,
+        label: `round ${round + 1}`,
+      };
       for (const [name, scenario] of selected) {
         await tidy();
         const floor = paired(name) ? await measureWindow(FLOOR, scenarios[FLOOR]!, timing) : undefined;
         if (floor) (windows[FLOOR] ??= []).push(floor);
         const window = await measureWindow(name, scenario, timing);
         (windows[name] ??= []).push({ ...window, floorWorkerd: floor?.cpuMsPerRequest?.workerd });
-        if (name === 'login') hashTimes.push(await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples));
+        if (name === 'login')
+          hashTimes.push(await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples));
       }
     }
 
@@ -357,17 +402,26 @@ async function main() {
       for (let round = 0; round < SETTINGS.edgeRounds; round++) {
         for (const [name, scenario] of edgeSelected) {
           await tidy();
-          const window = await measureWindow(name, scenario, { seconds: SETTINGS.edgeSeconds, warmupSeconds: 0.5, label: `edge ${round + 1} (+${RTT_MS} ms/rt)` });
+          const window = await measureWindow(name, scenario, {
+            seconds: SETTINGS.edgeSeconds,
+            warmupSeconds: 0.5,
+            label: `edge ${round + 1} (+${RTT_MS} ms/rt)`,
+          });
           (edgeWindows[name] ??= []).push(window);
           // login's budget is its hash plus the round trip, so the hash is timed beside it here too.
-          if (name === 'login') edgeHashTimes.push(await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples));
+          if (name === 'login')
+            edgeHashTimes.push(await measureHashTime(`http://127.0.0.1:${hashPort}`, SETTINGS.hashSamples));
         }
       }
       // Each scenario once more with one client: the API's own latency at the edge, with nothing queued
       // beside it on the two shared cores (information for reading the misses, not a budget).
       for (const [name, scenario] of edgeSelected.filter(([, scenario]) => (scenario.connections ?? CONNECTIONS) > 1)) {
         await tidy();
-        const window = await measureWindow(`${name}`, { ...scenario, connections: 1 }, { seconds: SETTINGS.edgeSeconds, warmupSeconds: 0.3, label: `edge alone (+${RTT_MS} ms/rt)` });
+        const window = await measureWindow(
+          `${name}`,
+          { ...scenario, connections: 1 },
+          { seconds: SETTINGS.edgeSeconds, warmupSeconds: 0.3, label: `edge alone (+${RTT_MS} ms/rt)` },
+        );
         edgeAlone[name] = window;
       }
       await pooler.setRoundTripDelay(0);
@@ -380,7 +434,9 @@ async function main() {
       await runFixedRate(api, scenario, { rate: SETTINGS.fixedRate, seconds: 1 }); // warm-up
       fixedRate[name] = await runFixedRate(api, scenario, { rate: SETTINGS.fixedRate, seconds: SETTINGS.fixedSeconds });
       const r = fixedRate[name];
-      log(`${name.padEnd(15)} fixed ${r.targetRate}/s: achieved ${r.achievedRate}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  p99.9 ${r.p99_9} ms  max ${r.max} ms`);
+      log(
+        `${name.padEnd(15)} fixed ${r.targetRate}/s: achieved ${r.achievedRate}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  p99.9 ${r.p99_9} ms  max ${r.max} ms`,
+      );
     }
 
     // 4. admin_list at 100,000 users, after everything that ran with 1,000.
@@ -392,7 +448,11 @@ async function main() {
       await sql`checkpoint`;
       log(`seeded users up to ${SETTINGS.adminUsers.toLocaleString('en')} for admin_list`);
       for (let round = 0; round < SETTINGS.rounds; round++) {
-        const window = await measureWindow('admin_list', scenarios.admin_list_1k!, { seconds: SETTINGS.seconds, warmupSeconds: round === 0 ? SETTINGS.warmupSeconds : 0.5, label: `round ${round + 1}` });
+        const window = await measureWindow('admin_list', scenarios.admin_list_1k!, {
+          seconds: SETTINGS.seconds,
+          warmupSeconds: round === 0 ? SETTINGS.warmupSeconds : 0.5,
+          label: `round ${round + 1}`,
+        });
         (windows.admin_list ??= []).push(window);
       }
       plans.admin_list = await explainAdminList(sql, adminId);
@@ -401,7 +461,9 @@ async function main() {
 
     const hashMs = median(hashTimes);
     const edgeHashMs = edgeHashTimes.length > 0 ? median(edgeHashTimes) : hashMs;
-    log(`password hash alone (${(vars as Record<string, string>).PASSWORD_HASH_ALGORITHM}): p50 ${hashMs.toFixed(1)} ms (${edgeHashMs.toFixed(1)} ms beside the edge logins)`);
+    log(
+      `password hash alone (${(vars as Record<string, string>).PASSWORD_HASH_ALGORITHM}): p50 ${hashMs.toFixed(1)} ms (${edgeHashMs.toFixed(1)} ms beside the edge logins)`,
+    );
     Object.assign(plans, {
       list: await explainProjectList(sql, readerId),
       list_100k: await explainProjectList(sql, bulkId),
@@ -410,13 +472,28 @@ async function main() {
       my_tasks: await explainMyTasks(sql, readerId),
     });
 
-    const medians = (all: Record<string, Window[]>) => Object.fromEntries(Object.entries(all).map(([name, runs]) => [name, medianOfRounds(runs)]));
-    const measurements = { scenarios: medians(windows), edge: medians(edgeWindows), edgeAlone, rttMs: RTT_MS, fixedRate, hashMs, edgeHashMs, bundleGzipBytes: bundle.gzipBytes };
+    const medians = (all: Record<string, Window[]>) =>
+      Object.fromEntries(Object.entries(all).map(([name, runs]) => [name, medianOfRounds(runs)]));
+    const measurements = {
+      scenarios: medians(windows),
+      edge: medians(edgeWindows),
+      edgeAlone,
+      rttMs: RTT_MS,
+      fixedRate,
+      hashMs,
+      edgeHashMs,
+      bundleGzipBytes: bundle.gzipBytes,
+    };
     const budgets = evaluateBudgets(measurements);
     const report = {
       date: new Date().toISOString(),
       mode: SMOKE ? 'smoke' : 'full',
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       settings: { ...SETTINGS, connections: CONNECTIONS, rttMs: RTT_MS },
       bundle: { rawBytes: bundle.rawBytes, gzipBytes: bundle.gzipBytes, assets },
       ...measurements,
@@ -425,7 +502,10 @@ async function main() {
       durationSeconds: Math.round((Date.now() - started) / 1000),
     };
     printReport(report);
-    await fs.writeFile(path.join(REPO_ROOT, 'bench', SMOKE ? 'out/results-smoke.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await fs.writeFile(
+      path.join(REPO_ROOT, 'bench', SMOKE ? 'out/results-smoke.json' : 'results.json'),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
 
     // A smoke run has too little data and time for latency or CPU figures to mean anything; it checks that
     // every scenario answers, and that the hot ones still take one statement in one round trip.
@@ -445,9 +525,13 @@ function median(values: number[]): number {
 
 /** A scenario's figures over its rounds: medians of rates, latencies and CPU; sums of counts. */
 function medianOfRounds(runs: (ScenarioResult & { floorWorkerd?: number })[]): ScenarioResult & { rounds: number } {
-  const cpu = runs.every((run) => run.cpuMsPerRequest) ? mapParts((part) => median(runs.map((run) => run.cpuMsPerRequest![part]))) : undefined;
+  const cpu = runs.every((run) => run.cpuMsPerRequest)
+    ? mapParts((part) => median(runs.map((run) => run.cpuMsPerRequest![part])))
+    : undefined;
   // Each round's extra against its own `ready` window, then the median: not a difference of two medians.
-  const extras = runs.flatMap((run) => (run.floorWorkerd !== undefined && run.cpuMsPerRequest ? [run.cpuMsPerRequest.workerd - run.floorWorkerd] : []));
+  const extras = runs.flatMap((run) =>
+    run.floorWorkerd !== undefined && run.cpuMsPerRequest ? [run.cpuMsPerRequest.workerd - run.floorWorkerd] : [],
+  );
   return {
     requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
     p50: median(runs.map((run) => run.p50)),
@@ -472,7 +556,8 @@ async function probe(api: string, scenario: LoadRequest): Promise<{ statements: 
     headers: scenario.headers,
     body: scenario.body === undefined ? undefined : resolve(scenario.body),
   });
-  if (res.status >= 300) throw new Error(`probe of ${resolve(scenario.path)} answered ${res.status}: ${await res.text()}`);
+  if (res.status >= 300)
+    throw new Error(`probe of ${resolve(scenario.path)} answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
   const traffic = parseTrafficTiming(res.headers.get('Server-Timing'));
   if (!traffic) throw new Error('the worker did not report its statement count (SERVER_TIMING)');

@@ -18,7 +18,9 @@ const MIN_LENGTH = 8;
 const FILE = path.join(REPO_ROOT, 'src', 'lib', 'common-passwords.data.ts');
 
 const ranked = (dictionary as Record<string, string[]>)['passwords-common']!.slice(0, RANK);
-const words = [...new Set(ranked.filter((word) => [...word].length >= MIN_LENGTH).map((word) => word.toLowerCase()))].sort();
+const words = [
+  ...new Set(ranked.filter((word) => [...word].length >= MIN_LENGTH).map((word) => word.toLowerCase())),
+].sort();
 let previous = '';
 const lines = words.map((word) => {
   let shared = 0;

@@ -9,9 +9,17 @@ import path from 'node:path';
 import { REPO_ROOT } from './lib/dev-database.ts';
 import { hyperdriveCachingProblem, hyperdriveIdFrom } from './lib/hyperdrive.ts';
 
-const wrangler = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+const wrangler = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
+  'bin',
+  'wrangler.js',
+);
 const runWrangler = (args: string[], capture: boolean) =>
-  spawnSync(process.execPath, [wrangler, ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: capture ? 'pipe' : 'inherit' });
+  spawnSync(process.execPath, [wrangler, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: capture ? 'pipe' : 'inherit',
+  });
 
 function fail(message: string): never {
   console.error(`error: ${message}`);
@@ -20,13 +28,16 @@ function fail(message: string): never {
 
 const id = hyperdriveIdFrom(readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8'));
 if (!id) {
-  fail('wrangler.toml [[hyperdrive]] id is still the placeholder; create the configuration first (README, "Deploying"):\n' +
-    '  npx wrangler hyperdrive create aegisflow --connection-string="postgres://USER:PASSWORD@HOST:5432/DB" --caching-disabled');
+  fail(
+    'wrangler.toml [[hyperdrive]] id is still the placeholder; create the configuration first (README, "Deploying"):\n' +
+      '  npx wrangler hyperdrive create aegisflow --connection-string="postgres://USER:PASSWORD@HOST:5432/DB" --caching-disabled',
+  );
 }
 const get = runWrangler(['hyperdrive', 'get', id], true);
 if (get.status !== 0) fail(`wrangler hyperdrive get ${id} failed:\n${get.stderr || get.stdout}`);
 const problem = hyperdriveCachingProblem(get.stdout);
-if (problem) fail(`${problem}. Turn it off, then deploy again:\n  npx wrangler hyperdrive update ${id} --caching-disabled`);
+if (problem)
+  fail(`${problem}. Turn it off, then deploy again:\n  npx wrangler hyperdrive update ${id} --caching-disabled`);
 
 const deploy = runWrangler(['deploy', ...process.argv.slice(2)], false);
 process.exit(deploy.status ?? 1);

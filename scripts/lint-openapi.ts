@@ -12,7 +12,11 @@ interface LintReport {
   problems: { ruleId: string; severity: string; message: string; location?: { pointer?: string }[] }[];
 }
 
-const redocly = path.join(path.dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')), 'bin', 'cli.js');
+const redocly = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')),
+  'bin',
+  'cli.js',
+);
 const run = spawnSync(process.execPath, [redocly, 'lint', '--format=json', 'openapi.json'], {
   cwd: REPO_ROOT,
   encoding: 'utf8',

@@ -22,7 +22,8 @@ export const CLIENT_TYPES_FILE = path.join(REPO_ROOT, 'client', 'schema.d.ts');
 async function generateDocument(): Promise<string> {
   const env = { HYPERDRIVE: { connectionString: 'postgres://unused@127.0.0.1:9/unused' }, APP_ENV: 'development' };
   const response = await createApp().request('/openapi.json', {}, env);
-  if (response.status !== 200) throw new Error(`GET /openapi.json answered ${response.status}: ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`GET /openapi.json answered ${response.status}: ${await response.text()}`);
   return `${JSON.stringify(await response.json(), null, 2)}\n`;
 }
 

@@ -30,13 +30,23 @@ interface DemoUser {
   fullName: string;
   role: RoleName;
   /** Projects this user owns, with the other demo users added to each. */
-  projects: { name: string; description: string; members?: [email: string, role: 'viewer' | 'editor' | 'manager'][]; tasks?: DemoTask[] }[];
+  projects: {
+    name: string;
+    description: string;
+    members?: [email: string, role: 'viewer' | 'editor' | 'manager'][];
+    tasks?: DemoTask[];
+  }[];
 }
 
 const DEMO_PASSWORD = 'demo password, not for production';
 
 const DEMO_USERS: DemoUser[] = [
-  { email: 'ada.demo@example.com', fullName: 'Ada Lovelace', role: 'admin', projects: [{ name: 'Analytical Engine', description: 'Notes on the engine and its first program' }] },
+  {
+    email: 'ada.demo@example.com',
+    fullName: 'Ada Lovelace',
+    role: 'admin',
+    projects: [{ name: 'Analytical Engine', description: 'Notes on the engine and its first program' }],
+  },
   {
     email: 'grace.demo@example.com',
     fullName: 'Grace Hopper',
@@ -50,11 +60,21 @@ const DEMO_USERS: DemoUser[] = [
           ['ada.demo@example.com', 'viewer'],
         ],
         tasks: [
-          { title: 'Draft the launch announcement', state: 'In progress', assignee: 'grace.demo@example.com', priority: 'high' },
+          {
+            title: 'Draft the launch announcement',
+            state: 'In progress',
+            assignee: 'grace.demo@example.com',
+            priority: 'high',
+          },
           { title: 'Pick the new colour palette', state: 'Done', assignee: 'linus.demo@example.com' },
           { title: 'Migrate the blog posts', assignee: 'linus.demo@example.com', priority: 'medium' },
           { title: 'Load-test the new pages', state: 'Backlog', priority: 'low' },
-          { title: 'Review the privacy page', state: 'In review', assignee: 'grace.demo@example.com', priority: 'urgent' },
+          {
+            title: 'Review the privacy page',
+            state: 'In review',
+            assignee: 'grace.demo@example.com',
+            priority: 'urgent',
+          },
         ],
       },
       { name: 'Compiler', description: 'From English-like statements to machine code' },
@@ -64,7 +84,9 @@ const DEMO_USERS: DemoUser[] = [
     email: 'linus.demo@example.com',
     fullName: 'Linus Torvalds',
     role: 'user',
-    projects: [{ name: 'Kernel docs', description: 'How the pieces fit', members: [['grace.demo@example.com', 'manager']] }],
+    projects: [
+      { name: 'Kernel docs', description: 'How the pieces fit', members: [['grace.demo@example.com', 'manager']] },
+    ],
   },
 ];
 
@@ -74,7 +96,9 @@ async function main() {
   const { values } = parseArgs({ options: { 'allow-remote': { type: 'boolean', default: false } } });
   const { url, db, config, close } = await openToolDatabase();
   if (!LOOPBACK_HOSTS.has(new URL(url).hostname) && !values['allow-remote']) {
-    console.error('error: refusing to seed demo accounts with published passwords into a non-local database (pass --allow-remote to insist)');
+    console.error(
+      'error: refusing to seed demo accounts with published passwords into a non-local database (pass --allow-remote to insist)',
+    );
     process.exit(1);
   }
   try {
@@ -86,7 +110,12 @@ async function main() {
         console.log(`exists   ${demo.email.padEnd(26)} (${existing.role}); left as it is`);
         continue;
       }
-      const user = await createUser(db, { email: demo.email, password: DEMO_PASSWORD, fullName: demo.fullName, role: demo.role }, config.passwordPolicy, null);
+      const user = await createUser(
+        db,
+        { email: demo.email, password: DEMO_PASSWORD, fullName: demo.fullName, role: demo.role },
+        config.passwordPolicy,
+        null,
+      );
       created.set(demo.email, user.id);
     }
     for (const demo of DEMO_USERS) {

@@ -61,7 +61,9 @@ async function firstLineOfInput(): Promise<string> {
 /** The new user's password, from the safest source the caller offers (see the header). */
 async function newPassword(flag: string | undefined): Promise<string> {
   if (flag !== undefined) {
-    console.error('warning: --password leaves the password in the process list and shell history; prefer the prompt, standard input or AEGISFLOW_PASSWORD');
+    console.error(
+      'warning: --password leaves the password in the process list and shell history; prefer the prompt, standard input or AEGISFLOW_PASSWORD',
+    );
     return flag;
   }
   if (process.env.AEGISFLOW_PASSWORD) return process.env.AEGISFLOW_PASSWORD;
@@ -99,7 +101,8 @@ async function main() {
         password: await newPassword(values.password),
         full_name: values['full-name'],
       });
-      if (!parsed.success) fail(parsed.error.issues.map((i) => `--${String(i.path[0]).replace('_', '-')}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        fail(parsed.error.issues.map((i) => `--${String(i.path[0]).replace('_', '-')}: ${i.message}`).join('; '));
       const role = RoleSchema.safeParse(values.role);
       if (!role.success) fail('--role must be user or admin');
       const user = await createUser(
@@ -112,7 +115,11 @@ async function main() {
     } else {
       const email = values.email.trim().toLowerCase();
       const user = await db.transaction(async (tx) => {
-        const [found] = await tx.select().from(users).where(eq(rawSql`lower(${users.email})`, email)).for('update');
+        const [found] = await tx
+          .select()
+          .from(users)
+          .where(eq(rawSql`lower(${users.email})`, email))
+          .for('update');
         if (!found || found.role === 'admin') return found;
         // As the API's role change: every session of the user ends, and every access token issued so far.
         const [promoted] = await tx
@@ -122,7 +129,16 @@ async function main() {
           .returning();
         await revokeEverySession(tx as unknown as Database, found.id);
         // The system (no actor) changed the role: the trail shows it like any other role change.
-        await auditInsert(tx as unknown as Database, { id: null, request: null }, { action: 'user.role_change', entityType: 'user', entityId: found.id, changes: { role: { old: found.role, new: 'admin' } } });
+        await auditInsert(
+          tx as unknown as Database,
+          { id: null, request: null },
+          {
+            action: 'user.role_change',
+            entityType: 'user',
+            entityId: found.id,
+            changes: { role: { old: found.role, new: 'admin' } },
+          },
+        );
         return promoted;
       });
       if (!user) fail(`no user with email ${email}`);

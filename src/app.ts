@@ -46,12 +46,12 @@ function documentInfo(config: AppConfig) {
     tags: [
       { name: 'health', description: 'Liveness and readiness' },
       { name: 'auth', description: 'Signup, login and the current user' },
-      { name: 'sessions', description: 'Refresh tokens, logout and the caller\'s sessions' },
+      { name: 'sessions', description: "Refresh tokens, logout and the caller's sessions" },
       { name: 'admin', description: 'User management and the audit trail (admin only)' },
       { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
       { name: 'members', description: 'Who belongs to a project, and as what' },
       { name: 'workflows', description: "A project's states and the moves allowed between them" },
-      { name: 'tasks', description: 'Work moving through a project\'s states' },
+      { name: 'tasks', description: "Work moving through a project's states" },
     ],
   };
 }
@@ -67,7 +67,9 @@ export function createApp() {
     methodNotAllowed({
       app,
       onMethodNotAllowed: (c, methods) => {
-        throw new AppError('method_not_allowed', `${c.req.method} is not allowed here`, { headers: { Allow: methods.join(', ') } });
+        throw new AppError('method_not_allowed', `${c.req.method} is not allowed here`, {
+          headers: { Allow: methods.join(', ') },
+        });
       },
     }),
   );

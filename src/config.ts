@@ -58,7 +58,13 @@ export interface AppConfig {
    * each further attempt up to an hour; after `accountFailureLimit` for one account from anywhere,
    * networks it has not logged in from in `trustedNetworkDays` wait `accountBackoffSeconds`, doubling.
    */
-  loginThrottle: { failureLimit: number; backoffSeconds: number; accountFailureLimit: number; accountBackoffSeconds: number; trustedNetworkDays: number };
+  loginThrottle: {
+    failureLimit: number;
+    backoffSeconds: number;
+    accountFailureLimit: number;
+    accountBackoffSeconds: number;
+    trustedNetworkDays: number;
+  };
   passwordPolicy: PasswordPolicy;
   databaseConnectTimeoutSeconds: number;
   requestTimeoutSeconds: number;
@@ -98,7 +104,9 @@ function buildConfig(env: Bindings): AppConfig {
   // A missing secret is only tolerated where tokens never leave the developer's machine.
   const secret = raw.JWT_SECRET ?? (raw.APP_ENV === 'development' ? DEVELOPMENT_JWT_SECRET : undefined);
   if (secret === undefined) {
-    throw new ConfigError('invalid configuration: JWT_SECRET is required (set it with `wrangler secret put JWT_SECRET`)');
+    throw new ConfigError(
+      'invalid configuration: JWT_SECRET is required (set it with `wrangler secret put JWT_SECRET`)',
+    );
   }
   const secretBytes = new TextEncoder().encode(secret);
   if (secretBytes.byteLength < 32) {
@@ -111,11 +119,16 @@ function buildConfig(env: Bindings): AppConfig {
       : { algorithm: 'pbkdf2-sha256', iterations: raw.PASSWORD_PBKDF2_ITERATIONS },
   );
   if (!policy.success) {
-    throw new ConfigError(`invalid configuration: password hashing: ${policy.error.issues.map((i) => i.message).join('; ')}`);
+    throw new ConfigError(
+      `invalid configuration: password hashing: ${policy.error.issues.map((i) => i.message).join('; ')}`,
+    );
   }
   // Test runs may hash cheaply; anything reachable by real users must meet OWASP's floor.
   if (raw.APP_ENV !== 'test') {
-    const weak = policy.data.algorithm === 'scrypt' ? policy.data.logN < 14 || policy.data.r < 8 : policy.data.iterations < 100_000;
+    const weak =
+      policy.data.algorithm === 'scrypt'
+        ? policy.data.logN < 14 || policy.data.r < 8
+        : policy.data.iterations < 100_000;
     if (weak) throw new ConfigError('invalid configuration: password hashing parameters are below the OWASP minimum');
   }
 
@@ -126,7 +139,12 @@ function buildConfig(env: Bindings): AppConfig {
       allowLoopback: raw.CORS_ORIGINS === undefined && raw.APP_ENV === 'development',
     },
     publicUrl: raw.PUBLIC_URL ? parsePublicUrl(raw.PUBLIC_URL) : undefined,
-    jwt: { secret: secretBytes, expirySeconds: raw.JWT_EXPIRY_MINUTES * 60, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
+    jwt: {
+      secret: secretBytes,
+      expirySeconds: raw.JWT_EXPIRY_MINUTES * 60,
+      issuer: raw.JWT_ISSUER,
+      audience: raw.JWT_AUDIENCE,
+    },
     sessions: { refreshTokenSeconds: raw.REFRESH_TOKEN_DAYS * 24 * 60 * 60 },
     loginThrottle: {
       failureLimit: raw.LOGIN_FAILURE_LIMIT,
@@ -183,7 +201,9 @@ function parsePublicUrl(value: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
-    throw new ConfigError(`invalid configuration: PUBLIC_URL: "${value}" is not an absolute http(s) URL without query or fragment`);
+    throw new ConfigError(
+      `invalid configuration: PUBLIC_URL: "${value}" is not an absolute http(s) URL without query or fragment`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }

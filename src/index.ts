@@ -21,7 +21,9 @@ export default {
     const config = loadConfig(bindings);
     await applyAuditRetention(config, bindings.HYPERDRIVE.connectionString);
     const database = createDatabase(bindings.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds);
-    const forgotten = await database.run(() => forgetStaleThrottles(database.db, config.loginThrottle.trustedNetworkDays));
+    const forgotten = await database.run(() =>
+      forgetStaleThrottles(database.db, config.loginThrottle.trustedNetworkDays),
+    );
     writeLog('info', { message: 'login throttle cleanup', deleted: forgotten });
   },
 } satisfies ExportedHandler<Bindings>;

@@ -33,7 +33,9 @@ export default async function setup(project: TestProject) {
   const swaggerUiDist = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   project.provide('swaggerUi', {
     version: JSON.parse(await fs.readFile(path.join(swaggerUiDist, 'package.json'), 'utf8')).version,
-    bundleSha256: createHash('sha256').update(await fs.readFile(path.join(swaggerUiDist, 'swagger-ui-bundle.js'))).digest('hex'),
+    bundleSha256: createHash('sha256')
+      .update(await fs.readFile(path.join(swaggerUiDist, 'swagger-ui-bundle.js')))
+      .digest('hex'),
   });
   const cleanups: (() => Promise<unknown>)[] = [];
   const database = `aegisflow_test_${Date.now()}_${process.pid}`;
@@ -63,7 +65,10 @@ export default async function setup(project: TestProject) {
     });
     await server.createDatabase(database);
     databaseUrl = server.url(database);
-    cleanups.push(() => fs.rm(root, { recursive: true, force: true }), () => server.stop());
+    cleanups.push(
+      () => fs.rm(root, { recursive: true, force: true }),
+      () => server.stop(),
+    );
   }
 
   await applyMigrations(databaseUrl);
@@ -77,7 +82,11 @@ export default async function setup(project: TestProject) {
   // The first-admin bootstrap a newcomer performs, through the real command-line tool; a worker test then
   // logs in as this admin and manages users through the API alone.
   const cliAdmin = { email: `bootstrap-admin-${Date.now()}@example.com`, password: `bootstrap-${crypto.randomUUID()}` };
-  const created = await runUserCli('create', ['--email', cliAdmin.email, '--password', cliAdmin.password, '--role', 'admin'], databaseUrl);
+  const created = await runUserCli(
+    'create',
+    ['--email', cliAdmin.email, '--password', cliAdmin.password, '--role', 'admin'],
+    databaseUrl,
+  );
   if (created.code !== 0) throw new Error(`user:create failed during setup: ${created.stderr}`);
 
   project.provide('cliAdmin', cliAdmin);

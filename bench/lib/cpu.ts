@@ -36,7 +36,11 @@ export function sampleCpu(poolerPid: number | undefined): CpuSample | undefined 
 }
 
 /** CPU milliseconds per request for each part, between two samples. */
-export function cpuPerRequest(before: CpuSample | undefined, after: CpuSample | undefined, requests: number): CpuSample | undefined {
+export function cpuPerRequest(
+  before: CpuSample | undefined,
+  after: CpuSample | undefined,
+  requests: number,
+): CpuSample | undefined {
   if (!before || !after || requests === 0) return undefined;
   return mapParts((part) => Math.round(((after[part] - before[part]) * 1000 * 100) / requests) / 100);
 }

@@ -74,7 +74,8 @@ export interface FixedRateResult {
   non2xx: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const tenths = (value: number) => Math.round(value * 10) / 10;
 
 /**
@@ -84,7 +85,11 @@ const tenths = (value: number) => Math.round(value * 10) / 10;
  * omission), so the percentiles are what clients arriving at that rate would see. autocannon's own rate
  * mode cannot do this: its correction assumes a 1 ms interval whatever the rate.
  */
-export async function runFixedRate(baseUrl: string, request: LoadRequest, options: { rate: number; seconds: number }): Promise<FixedRateResult> {
+export async function runFixedRate(
+  baseUrl: string,
+  request: LoadRequest,
+  options: { rate: number; seconds: number },
+): Promise<FixedRateResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const latencies: number[] = [];
   let errors = 0;
@@ -95,14 +100,18 @@ export async function runFixedRate(baseUrl: string, request: LoadRequest, option
     new Promise<void>((done) => {
       const from = Math.max(due, performance.now());
       const body = request.body === undefined ? undefined : resolve(request.body);
-      const req = http.request(`${baseUrl}${resolve(request.path)}`, { method: request.method ?? 'GET', headers: request.headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - from);
-          if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
-          done();
-        });
-      });
+      const req = http.request(
+        `${baseUrl}${resolve(request.path)}`,
+        { method: request.method ?? 'GET', headers: request.headers, agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - from);
+            if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
+            done();
+          });
+        },
+      );
       req.on('error', () => {
         errors++;
         done();

@@ -59,7 +59,7 @@ class MessageScanner {
 
   /** Calls `onMessage` with the type of every message whose header completes in `chunk`, and where it starts. */
   scan(chunk: Buffer, onMessage: (type: number, start: number) => void) {
-    for (let position = 0; position < chunk.length; ) {
+    for (let position = 0; position < chunk.length;) {
       if (this.remaining > 0) {
         const skipped = Math.min(this.remaining, chunk.length - position);
         position += skipped;
@@ -111,7 +111,8 @@ function openServerConnection(upstream: Upstream): Promise<ServerConnection> {
     const onData = (chunk: Buffer) =>
       reader.push(chunk, (type, message) => {
         if (type === 'E') reject(new Error(`server refused the pooler: ${message.subarray(5).toString()}`));
-        else if (type === 'R' && message.readInt32BE(5) !== 0) reject(new Error('the pooler needs trust authentication'));
+        else if (type === 'R' && message.readInt32BE(5) !== 0)
+          reject(new Error('the pooler needs trust authentication'));
         else if (type === 'S' || type === 'K') greeting.push(message);
         else if (type === 'Z') {
           socket.off('data', onData);
@@ -138,10 +139,13 @@ export async function startPooler(upstream: Upstream, size: number): Promise<Poo
   const replace = (connection: ServerConnection) => {
     all.delete(connection);
     connection.socket.destroy();
-    openServerConnection(upstream).then((fresh) => {
-      all.add(fresh);
-      release(fresh);
-    }, () => {});
+    openServerConnection(upstream).then(
+      (fresh) => {
+        all.add(fresh);
+        release(fresh);
+      },
+      () => {},
+    );
   };
   const acquire = () =>
     new Promise<ServerConnection>((resolve) => {
@@ -269,9 +273,13 @@ export async function startPooler(upstream: Upstream, size: number): Promise<Poo
 export async function spawnPooler(upstream: Upstream, size: number): Promise<Pooler> {
   const { spawn } = await import('node:child_process');
   const script = new URL('./pooler-process.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, upstream.host, String(upstream.port), upstream.user, upstream.database, String(size)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [script, upstream.host, String(upstream.port), upstream.user, upstream.database, String(size)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   // The child answers each line on stdin with one line on stdout: first its port, then an acknowledgement.
   const lines: ((line: string) => void)[] = [];
   let buffered = '';

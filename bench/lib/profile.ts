@@ -12,7 +12,10 @@ interface ProfileNode {
 }
 
 export async function startProfiling(inspectorPort: number) {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+    title?: string;
+  }[];
   const target = targets.find((t) => t.title?.includes('api')) ?? targets[0];
   if (!target) throw new Error('no inspector target');
   const socket = new WebSocket(target.webSocketDebuggerUrl);
@@ -27,7 +30,8 @@ export async function startProfiling(inspectorPort: number) {
     if (message.id !== undefined) pending.get(message.id)?.(message.result);
   });
   const send = (method: string, params: object = {}) =>
-    new Promise<any>((resolve) => { // eslint-disable-line @typescript-eslint/no-explicit-any -- CDP results are untyped
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CDP results are untyped
+    new Promise<any>((resolve) => {
       pending.set(++id, resolve);
       socket.send(JSON.stringify({ id, method, params }));
     });

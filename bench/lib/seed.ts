@@ -38,7 +38,12 @@ export async function seedProjects(sql: Sql, ownerId: string, count: number): Pr
  * `count` tasks in a project the API created (so it has its default workflow), all in its first unstarted
  * state, numbered 1..count with their created position keys, and the project's counter moved past them.
  */
-export async function seedTasks(sql: Sql, projectId: string, count: number, options: { createdBy: string; assigneeId?: string }): Promise<string[]> {
+export async function seedTasks(
+  sql: Sql,
+  projectId: string,
+  count: number,
+  options: { createdBy: string; assigneeId?: string },
+): Promise<string[]> {
   const rows = await sql`
     with start as (
       select id from workflow_states where project_id = ${projectId} and category = 'unstarted' order by position limit 1

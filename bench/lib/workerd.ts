@@ -13,10 +13,27 @@ export interface Bundle {
 }
 
 /** Builds a worker exactly as `wrangler deploy` would (minified, bundled), without uploading it. */
-export async function buildBundle(repoRoot: string, outDir: string, entry?: string, options: { minify?: boolean } = {}): Promise<Bundle> {
+export async function buildBundle(
+  repoRoot: string,
+  outDir: string,
+  entry?: string,
+  options: { minify?: boolean } = {},
+): Promise<Bundle> {
   const wrangler = path.join(path.dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
   await fs.rm(outDir, { recursive: true, force: true });
-  await run(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outDir, ...(options.minify === false ? ['--minify=false'] : []), ...(entry ? [entry] : [])], repoRoot);
+  await run(
+    process.execPath,
+    [
+      wrangler,
+      'deploy',
+      '--dry-run',
+      '--outdir',
+      outDir,
+      ...(options.minify === false ? ['--minify=false'] : []),
+      ...(entry ? [entry] : []),
+    ],
+    repoRoot,
+  );
   // wrangler names the output after the entry file.
   const file = path.join(outDir, `${path.basename(entry ?? 'index.ts').replace(/\.ts$/, '')}.js`);
   const code = await fs.readFile(file);
@@ -61,7 +78,10 @@ const capnpString = (value: string) => JSON.stringify(value);
  * `CF-Connecting-IP` (src/lib/client-address.ts). Without them the production configuration refuses the
  * routes limited per address.
  */
-export const EDGE_HEADERS = { 'cf-blob': JSON.stringify({ colo: 'LCL', country: 'XX' }), 'CF-Connecting-IP': '127.0.0.1' };
+export const EDGE_HEADERS = {
+  'cf-blob': JSON.stringify({ colo: 'LCL', country: 'XX' }),
+  'CF-Connecting-IP': '127.0.0.1',
+};
 
 /**
  * Runs bundles on plain `workerd serve`, the runtime production uses, with no wrangler proxy in front.
@@ -71,7 +91,8 @@ export const EDGE_HEADERS = { 'cf-blob': JSON.stringify({ colo: 'LCL', country: 
 export async function startWorkerd(options: WorkerdOptions): Promise<{ stop(): Promise<void> }> {
   const { database } = options;
   // capnp resolves `embed` relative to the config file, so each bundle is copied beside it.
-  for (const worker of options.workers) await fs.copyFile(worker.bundle, path.join(options.configDir, `${worker.name}.js`));
+  for (const worker of options.workers)
+    await fs.copyFile(worker.bundle, path.join(options.configDir, `${worker.name}.js`));
   const workers = options.workers.map(
     (worker) => `const ${worker.name}Worker :Workerd.Worker = (
   modules = [(name = "index.js", esModule = embed ${capnpString(`${worker.name}.js`)})],

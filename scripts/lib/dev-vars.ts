@@ -18,7 +18,13 @@ export async function readDevVars(): Promise<Record<string, string>> {
 
 /** First run: copy the example with a freshly generated JWT secret, so nobody runs on a shared one. */
 export async function ensureDevVars(): Promise<boolean> {
-  if (await fs.access(DEV_VARS).then(() => true, () => false)) return false;
+  if (
+    await fs.access(DEV_VARS).then(
+      () => true,
+      () => false,
+    )
+  )
+    return false;
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url');
   const example = await fs.readFile(EXAMPLE, 'utf8');
   await fs.writeFile(DEV_VARS, example.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${secret}`), { mode: 0o600 });

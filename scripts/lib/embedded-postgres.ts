@@ -58,7 +58,14 @@ function postgresUser(): PostgresUser | undefined {
   try {
     return lookup();
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    execFileSync('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
     return lookup();
   }
 }
@@ -90,10 +97,18 @@ async function usableBinaries(user: PostgresUser | undefined): Promise<string> {
   const nativeDir = path.join(packageDir, 'native');
   if (isReachableBy(path.join(nativeDir, 'bin', 'postgres'), user)) return nativeDir;
 
-  const { version } = JSON.parse(await fs.readFile(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(await fs.readFile(path.join(packageDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   const copy = path.join(os.tmpdir(), `aegisflow-postgres-${os.platform()}-${os.arch()}-${version}`);
   const marker = path.join(copy, '.complete');
-  if (await fs.access(marker).then(() => true, () => false)) return copy;
+  if (
+    await fs.access(marker).then(
+      () => true,
+      () => false,
+    )
+  )
+    return copy;
 
   const staging = `${copy}.${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
@@ -136,7 +151,9 @@ function run(command: string, args: string[], user: PostgresUser | undefined): P
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (${code}):\n${output}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (${code}):\n${output}`)),
+    );
   });
 }
 
@@ -204,7 +221,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
 
   await prepareDataDirectory(dataDir, user);
-  const initialised = await fs.access(path.join(dataDir, 'PG_VERSION'), constants.F_OK).then(() => true, () => false);
+  const initialised = await fs.access(path.join(dataDir, 'PG_VERSION'), constants.F_OK).then(
+    () => true,
+    () => false,
+  );
   if (!initialised) await initialise(binaries, { ...options, dataDir }, user);
 
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
@@ -218,7 +238,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   process.once('exit', killOnExit);
   await waitUntilReady(child, log);
 
-  const url = (database: string) => `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${database}`;
+  const url = (database: string) =>
+    `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${database}`;
   return {
     port: options.port,
     url,

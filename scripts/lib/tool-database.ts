@@ -26,7 +26,8 @@ export async function openToolDatabase(): Promise<ToolDatabase> {
 /** What a tool prints for an error: the rule that refused it, or the database's cause, never a statement. */
 export function describeToolError(error: unknown): string {
   if (error instanceof AppError) return error.message;
-  if (classifyDatabaseError(error) === 'unavailable') return 'cannot reach the database; start it with `npm run dev` or set DATABASE_URL';
+  if (classifyDatabaseError(error) === 'unavailable')
+    return 'cannot reach the database; start it with `npm run dev` or set DATABASE_URL';
   // Driver errors quote the statement and its parameters (a password hash among them): print the cause only.
   const cause = (error as { cause?: { message?: string } }).cause?.message;
   return cause ?? (error instanceof Error ? error.message.split('\n')[0]! : String(error));

@@ -16,6 +16,7 @@ export function allowWorkerModulesInNode(): void {
   if (registered) return;
   registered = true;
   registerHooks({
-    resolve: (specifier, context, next) => (specifier.startsWith('cloudflare:') ? { url: STUB, shortCircuit: true } : next(specifier, context)),
+    resolve: (specifier, context, next) =>
+      specifier.startsWith('cloudflare:') ? { url: STUB, shortCircuit: true } : next(specifier, context),
   });
 }

@@ -14,7 +14,11 @@ export interface WranglerDevOptions {
 
 /** `wrangler dev` on 127.0.0.1, offline and without telemetry, its Hyperdrive binding on `databaseUrl`. */
 export function spawnWranglerDev(options: WranglerDevOptions): ChildProcess {
-  const wrangler = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+  const wrangler = path.join(
+    path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
+    'bin',
+    'wrangler.js',
+  );
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
   return spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(options.port), ...vars], {
     stdio: options.stdio ?? 'inherit',
@@ -29,10 +33,16 @@ export function spawnWranglerDev(options: WranglerDevOptions): ChildProcess {
 }
 
 /** Resolves once `url` answers at all; fails if `child` exits first or `timeoutMs` passes. */
-export async function waitUntilServing(url: string, child: ChildProcess, timeoutMs = 60_000, output = () => ''): Promise<void> {
+export async function waitUntilServing(
+  url: string,
+  child: ChildProcess,
+  timeoutMs = 60_000,
+  output = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}) before serving:\n${output()}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode}) before serving:\n${output()}`);
     try {
       await fetch(url, { signal: AbortSignal.timeout(2_000) });
       return;

@@ -1,7 +1,13 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { RequestMeta } from '../lib/actor.ts';
 import type { Database } from './client.ts';
-import { QueryBuilder, type PgSelect, type PgTable, type SelectedFields, type SubqueryWithSelection } from 'drizzle-orm/pg-core';
+import {
+  QueryBuilder,
+  type PgSelect,
+  type PgTable,
+  type SelectedFields,
+  type SubqueryWithSelection,
+} from 'drizzle-orm/pg-core';
 import { auditEvents, type AuditAction } from './schema.ts';
 
 const subquery = new QueryBuilder();
@@ -30,7 +36,12 @@ export function changesOf(fields: readonly AuditField[]): SQL {
  * `db.$with('audit', {}).as(auditOf(...))`. drizzle's insert-from-select wants every column, the serial id
  * included, so this one piece is written as SQL.
  */
-export const auditOf = (action: AuditAction, entityType: string, rows: SQL, actor: SQL = sql`${sql.placeholder('callerId')}::uuid`): SQL =>
+export const auditOf = (
+  action: AuditAction,
+  entityType: string,
+  rows: SQL,
+  actor: SQL = sql`${sql.placeholder('callerId')}::uuid`,
+): SQL =>
   sql`insert into ${auditEvents} (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
       select ${actor}, ${sql.raw(`'${action}'`)}, ${sql.raw(`'${entityType}'`)}, entity_id, project_id,
              ${sql.placeholder('requestId')}::text, ${sql.placeholder('clientIp')}::text, ${sql.placeholder('userAgent')}::text, changes
@@ -73,7 +84,10 @@ export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
   });
 
 /** A change as `auditInsert` takes it, from values known in the code: only the fields that differ. */
-export function changedValues(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, { old: unknown; new: unknown }> {
+export function changedValues(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, { old: unknown; new: unknown }> {
   return Object.fromEntries(
     [...new Set([...Object.keys(before), ...Object.keys(after)])]
       .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null))
@@ -90,4 +104,6 @@ export function changedValues(before: Record<string, unknown>, after: Record<str
  */
 export const rowBefore = <Columns extends SelectedFields>(table: PgTable, where: SQL, columns: Columns) =>
   // drizzle loses the selection's type through a generic table; the subquery selects exactly `columns`.
-  (subquery.select(columns).from(table).where(where).for('no key update') as unknown as PgSelect).as('before') as unknown as SubqueryWithSelection<Columns, 'before'>;
+  (subquery.select(columns).from(table).where(where).for('no key update') as unknown as PgSelect).as(
+    'before',
+  ) as unknown as SubqueryWithSelection<Columns, 'before'>;

@@ -123,7 +123,11 @@ export interface RequestClient {
  * it runs (the server's parameters, the retry count) and the socket, which counts this request's
  * traffic, are its own.
  */
-export function requestClient(connectionString: string, connectTimeoutSeconds: number, onSent: (sent: Traffic) => void): RequestClient {
+export function requestClient(
+  connectionString: string,
+  connectTimeoutSeconds: number,
+  onSent: (sent: Traffic) => void,
+): RequestClient {
   const sockets: WorkerSocket[] = [];
   let released = false;
   const sql = postgres({

@@ -45,7 +45,10 @@ const CONFLICT_SQLSTATES = new Set(['23503', '23505', '40001', '40P01']);
 export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-value' | 'conflict' | undefined {
   for (const cause of causes(error)) {
     const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) {
+    if (
+      typeof code === 'string' &&
+      (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))
+    ) {
       return 'unavailable';
     }
   }
@@ -58,6 +61,7 @@ export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-
 /** The statement was refused because `column` would have been NULL (SQLSTATE 23502). */
 export function isNotNullViolation(error: unknown, column: string): boolean {
   return [...causes(error)].some(
-    (cause) => (cause as { code?: unknown }).code === '23502' && (cause as { column_name?: unknown }).column_name === column,
+    (cause) =>
+      (cause as { code?: unknown }).code === '23502' && (cause as { column_name?: unknown }).column_name === column,
   );
 }

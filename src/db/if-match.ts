@@ -9,7 +9,10 @@ import type { Precondition } from '../lib/etag.ts';
  */
 export type VersionForm = 'any' | 'listed' | 'none';
 
-export function ifMatchValues(precondition: Precondition | undefined): { form: VersionForm; versions: string | undefined } {
+export function ifMatchValues(precondition: Precondition | undefined): {
+  form: VersionForm;
+  versions: string | undefined;
+} {
   const versions = precondition?.kind === 'versions' ? precondition.versions : undefined;
   const form = versions === undefined ? 'any' : versions.length ? 'listed' : 'none';
   return { form, versions: versions && `{${versions.join(',')}}` };
@@ -17,4 +20,6 @@ export function ifMatchValues(precondition: Precondition | undefined): { form: V
 
 /** The WHERE condition of `form` on a row's version column (undefined: none). */
 export const versionMatches = (version: Column, form: VersionForm) =>
-  ({ any: undefined, listed: sql`${version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` })[form];
+  ({ any: undefined, listed: sql`${version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` })[
+    form
+  ];

@@ -16,7 +16,11 @@ const PARAMETER = /\$(\d+)/g;
  * `literal` is replaceable only so the property test (test/lib/inline-property.test.ts) can prove it
  * catches a broken escaper.
  */
-export function inlineParameters(query: string, params: readonly unknown[] | undefined, literal: (value: unknown) => string = sqlLiteral): string {
+export function inlineParameters(
+  query: string,
+  params: readonly unknown[] | undefined,
+  literal: (value: unknown) => string = sqlLiteral,
+): string {
   if (!params?.length) return query;
   return query.replace(PARAMETER, (_, position: string) => {
     const index = Number(position) - 1;

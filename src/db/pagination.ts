@@ -25,7 +25,8 @@ export function afterCursor(direction: 'asc' | 'desc', column: SQLWrapper, id: S
 }
 
 /** The page's window: one row more than asked (it only says that more follow), after `offset` rows. */
-export const pageWindow = <T extends PgSelect>(query: T) => query.limit(sql.placeholder('limit')).offset(sql.placeholder('offset'));
+export const pageWindow = <T extends PgSelect>(query: T) =>
+  query.limit(sql.placeholder('limit')).offset(sql.placeholder('offset'));
 
 export const pageValues = (page: PageRequest) => ({
   limit: page.limit + 1,
@@ -42,6 +43,9 @@ export const sortKeyText = (column: SQLWrapper): SQL<string> => sql<string>`${co
  * selects a table's `columns` flat, and the outer select gathers them back into one object with this
  * (null where the page is empty).
  */
-export function regroup<Columns extends Record<string, unknown>>(columns: Columns, subquery: { [Key in keyof Columns]: unknown }): Columns {
+export function regroup<Columns extends Record<string, unknown>>(
+  columns: Columns,
+  subquery: { [Key in keyof Columns]: unknown },
+): Columns {
   return Object.fromEntries(Object.keys(columns).map((key) => [key, subquery[key as keyof Columns]])) as Columns;
 }

@@ -41,7 +41,10 @@ export function compileRowMapper(fields: SelectedField[], joinsNotNullableMap: R
     parents: path.slice(0, -1),
     key: path.at(-1)!,
     decoder: decoderOf(field),
-    joined: joinsNotNullableMap && is(field, Column) && path.length === 2 ? { object: path[0]!, table: getTableName(field.table) } : undefined,
+    joined:
+      joinsNotNullableMap && is(field, Column) && path.length === 2
+        ? { object: path[0]!, table: getTableName(field.table) }
+        : undefined,
   }));
   const mapRow = (row: unknown[]): Record<string, unknown> => {
     const result: Record<string, unknown> = {};

@@ -1,5 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, date, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -64,7 +79,9 @@ export const sessions = pgTable(
   },
   (table) => [
     // A user's live sessions, newest first (GET /auth/sessions, logout-all).
-    index('sessions_user_live_idx').on(table.userId, table.createdAt, table.id).where(sql`${table.revokedAt} is null`),
+    index('sessions_user_live_idx')
+      .on(table.userId, table.createdAt, table.id)
+      .where(sql`${table.revokedAt} is null`),
   ],
 );
 
@@ -159,8 +176,13 @@ export const projectMembers = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.projectId, table.userId] }),
-    check('project_members_role', sql`${table.role} in (${sql.raw(PROJECT_ROLES.map((role) => `'${role}'`).join(', '))})`),
-    uniqueIndex('project_members_one_owner').on(table.projectId).where(sql`${table.role} = 'owner'`),
+    check(
+      'project_members_role',
+      sql`${table.role} in (${sql.raw(PROJECT_ROLES.map((role) => `'${role}'`).join(', '))})`,
+    ),
+    uniqueIndex('project_members_one_owner')
+      .on(table.projectId)
+      .where(sql`${table.role} = 'owner'`),
     index('project_members_user_created_idx').on(table.userId, table.projectCreatedAt, table.projectId),
     // A project's member list, oldest first, keyset-paginated.
     index('project_members_project_added_idx').on(table.projectId, table.addedAt, table.userId),
@@ -274,7 +296,9 @@ export const tasks = pgTable(
     index('tasks_project_position_idx').on(table.projectId, table.position, table.number),
     index('tasks_state_idx').on(table.stateId),
     // My tasks: a user's assigned tasks, newest first.
-    index('tasks_assignee_idx').on(table.assigneeId, table.createdAt, table.id).where(sql`${table.isActive}`),
+    index('tasks_assignee_idx')
+      .on(table.assigneeId, table.createdAt, table.id)
+      .where(sql`${table.isActive}`),
   ],
 );
 
@@ -353,7 +377,9 @@ export const auditEvents = pgTable(
     check('audit_events_action', sql`${table.action} in (${quotedList(AUDIT_ACTIONS)})`),
     // Newest first, by keyset: everything (admins, retention), a project's activity, an actor's, an entity's.
     index('audit_events_at_idx').on(table.at, table.id),
-    index('audit_events_project_idx').on(table.projectId, table.at, table.id).where(sql`${table.projectId} is not null`),
+    index('audit_events_project_idx')
+      .on(table.projectId, table.at, table.id)
+      .where(sql`${table.projectId} is not null`),
     index('audit_events_actor_idx').on(table.actorId, table.at, table.id),
     index('audit_events_entity_idx').on(table.entityId, table.at, table.id),
   ],

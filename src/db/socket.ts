@@ -30,11 +30,12 @@ export class DatabaseUnreachableError extends Error {
 function countTraffic(data: Uint8Array): Traffic {
   let statements = 0;
   let roundTrips = 0;
-  for (let offset = 0; offset + 5 <= data.length; ) {
+  for (let offset = 0; offset + 5 <= data.length;) {
     const type = data[offset];
     if (type === 0x50 || type === 0x51) statements++;
     if (type !== 0x70) roundTrips = 1;
-    offset += 1 + ((data[offset + 1]! << 24) | (data[offset + 2]! << 16) | (data[offset + 3]! << 8) | data[offset + 4]!);
+    offset +=
+      1 + ((data[offset + 1]! << 24) | (data[offset + 2]! << 16) | (data[offset + 3]! << 8) | data[offset + 4]!);
   }
   return { statements, roundTrips };
 }
@@ -132,14 +133,19 @@ export async function openDatabaseSocket(
   const raw = connect({ hostname: host, port });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DatabaseUnreachableError(`no connection within ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+    timer = setTimeout(
+      () => reject(new DatabaseUnreachableError(`no connection within ${timeoutSeconds} s`)),
+      timeoutSeconds * 1000,
+    );
   });
   try {
     await Promise.race([raw.opened, timeout]);
     return new WorkerSocket(raw, onWrite);
   } catch (error) {
     raw.close().catch(() => {});
-    throw error instanceof DatabaseUnreachableError ? error : new DatabaseUnreachableError('connection failed', { cause: error });
+    throw error instanceof DatabaseUnreachableError
+      ? error
+      : new DatabaseUnreachableError('connection failed', { cause: error });
   } finally {
     clearTimeout(timer);
   }

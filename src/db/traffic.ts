@@ -27,5 +27,7 @@ export function parseWorkTiming(header: string | null): RequestWork | undefined 
 export function parseTrafficTiming(header: string | null): Traffic | undefined {
   const statements = /db;desc="statements";dur=(\d+)/.exec(header ?? '');
   const roundTrips = /db-rt;desc="round trips";dur=(\d+)/.exec(header ?? '');
-  return statements && roundTrips ? { statements: Number(statements[1]), roundTrips: Number(roundTrips[1]) } : undefined;
+  return statements && roundTrips
+    ? { statements: Number(statements[1]), roundTrips: Number(roundTrips[1]) }
+    : undefined;
 }

@@ -15,10 +15,16 @@ export const actorColumns = { role: users.role, isActive: users.isActive };
  * The caller's users row, in statements executed with `callerValues`: only while the token's epoch is still
  * the user's, so a revoked token finds no caller (401).
  */
-export const isCaller = and(eq(users.id, sql.placeholder('callerId')), lte(users.tokenEpoch, sql.placeholder('tokenEpoch')));
+export const isCaller = and(
+  eq(users.id, sql.placeholder('callerId')),
+  lte(users.tokenEpoch, sql.placeholder('tokenEpoch')),
+);
 
 /** The placeholder values that name the caller in a statement, and the request for the audit trail (db/audit.ts). */
-export const callerValues = (caller: Caller) => ({ ...requestValues(caller.request, caller.id), tokenEpoch: caller.tokenEpoch });
+export const callerValues = (caller: Caller) => ({
+  ...requestValues(caller.request, caller.id),
+  tokenEpoch: caller.tokenEpoch,
+});
 
 /**
  * The caller's whole row, for the routes that read the caller alone (see middleware/auth.ts); none when the
@@ -33,7 +39,13 @@ export async function findCaller(db: Database, caller: Caller): Promise<UserRow 
 
 /** Any user's row by id (the admin routes). */
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
-  const statement = prepared(db, 'user_by_id', () => db.select().from(users).where(eq(users.id, sql.placeholder('userId'))).prepare('user_by_id'));
+  const statement = prepared(db, 'user_by_id', () =>
+    db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('userId')))
+      .prepare('user_by_id'),
+  );
   const [user] = await statement.execute({ userId: id });
   return user;
 }

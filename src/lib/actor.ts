@@ -22,7 +22,11 @@ export interface RequestMeta {
 }
 
 /** A user as command-line tools act for them (seed data, benchmark plans): no token, so any epoch (the largest int4). */
-export const trustedCaller = (id: string): Caller => ({ id, tokenEpoch: 2_147_483_647, request: { id: null, ip: null, userAgent: 'aegisflow-cli' } });
+export const trustedCaller = (id: string): Caller => ({
+  id,
+  tokenEpoch: 2_147_483_647,
+  request: { id: null, ip: null, userAgent: 'aegisflow-cli' },
+});
 
 /** Who is acting: the user behind a verified access token, as the database has them now. */
 export type Actor = Pick<UserRow, 'id' | 'role'>;

@@ -2,7 +2,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { validationFailed } from './problem.ts';
 
-const TARGET_NAMES: Record<string, string> = { json: 'body', form: 'body', query: 'query', param: 'path', header: 'header' };
+const TARGET_NAMES: Record<string, string> = {
+  json: 'body',
+  form: 'body',
+  query: 'query',
+  param: 'path',
+  header: 'header',
+};
 
 /**
  * Every router shares this validation hook, so any schema failure anywhere is the same 422 problem

@@ -39,7 +39,8 @@ export function preconditionHolds(precondition: Precondition | undefined, versio
 }
 
 /** A header carrying entity tags (`If-Match`, `If-None-Match`): parsed by the functions above, so any text is accepted. */
-const entityTagsHeader = (description: string) => z.string().max(1000).optional().openapi({ description, example: '"1"' });
+const entityTagsHeader = (description: string) =>
+  z.string().max(1000).optional().openapi({ description, example: '"1"' });
 
 export const IfNoneMatchHeaders = z.object({
   'if-none-match': entityTagsHeader('ETags the client already has; when one is current the answer is 304 with no body'),

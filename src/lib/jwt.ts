@@ -76,10 +76,22 @@ export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): P
       requiredClaims: ['sub', 'iat', 'exp', 'iss', 'aud', 'jti', 'sid', 'tep'],
     });
     const { sub, sid, tep } = payload;
-    if (typeof sub !== 'string' || !isUuid(sub) || typeof sid !== 'string' || !isUuid(sid) || !Number.isSafeInteger(tep) || (tep as number) < 0) {
+    if (
+      typeof sub !== 'string' ||
+      !isUuid(sub) ||
+      typeof sid !== 'string' ||
+      !isUuid(sid) ||
+      !Number.isSafeInteger(tep) ||
+      (tep as number) < 0
+    ) {
       throw unauthorized('token_invalid', 'invalid token');
     }
-    claims = { userId: sub.toLowerCase(), sessionId: sid.toLowerCase(), tokenEpoch: tep as number, expiresAtMs: payload.exp! * 1000 };
+    claims = {
+      userId: sub.toLowerCase(),
+      sessionId: sid.toLowerCase(),
+      tokenEpoch: tep as number,
+      expiresAtMs: payload.exp! * 1000,
+    };
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw unauthorized('token_expired', 'token expired');
     if (error instanceof errors.JOSEError) throw unauthorized('token_invalid', 'invalid token');

@@ -6,7 +6,8 @@ import { LOG_LEVELS, type LogLevel } from '../config.ts';
  * and a failed query's text (which carries its values, db/inline.ts) is reduced to its cause.
  */
 
-export const shouldLog = (level: LogLevel, threshold: LogLevel) => LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
+export const shouldLog = (level: LogLevel, threshold: LogLevel) =>
+  LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
 
 export function writeLog(level: LogLevel, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ timestamp: new Date().toISOString(), level, ...fields }));
@@ -26,4 +27,6 @@ export function describeError(error: unknown): Record<string, unknown> {
 const SECRET_NAME = /pass|secret|token|key|auth|sig|code|session|cookie|credential/i;
 
 export const redactedQuery = (url: URL): Record<string, string> =>
-  Object.fromEntries([...url.searchParams].map(([name, value]) => [name, SECRET_NAME.test(name) ? '[redacted]' : value.slice(0, 200)]));
+  Object.fromEntries(
+    [...url.searchParams].map(([name, value]) => [name, SECRET_NAME.test(name) ? '[redacted]' : value.slice(0, 200)]),
+  );

@@ -32,7 +32,10 @@ export function errorResponses<const S extends ErrorStatus>(...statuses: S[]) {
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),
-  ) as Record<S | (typeof ALWAYS)[number], { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;
+  ) as Record<
+    S | (typeof ALWAYS)[number],
+    { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }
+  >;
 }
 
 export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
@@ -61,9 +64,13 @@ export function listResponse<T extends z.ZodType>(itemSchema: T, description: st
       'X-Total-Count-Exceeds': z
         .string()
         .optional()
-        .openapi({ description: `Sent instead of X-Total-Count when more than ${COUNT_CAP} items match`, example: String(COUNT_CAP) }),
+        .openapi({
+          description: `Sent instead of X-Total-Count when more than ${COUNT_CAP} items match`,
+          example: String(COUNT_CAP),
+        }),
       Link: z.string().optional().openapi({
-        description: 'RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages',
+        description:
+          'RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages',
         example: '</projects?limit=20&cursor=eyJzIjoiLWNyZWF0ZWRfYXQi>; rel="next"',
       }),
     }),
@@ -73,10 +80,19 @@ export function listResponse<T extends z.ZodType>(itemSchema: T, description: st
 
 /** Headers the API sends on every response, or on every response of a status, whatever the route. */
 const COMMON_HEADERS = {
-  RequestId: { description: "The server's id of this request, as in the problem's `request_id`, the logs and the audit trail", schema: { type: 'string', format: 'uuid' } },
-  WWWAuthenticate: { description: 'RFC 6750 challenge: `Bearer realm="aegisflow"`, with `error="invalid_token"` when a token was sent', schema: { type: 'string' } },
+  RequestId: {
+    description: "The server's id of this request, as in the problem's `request_id`, the logs and the audit trail",
+    schema: { type: 'string', format: 'uuid' },
+  },
+  WWWAuthenticate: {
+    description: 'RFC 6750 challenge: `Bearer realm="aegisflow"`, with `error="invalid_token"` when a token was sent',
+    schema: { type: 'string' },
+  },
   RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
-  CurrentETag: { description: 'The current version of the resource, to retry with in If-Match', schema: { type: 'string' } },
+  CurrentETag: {
+    description: 'The current version of the resource, to retry with in If-Match',
+    schema: { type: 'string' },
+  },
 } as const;
 const HEADERS_BY_STATUS: Record<string, [name: string, component: keyof typeof COMMON_HEADERS][]> = {
   '401': [['WWW-Authenticate', 'WWWAuthenticate']],

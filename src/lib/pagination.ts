@@ -33,14 +33,26 @@ const wholeNumberQuery = (bounds: { min: number; max: number; fallback: number; 
     .transform((value) => value ?? bounds.fallback);
 
 export const PaginationQuery = z.object({
-  limit: wholeNumberQuery({ min: 1, max: 100, fallback: 20, tooSmall: 'must be between 1 and 100', tooLarge: 'must be between 1 and 100' }).openapi({
+  limit: wholeNumberQuery({
+    min: 1,
+    max: 100,
+    fallback: 20,
+    tooSmall: 'must be between 1 and 100',
+    tooLarge: 'must be between 1 and 100',
+  }).openapi({
     type: 'integer',
     minimum: 1,
     maximum: 100,
     default: 20,
     example: 20,
   }),
-  offset: wholeNumberQuery({ min: 0, max: 1_000_000_000, fallback: 0, tooSmall: 'must not be negative', tooLarge: 'must be at most 1000000000' }).openapi({
+  offset: wholeNumberQuery({
+    min: 0,
+    max: 1_000_000_000,
+    fallback: 0,
+    tooSmall: 'must not be negative',
+    tooLarge: 'must be at most 1000000000',
+  }).openapi({
     type: 'integer',
     minimum: 0,
     maximum: 1_000_000_000,
@@ -80,7 +92,11 @@ export interface Page<T> {
   nextCursor: string | undefined;
 }
 
-const CursorSchema = z.object({ s: z.string(), k: z.tuple([z.string().max(500), z.string().max(40)]), m: z.string().max(64) });
+const CursorSchema = z.object({
+  s: z.string(),
+  k: z.tuple([z.string().max(500), z.string().max(40)]),
+  m: z.string().max(64),
+});
 
 const utf8 = new TextEncoder();
 const base64url = (bytes: Uint8Array) => {
@@ -90,10 +106,13 @@ const base64url = (bytes: Uint8Array) => {
 };
 /** The text a base64url string holds, as UTF-8 (a cursor holds the last row's sort key, in any script). */
 const fromBase64url = (text: string) =>
-  new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0)));
+  new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+    Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0)),
+  );
 
 /** A cursor's MAC over its order (list, sort and query, see `readPageRequest`) and position: 128 bits of HMAC-SHA256. */
-const cursorMac = (order: ListOrder, key: SortKey) => base64url(hmac(sha256, order.signedWith!, utf8.encode(JSON.stringify([order.name, key]))).subarray(0, 16));
+const cursorMac = (order: ListOrder, key: SortKey) =>
+  base64url(hmac(sha256, order.signedWith!, utf8.encode(JSON.stringify([order.name, key]))).subarray(0, 16));
 
 export function encodeCursor(order: ListOrder, key: SortKey): string {
   return base64url(utf8.encode(JSON.stringify({ s: order.name, k: key, m: cursorMac(order, key) })));
@@ -135,7 +154,9 @@ function decodeCursor(cursor: string, order: ListOrder): SortKey {
     !KEY_TEXT[order.tie ?? 'uuid'].test(parsed.data.k[1]) ||
     parsed.data.m !== cursorMac(order, parsed.data.k)
   ) {
-    throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor this API issued for this list, sort and filters' }]);
+    throw validationFailed([
+      { path: 'query.cursor', message: 'is not a cursor this API issued for this list, sort and filters' },
+    ]);
   }
   return parsed.data.k;
 }
@@ -151,7 +172,9 @@ const PAGE_PARAMETERS = new Set(['cursor', 'offset', 'limit']);
  */
 function bindOrder(c: AppContext, order: ListOrder): ListOrder {
   const url = new URL(c.req.url);
-  const filters = [...url.searchParams].filter(([name]) => !PAGE_PARAMETERS.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const filters = [...url.searchParams]
+    .filter(([name]) => !PAGE_PARAMETERS.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const digest = bytesToHex(sha256(utf8.encode(JSON.stringify([url.pathname, filters])))).slice(0, 32);
   return { ...order, name: `${order.name}|${digest}`, signedWith: c.get('config').cursorKey };
 }
@@ -166,7 +189,12 @@ export function readPageRequest(
     throw validationFailed([{ path: 'query.offset', message: 'use either cursor or offset, not both' }]);
   }
   const order = bindOrder(c, listOrder);
-  return { limit: query.limit, offset: query.offset, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, order), order };
+  return {
+    limit: query.limit,
+    offset: query.offset,
+    after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, order),
+    order,
+  };
 }
 
 /**
@@ -183,7 +211,8 @@ export function toPage<Row, Item>(
   return {
     items: shown.map(options.item),
     total: options.count > COUNT_CAP ? undefined : options.count,
-    nextCursor: rows.length > request.limit && last !== undefined ? encodeCursor(request.order, options.key(last)) : undefined,
+    nextCursor:
+      rows.length > request.limit && last !== undefined ? encodeCursor(request.order, options.key(last)) : undefined,
   };
 }
 
@@ -200,6 +229,7 @@ export function setPaginationHeaders(c: Context, page: Page<unknown>, request: P
   };
   const links: string[] = [];
   if (page.nextCursor) links.push(link('next', { cursor: page.nextCursor }));
-  if (request.after === undefined && request.offset > 0) links.push(link('prev', { offset: String(Math.max(0, request.offset - request.limit)) }));
+  if (request.after === undefined && request.offset > 0)
+    links.push(link('prev', { offset: String(Math.max(0, request.offset - request.limit)) }));
   if (links.length > 0) c.header('Link', links.join(', '));
 }

@@ -46,5 +46,8 @@ export function passwordWeakness(password: string, email: string): string | unde
 /** 422 `password_too_weak`, naming the reason, for the request field `path`. */
 export function requireStrongPassword(password: string, email: string, path: string): void {
   const reason = passwordWeakness(password, email);
-  if (reason) throw new AppError('password_too_weak', `the password is too weak: it ${reason}`, { errors: [{ path, message: reason }] });
+  if (reason)
+    throw new AppError('password_too_weak', `the password is too weak: it ${reason}`, {
+      errors: [{ path, message: reason }],
+    });
 }

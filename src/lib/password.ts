@@ -37,7 +37,10 @@ export const passwordPolicySchema = z.discriminatedUnion('algorithm', [
       .number()
       .int()
       .min(1)
-      .max(MAX_PBKDF2_ITERATIONS, `PBKDF2 iterations must not exceed ${MAX_PBKDF2_ITERATIONS}: Cloudflare Workers reject more`),
+      .max(
+        MAX_PBKDF2_ITERATIONS,
+        `PBKDF2 iterations must not exceed ${MAX_PBKDF2_ITERATIONS}: Cloudflare Workers reject more`,
+      ),
   }),
 ]);
 export type PasswordPolicy = z.infer<typeof passwordPolicySchema>;
@@ -67,7 +70,11 @@ const scrypt: ScryptFunction = scryptImplementations.native ?? scryptImplementat
 
 async function pbkdf2Sha256(password: Uint8Array, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, KEY_BYTES * 8);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    key,
+    KEY_BYTES * 8,
+  );
   return new Uint8Array(bits);
 }
 
@@ -99,7 +106,8 @@ async function derive(password: string, salt: Uint8Array, policy: PasswordPolicy
 }
 
 function encode(policy: PasswordPolicy, salt: Uint8Array, key: Uint8Array): string {
-  const params = policy.algorithm === 'scrypt' ? `ln=${policy.logN},r=${policy.r},p=${policy.p}` : `i=${policy.iterations}`;
+  const params =
+    policy.algorithm === 'scrypt' ? `ln=${policy.logN},r=${policy.r},p=${policy.p}` : `i=${policy.iterations}`;
   return `$${policy.algorithm}$${params}$${toBase64(salt)}$${toBase64(key)}`;
 }
 
@@ -109,7 +117,12 @@ type ParsedHash = { policy: PasswordPolicy; salt: Uint8Array; key: Uint8Array };
 function decode(stored: string): ParsedHash | undefined {
   const [empty, algorithm, params, saltText, keyText, ...rest] = stored.split('$');
   if (empty !== '' || rest.length > 0 || !params || !saltText || !keyText) return undefined;
-  const values = Object.fromEntries(params.split(',').map((pair) => pair.split('=')).map(([k, v]) => [k, Number(v)]));
+  const values = Object.fromEntries(
+    params
+      .split(',')
+      .map((pair) => pair.split('='))
+      .map(([k, v]) => [k, Number(v)]),
+  );
   const candidate =
     algorithm === 'scrypt'
       ? { algorithm, logN: values.ln, r: values.r, p: values.p }

@@ -7,7 +7,10 @@
 export const PROBLEM_CODES = {
   malformed_json: [400, 'The body is not well-formed JSON (or form data)'],
   token_missing: [401, 'No bearer token was sent'],
-  token_invalid: [401, 'The token is malformed, tampered with, of another kind, or revoked (logout-all, password or role change)'],
+  token_invalid: [
+    401,
+    'The token is malformed, tampered with, of another kind, or revoked (logout-all, password or role change)',
+  ],
   token_expired: [401, 'The access token has expired; refresh it'],
   credentials_invalid: [401, 'Wrong email or password'],
   refresh_token_invalid: [401, 'Not a refresh token this API issued'],

@@ -17,10 +17,9 @@ export const ProblemSchema = z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
       .openapi({ description: 'Present on validation failures (422): one entry per invalid field.' }),
-    allowed: z
-      .array(z.uuid())
-      .optional()
-      .openapi({ description: 'Present when a task transition is not allowed (409): the states the task may move to.' }),
+    allowed: z.array(z.uuid()).optional().openapi({
+      description: 'Present when a task transition is not allowed (409): the states the task may move to.',
+    }),
   })
   .openapi('Problem');
 export type Problem = z.infer<typeof ProblemSchema>;
@@ -82,20 +81,31 @@ export const conflict = (code: ProblemCode & ConflictCode, detail: string) => ne
 const quoted = (text: string) => `"${text.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
 
 /** RFC 6750: a request without credentials gets a bare challenge, a bad token an `invalid_token` one. */
-export const unauthorized = (code: ProblemCode & UnauthorizedCode, detail: string, options: { credentialsSent?: boolean } = {}) =>
+export const unauthorized = (
+  code: ProblemCode & UnauthorizedCode,
+  detail: string,
+  options: { credentialsSent?: boolean } = {},
+) =>
   new AppError(code, detail, {
     headers: {
       'WWW-Authenticate':
-        options.credentialsSent === false ? 'Bearer realm="aegisflow"' : `Bearer realm="aegisflow", error="invalid_token", error_description=${quoted(detail)}`,
+        options.credentialsSent === false
+          ? 'Bearer realm="aegisflow"'
+          : `Bearer realm="aegisflow", error="invalid_token", error_description=${quoted(detail)}`,
     },
   });
 /** The request cannot be served now: clients should retry, so the answer says when. */
-export const serviceUnavailable = (code: 'database_unavailable' | 'timed_out', detail: string) => new AppError(code, detail, { headers: { 'Retry-After': '5' } });
-export const databaseUnavailable = () => serviceUnavailable('database_unavailable', 'the database is unavailable; retry shortly');
-export const validationFailed = (errors: FieldError[]) => new AppError('validation_failed', 'the request failed validation', { errors });
+export const serviceUnavailable = (code: 'database_unavailable' | 'timed_out', detail: string) =>
+  new AppError(code, detail, { headers: { 'Retry-After': '5' } });
+export const databaseUnavailable = () =>
+  serviceUnavailable('database_unavailable', 'the database is unavailable; retry shortly');
+export const validationFailed = (errors: FieldError[]) =>
+  new AppError('validation_failed', 'the request failed validation', { errors });
 
 /** The codes of one status, for the helpers above: `conflict('email_taken', ...)` type-checks, `conflict('not_found', ...)` does not. */
-type CodeOf<Status extends number> = { [Code in ProblemCode]: (typeof PROBLEM_CODES)[Code][0] extends Status ? Code : never }[ProblemCode];
+type CodeOf<Status extends number> = {
+  [Code in ProblemCode]: (typeof PROBLEM_CODES)[Code][0] extends Status ? Code : never;
+}[ProblemCode];
 type ForbiddenCode = CodeOf<403>;
 type ConflictCode = CodeOf<409>;
 type UnauthorizedCode = CodeOf<401>;

@@ -1,6 +1,10 @@
 /** Opaque secrets handed to clients (refresh tokens) and the digests kept instead of them. */
 
-const base64Url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const base64Url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** 256 random bits, base64url: 43 characters. */
 export const newOpaqueToken = () => base64Url(crypto.getRandomValues(new Uint8Array(32)));

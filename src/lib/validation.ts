@@ -22,7 +22,10 @@ export function singleLineText(min: number, max: number) {
     .min(min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
     .max(max, `must be at most ${max} characters`)
     .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
-    .refine((value) => !FORMAT_CHARACTERS.test(value.replace(EMOJI_JOINER, '')), 'must not contain invisible formatting characters (bidirectional or zero-width)');
+    .refine(
+      (value) => !FORMAT_CHARACTERS.test(value.replace(EMOJI_JOINER, '')),
+      'must not contain invisible formatting characters (bidirectional or zero-width)',
+    );
   // Trimmed before the length is checked, so only spaces is empty: the document says a visible character is needed.
   return min > 0 ? text.openapi({ pattern: '\\S' }) : text;
 }
@@ -47,7 +50,9 @@ export const emailField = z
 
 /** Path parameters of every `/{id}` route; a malformed id is a 422 before any query runs. */
 export const IdParams = z.object({
-  id: z.uuid('must be a UUID').openapi({ param: { name: 'id', in: 'path' }, example: '0b7e7a5c-8f1e-4d3a-9a55-2f6c1d9e4b21' }),
+  id: z
+    .uuid('must be a UUID')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '0b7e7a5c-8f1e-4d3a-9a55-2f6c1d9e4b21' }),
 });
 
 export const timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-25T10:00:00.000Z' });

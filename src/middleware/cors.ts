@@ -7,7 +7,14 @@ import type { AppEnv } from '../context.ts';
 /** What a browser app may send and read. Bearer tokens, not cookies: no credentials mode is needed. */
 export const CORS_ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'X-Request-Id'];
-export const CORS_EXPOSED_HEADERS = ['X-Total-Count', 'X-Total-Count-Exceeds', 'Link', 'ETag', 'X-Request-Id', 'Retry-After'];
+export const CORS_EXPOSED_HEADERS = [
+  'X-Total-Count',
+  'X-Total-Count-Exceeds',
+  'Link',
+  'ETag',
+  'X-Request-Id',
+  'Retry-After',
+];
 /** Seconds a browser may reuse a preflight answer. */
 const PREFLIGHT_MAX_AGE = 600;
 

@@ -11,7 +11,10 @@ import { serviceUnavailable } from '../lib/problem.ts';
 export const deadline = createMiddleware<AppEnv>(async (c, next) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(serviceUnavailable('timed_out', 'the request took too long; retry shortly')), c.get('config').requestTimeoutSeconds * 1000);
+    timer = setTimeout(
+      () => reject(serviceUnavailable('timed_out', 'the request took too long; retry shortly')),
+      c.get('config').requestTimeoutSeconds * 1000,
+    );
   });
   try {
     await Promise.race([next(), expired]);

@@ -14,7 +14,10 @@ const ACCEPTED = new Set(['application/json', 'application/x-www-form-urlencoded
 export const acceptDeclaredMediaTypes = createMiddleware<AppEnv>(async (c, next) => {
   const contentType = c.req.header('Content-Type');
   if (contentType !== undefined && !ACCEPTED.has(contentType.split(';')[0]!.trim().toLowerCase())) {
-    throw new AppError('unsupported_media_type', `a request body must be application/json${c.req.path === '/auth/login' ? ' or application/x-www-form-urlencoded' : ''}`);
+    throw new AppError(
+      'unsupported_media_type',
+      `a request body must be application/json${c.req.path === '/auth/login' ? ' or application/x-www-form-urlencoded' : ''}`,
+    );
   }
   await next();
 });

@@ -22,13 +22,19 @@ export const limitPerIp = (route: 'login' | 'signup' | 'refresh' | 'logout' | 'p
   createMiddleware<AppEnv>(async (c, next) => {
     const ip = clientAddress(c.req.raw, c.get('config').appEnv);
     if (ip === UNVERIFIED_ADDRESS && c.get('config').appEnv === 'production') {
-      throw forbidden('edge_required', 'this route accepts requests only through the Cloudflare edge, which names the client address');
+      throw forbidden(
+        'edge_required',
+        'this route accepts requests only through the Cloudflare edge, which names the client address',
+      );
     }
-    const limiter = c.get('config').appEnv === 'development' ? c.env.AUTH_RATE_LIMIT_DEVELOPMENT : c.env.AUTH_RATE_LIMIT;
+    const limiter =
+      c.get('config').appEnv === 'development' ? c.env.AUTH_RATE_LIMIT_DEVELOPMENT : c.env.AUTH_RATE_LIMIT;
     if (limiter) {
       const { success } = await limiter.limit({ key: `${route}:${ip}` });
       if (!success) {
-        throw new AppError('rate_limited', 'too many requests from this address; retry later', { headers: { 'Retry-After': String(PERIOD_SECONDS) } });
+        throw new AppError('rate_limited', 'too many requests from this address; retry later', {
+          headers: { 'Retry-After': String(PERIOD_SECONDS) },
+        });
       }
     }
     await next();

@@ -17,5 +17,6 @@ export const provideContext = createMiddleware<AppEnv>(async (c, next) => {
   const work = { passwordHashes: 0 };
   c.set('work', work);
   await database.run(next);
-  if (config.serverTiming) c.header('Server-Timing', `${trafficTiming(database.traffic())}, ${workTiming(work)}`, { append: true });
+  if (config.serverTiming)
+    c.header('Server-Timing', `${trafficTiming(database.traffic())}, ${workTiming(work)}`, { append: true });
 });

@@ -34,7 +34,9 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     db_round_trips: traffic?.roundTrips ?? 0,
     ...(cf?.colo ? { colo: cf.colo } : {}),
     ...(cf?.country ? { country: cf.country } : {}),
-    ...(threshold === 'debug' ? { query: redactedQuery(new URL(c.req.url)), user_agent: c.req.header('User-Agent')?.slice(0, 200) ?? null } : {}),
+    ...(threshold === 'debug'
+      ? { query: redactedQuery(new URL(c.req.url)), user_agent: c.req.header('User-Agent')?.slice(0, 200) ?? null }
+      : {}),
     // A failure of ours (5xx), or a database error answered with a 4xx (a concurrency conflict): what went wrong.
     ...(c.error && (status >= 500 || !(c.error instanceof AppError)) ? { error: describeError(c.error) } : {}),
   });

@@ -28,7 +28,8 @@ export const securityHeaders = createMiddleware<AppEnv>((c, next) =>
   (loadConfig(c.env).appEnv === 'production' ? productionHeaders : otherHeaders)(c, async () => {
     await next();
     if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', API_CONTENT_SECURITY_POLICY);
-    const isPrivate = c.req.header('Authorization') !== undefined || c.req.path === '/auth' || c.req.path.startsWith('/auth/');
+    const isPrivate =
+      c.req.header('Authorization') !== undefined || c.req.path === '/auth' || c.req.path.startsWith('/auth/');
     if (isPrivate || !c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   }),
 );

@@ -44,7 +44,9 @@ describe('GET /auth/admin/users', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Total-Count')).toBe('5');
     expect(ids(res)).toEqual([created[4]!.id, created[3]!.id]);
-    expect(res.headers.get('Link')).toMatch(new RegExp(`^</auth/admin/users\\?q=page-${tag}&limit=2&cursor=[\\w-]+>; rel="next"$`));
+    expect(res.headers.get('Link')).toMatch(
+      new RegExp(`^</auth/admin/users\\?q=page-${tag}&limit=2&cursor=[\\w-]+>; rel="next"$`),
+    );
 
     const second = await call('GET', linkTarget(res, 'next')!, { token: admin.token });
     expect(ids(second)).toEqual([created[2]!.id, created[1]!.id]);
@@ -76,7 +78,9 @@ describe('GET /auth/admin/users', () => {
     await sql()`update users set is_active = false where id = ${byEmail.id}`;
 
     const ids = async (query: string) =>
-      ((await call('GET', `/auth/admin/users?${query}`, { token: admin.token })).body as { id: string }[]).map((u) => u.id).sort();
+      ((await call('GET', `/auth/admin/users?${query}`, { token: admin.token })).body as { id: string }[])
+        .map((u) => u.id)
+        .sort();
 
     expect(await ids(`q=${tag}`)).toEqual([byName.id, byEmail.id, tagAdmin.id].sort());
     expect(await ids(`q=zelda%20${tag}`)).toEqual([byName.id]);
@@ -87,7 +91,18 @@ describe('GET /auth/admin/users', () => {
     expect(await ids(`q=${encodeURIComponent('%')}${tag}`)).toEqual([]);
   });
 
-  const badQueries = ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'offset=-1', 'offset=x', 'role=owner', 'is_active=yes', `q=${'x'.repeat(201)}`, 'q=%00'];
+  const badQueries = [
+    'limit=0',
+    'limit=101',
+    'limit=abc',
+    'limit=1.5',
+    'offset=-1',
+    'offset=x',
+    'role=owner',
+    'is_active=yes',
+    `q=${'x'.repeat(201)}`,
+    'q=%00',
+  ];
   for (const query of badQueries) {
     it(`422 for ${query.slice(0, 20)}`, async () => {
       const admin = await createUser({ role: 'admin' });
@@ -114,14 +129,20 @@ describe('PATCH /auth/admin/users/{id}/role', () => {
   it('promotes and demotes', async () => {
     const admin = await createUser({ role: 'admin' });
     const user = await createUser();
-    const promoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json: { role: 'admin' } });
+    const promoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, {
+      token: admin.token,
+      json: { role: 'admin' },
+    });
     expect(promoted.status).toBe(200);
     expect(promoted.body.role).toBe('admin');
     // A role change ends the user's sessions and tokens: they log in again, now as an admin.
     expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
     const adminToken = await logIn(user.email, PASSWORD);
     expect((await call('GET', '/auth/admin/users', { token: adminToken })).status).toBe(200);
-    const demoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json: { role: 'user' } });
+    const demoted = await call('PATCH', `/auth/admin/users/${user.id}/role`, {
+      token: admin.token,
+      json: { role: 'user' },
+    });
     expect(demoted.body.role).toBe('user');
     expectProblem(await call('GET', '/auth/admin/users', { token: adminToken }), 401);
     expectProblem(await call('GET', '/auth/admin/users', { token: await logIn(user.email, PASSWORD) }), 403);
@@ -133,7 +154,13 @@ describe('PATCH /auth/admin/users/{id}/role', () => {
     for (const json of [{ role: 'superuser' }, { role: null }, {}, { role: ['admin'] }, null]) {
       expectProblem(await call('PATCH', `/auth/admin/users/${user.id}/role`, { token: admin.token, json }), 422);
     }
-    expectProblem(await call('PATCH', `/auth/admin/users/${crypto.randomUUID()}/role`, { token: admin.token, json: { role: 'admin' } }), 404);
+    expectProblem(
+      await call('PATCH', `/auth/admin/users/${crypto.randomUUID()}/role`, {
+        token: admin.token,
+        json: { role: 'admin' },
+      }),
+      404,
+    );
     expect((await sql()`select role from users where id = ${user.id}`)[0]!.role).toBe('user');
   });
 });
@@ -142,7 +169,10 @@ describe('PATCH /auth/admin/users/{id}/status', () => {
   it('deactivation locks the user out at once (tokens and sessions end); reactivation lets them log in again', async () => {
     const admin = await createUser({ role: 'admin' });
     const user = await createUser();
-    const off = await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json: { is_active: false } });
+    const off = await call('PATCH', `/auth/admin/users/${user.id}/status`, {
+      token: admin.token,
+      json: { is_active: false },
+    });
     expect(off.status).toBe(200);
     expect(off.body.is_active).toBe(false);
     expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
@@ -152,7 +182,10 @@ describe('PATCH /auth/admin/users/{id}/status', () => {
     const live = await sql()`select count(*)::int as n from sessions where user_id = ${user.id} and revoked_at is null`;
     expect(live[0]!.n).toBe(0);
 
-    const on = await call('PATCH', `/auth/admin/users/${user.id}/status`, { token: admin.token, json: { is_active: true } });
+    const on = await call('PATCH', `/auth/admin/users/${user.id}/status`, {
+      token: admin.token,
+      json: { is_active: true },
+    });
     expect(on.body.is_active).toBe(true);
     expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
     expect((await call('GET', '/auth/me', { token: await logIn(user.email, PASSWORD) })).status).toBe(200);
@@ -161,7 +194,10 @@ describe('PATCH /auth/admin/users/{id}/status', () => {
   it('an admin cannot deactivate themselves (409), even with other admins around', async () => {
     const admin = await createUser({ role: 'admin' });
     await createUser({ role: 'admin' });
-    const res = await call('PATCH', `/auth/admin/users/${admin.id}/status`, { token: admin.token, json: { is_active: false } });
+    const res = await call('PATCH', `/auth/admin/users/${admin.id}/status`, {
+      token: admin.token,
+      json: { is_active: false },
+    });
     expectProblem(res, 409, 'self_deactivation');
     expect((await sql()`select is_active from users where id = ${admin.id}`)[0]!.is_active).toBe(true);
   });

@@ -12,8 +12,15 @@ describe('an admin created with `npm run user:create -- --role admin`', () => {
     const user = await createUser({ fullName: 'Managed By Cli Admin' });
     const listed = await call('GET', `/auth/admin/users?q=${encodeURIComponent(user.email)}`, { token });
     expect(listed.body.map((u: { id: string }) => u.id)).toEqual([user.id]);
-    expect((await call('PATCH', `/auth/admin/users/${user.id}/role`, { token, json: { role: 'admin' } })).body.role).toBe('admin');
-    expect((await call('PATCH', `/auth/admin/users/${user.id}/status`, { token, json: { is_active: false } })).body.is_active).toBe(false);
-    expect((await call('PATCH', `/auth/admin/users/${user.id}/status`, { token, json: { is_active: true } })).body.is_active).toBe(true);
+    expect(
+      (await call('PATCH', `/auth/admin/users/${user.id}/role`, { token, json: { role: 'admin' } })).body.role,
+    ).toBe('admin');
+    expect(
+      (await call('PATCH', `/auth/admin/users/${user.id}/status`, { token, json: { is_active: false } })).body
+        .is_active,
+    ).toBe(false);
+    expect(
+      (await call('PATCH', `/auth/admin/users/${user.id}/status`, { token, json: { is_active: true } })).body.is_active,
+    ).toBe(true);
   });
 });

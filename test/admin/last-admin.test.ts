@@ -22,12 +22,16 @@ afterAll(async () => {
   if (adminsBefore.length > 0) await sql()`update users set role = 'admin' where id in ${sql()(adminsBefore)}`;
 });
 
-const activeAdmins = async () => Number((await sql()`select count(*) from users where role = 'admin' and is_active`)[0]!.count);
+const activeAdmins = async () =>
+  Number((await sql()`select count(*) from users where role = 'admin' and is_active`)[0]!.count);
 
 describe('the last active admin', () => {
   it('cannot be demoted (409), by anyone', async () => {
     const [admin] = await onlyTheseAdmins(1);
-    const res = await call('PATCH', `/auth/admin/users/${admin!.id}/role`, { token: admin!.token, json: { role: 'user' } });
+    const res = await call('PATCH', `/auth/admin/users/${admin!.id}/role`, {
+      token: admin!.token,
+      json: { role: 'user' },
+    });
     expectProblem(res, 409, 'last_admin');
     expect(await activeAdmins()).toBe(1);
   });
@@ -35,20 +39,35 @@ describe('the last active admin', () => {
   it('counts only active admins: an inactive admin does not save the last active one', async () => {
     const [active, dormant] = await onlyTheseAdmins(2);
     await sql()`update users set is_active = false where id = ${dormant!.id}`;
-    const res = await call('PATCH', `/auth/admin/users/${active!.id}/role`, { token: active!.token, json: { role: 'user' } });
+    const res = await call('PATCH', `/auth/admin/users/${active!.id}/role`, {
+      token: active!.token,
+      json: { role: 'user' },
+    });
     expectProblem(res, 409, 'last_admin');
     // Reactivating the dormant admin lifts the block.
     await sql()`update users set is_active = true where id = ${dormant!.id}`;
-    expect((await call('PATCH', `/auth/admin/users/${active!.id}/role`, { token: active!.token, json: { role: 'user' } })).status).toBe(200);
+    expect(
+      (await call('PATCH', `/auth/admin/users/${active!.id}/role`, { token: active!.token, json: { role: 'user' } }))
+        .status,
+    ).toBe(200);
     expect(await activeAdmins()).toBe(1);
   });
 
   it('can step down once another active admin exists', async () => {
     const [first, second] = await onlyTheseAdmins(2);
-    const res = await call('PATCH', `/auth/admin/users/${first!.id}/role`, { token: first!.token, json: { role: 'user' } });
+    const res = await call('PATCH', `/auth/admin/users/${first!.id}/role`, {
+      token: first!.token,
+      json: { role: 'user' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.role).toBe('user');
-    expectProblem(await call('PATCH', `/auth/admin/users/${second!.id}/status`, { token: second!.token, json: { is_active: false } }), 409);
+    expectProblem(
+      await call('PATCH', `/auth/admin/users/${second!.id}/status`, {
+        token: second!.token,
+        json: { is_active: false },
+      }),
+      409,
+    );
     expect(await activeAdmins()).toBe(1);
   });
 

@@ -21,14 +21,19 @@ async function allPages(token: string, first: string, between: () => Promise<voi
   return pages;
 }
 
-const rename = (user: TestUser, projectId: string, name: string) => call('PATCH', `/projects/${projectId}`, { token: user.token, json: { name } });
+const rename = (user: TestUser, projectId: string, name: string) =>
+  call('PATCH', `/projects/${projectId}`, { token: user.token, json: { name } });
 
 describe('GET /auth/admin/audit', () => {
   it('shows each event with who, what, when, from where and the change, newest first', async () => {
     const admin = await createUser({ role: 'admin' });
     const owner = await createUser();
     const project = await createProjectWithMembers(owner, [], 'Before');
-    const renamed = await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'After' }, headers: { 'User-Agent': 'audit-ua/2', 'CF-Connecting-IP': '198.51.100.9', 'X-Request-Id': 'audit-request-1' } });
+    const renamed = await call('PATCH', `/projects/${project.id}`, {
+      token: owner.token,
+      json: { name: 'After' },
+      headers: { 'User-Agent': 'audit-ua/2', 'CF-Connecting-IP': '198.51.100.9', 'X-Request-Id': 'audit-request-1' },
+    });
     const res = await audit(admin, `project_id=${project.id}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Total-Count')).toBe('2');
@@ -65,16 +70,29 @@ describe('GET /auth/admin/audit', () => {
       expect(res.status, res.text).toBe(200);
       return res.body.map((event: { action: string }) => event.action);
     };
-    expect(await actions(`project_id=${project.id}`)).toEqual(['project.update', 'task.update', 'task.create', 'project.create']);
+    expect(await actions(`project_id=${project.id}`)).toEqual([
+      'project.update',
+      'task.update',
+      'task.create',
+      'project.create',
+    ]);
     expect(await actions(`project_id=${project.id}&actor_id=${editor.id}`)).toEqual(['task.create']);
     expect(await actions(`project_id=${project.id}&action=task.*`)).toEqual(['task.update', 'task.create']);
     expect(await actions(`project_id=${project.id}&action=task.update`)).toEqual(['task.update']);
     expect(await actions(`project_id=${project.id}&entity_type=project`)).toEqual(['project.update', 'project.create']);
     expect(await actions(`entity_id=${task.id}`)).toEqual(['task.update', 'task.create']);
     expect(await actions(`actor_id=${owner.id}&action=project.*`)).toEqual(['project.update', 'project.create']);
-    expect(await actions(`project_id=${project.id}&since=${encodeURIComponent(now.toISOString())}`)).toEqual(['project.update']);
-    expect(await actions(`project_id=${project.id}&until=${encodeURIComponent(now.toISOString())}`)).toEqual(['task.update', 'task.create', 'project.create']);
-    expect(await actions(`project_id=${project.id}&since=2000-01-01T00:00:00%2B02:00&until=2000-01-02T00:00:00Z`)).toEqual([]);
+    expect(await actions(`project_id=${project.id}&since=${encodeURIComponent(now.toISOString())}`)).toEqual([
+      'project.update',
+    ]);
+    expect(await actions(`project_id=${project.id}&until=${encodeURIComponent(now.toISOString())}`)).toEqual([
+      'task.update',
+      'task.create',
+      'project.create',
+    ]);
+    expect(
+      await actions(`project_id=${project.id}&since=2000-01-01T00:00:00%2B02:00&until=2000-01-02T00:00:00Z`),
+    ).toEqual([]);
     expect(await actions(`actor_id=${editor.id}&action=auth.login_failed`)).toEqual([]);
   });
 
@@ -83,7 +101,9 @@ describe('GET /auth/admin/audit', () => {
     const owner = await createUser();
     const project = await createProjectWithMembers(owner);
     for (let index = 0; index < 7; index++) await rename(owner, project.id, `Name ${index}`);
-    const expected = (await sql()`select id from audit_events where project_id = ${project.id} order by at desc, id desc`).map((row) => Number(row.id));
+    const expected = (
+      await sql()`select id from audit_events where project_id = ${project.id} order by at desc, id desc`
+    ).map((row) => Number(row.id));
     expect(expected).toHaveLength(8);
     let renames = 0;
     const pages = await allPages(admin.token, `/auth/admin/audit?project_id=${project.id}&limit=3`, async () => {
@@ -111,11 +131,16 @@ describe('GET /auth/admin/audit', () => {
     await refused(`project_id=${project.id}&action=project.*&limit=2&cursor=${cursor}`);
     await refused(`limit=2&cursor=${cursor}`);
     const decoded = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
-    const encode = (value: unknown) => btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-    await refused(`project_id=${project.id}&limit=2&cursor=${encode({ ...decoded, k: [decoded.k[0], String(Number(decoded.k[1]) + 1)] })}`);
+    const encode = (value: unknown) =>
+      btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    await refused(
+      `project_id=${project.id}&limit=2&cursor=${encode({ ...decoded, k: [decoded.k[0], String(Number(decoded.k[1]) + 1)] })}`,
+    );
     await refused(`project_id=${project.id}&limit=2&cursor=${encode({ ...decoded, m: undefined })}`);
     await refused(`project_id=${project.id}&limit=2&cursor=${cursor.slice(0, -2)}${cursor.endsWith('A') ? 'B' : 'A'}A`);
-    const activity = await call('GET', `/projects/${project.id}/activity?limit=2&cursor=${cursor}`, { token: owner.token });
+    const activity = await call('GET', `/projects/${project.id}/activity?limit=2&cursor=${cursor}`, {
+      token: owner.token,
+    });
     expectProblem(activity, 422);
     const users = await call('GET', `/auth/admin/users?limit=1&cursor=${cursor}`, { token: admin.token });
     expectProblem(users, 422);
@@ -142,7 +167,10 @@ describe('GET /auth/admin/audit', () => {
     ];
     for (const [query, path] of cases) {
       const problem = expectProblem(await audit(admin, query), 422);
-      expect(problem.errors?.map((error) => error.path), query).toContain(path);
+      expect(
+        problem.errors?.map((error) => error.path),
+        query,
+      ).toContain(path);
     }
   });
 
@@ -159,14 +187,25 @@ describe('GET /projects/{id}/activity', () => {
     const viewer = await createUser();
     const project = await createProjectWithMembers(owner, [[viewer, 'viewer']]);
     const task = await createTask(owner, project.id);
-    await call('POST', `/projects/${project.id}/states`, { token: owner.token, json: { name: 'QA', category: 'started' } });
+    await call('POST', `/projects/${project.id}/states`, {
+      token: owner.token,
+      json: { name: 'QA', category: 'started' },
+    });
     const outsider = await createUser();
-    await call('POST', `/projects/${project.id}/members`, { token: owner.token, json: { email: outsider.email, role: 'editor' } });
+    await call('POST', `/projects/${project.id}/members`, {
+      token: owner.token,
+      json: { email: outsider.email, role: 'editor' },
+    });
     const other = await createProjectWithMembers(owner);
 
     const res = await call('GET', `/projects/${project.id}/activity`, { token: viewer.token });
     expect(res.status).toBe(200);
-    expect(res.body.map((event: { action: string }) => event.action)).toEqual(['member.add', 'state.create', 'task.create', 'project.create']);
+    expect(res.body.map((event: { action: string }) => event.action)).toEqual([
+      'member.add',
+      'state.create',
+      'task.create',
+      'project.create',
+    ]);
     expect(res.body.every((event: { project_id: string }) => event.project_id === project.id)).toBe(true);
     expect(res.body.map((event: object) => Object.keys(event))).not.toContainEqual(expect.arrayContaining(['ip']));
     expect(res.body[2]).toMatchObject({ entity_type: 'task', entity_id: task.id, actor_id: owner.id });
@@ -175,7 +214,9 @@ describe('GET /projects/{id}/activity', () => {
     const tasksOnly = await call('GET', `/projects/${project.id}/activity?action=task.*`, { token: viewer.token });
     expect(tasksOnly.body.map((event: { action: string }) => event.action)).toEqual(['task.create']);
     const paged = await allPages(viewer.token, `/projects/${project.id}/activity?limit=1`);
-    expect(paged.flatMap((page) => page.body.map((event: { id: number }) => event.id))).toEqual(res.body.map((event: { id: number }) => event.id));
+    expect(paged.flatMap((page) => page.body.map((event: { id: number }) => event.id))).toEqual(
+      res.body.map((event: { id: number }) => event.id),
+    );
   });
 
   it('404 for non-members and unknown projects, 401 without a token, 422 for bad filters; admins may read it', async () => {
@@ -205,9 +246,9 @@ describe('GET /projects/{id}/activity', () => {
     expectProblem(await call('GET', `/tasks/${task.id}`, { token: viewer.token }), 404);
 
     const taskEvents = async (user: TestUser) =>
-      (await call('GET', `/projects/${project.id}/activity?entity_type=task&limit=100`, { token: user.token })).body.filter(
-        (event: { entity_id: string }) => event.entity_id === task.id,
-      );
+      (
+        await call('GET', `/projects/${project.id}/activity?entity_type=task&limit=100`, { token: user.token })
+      ).body.filter((event: { entity_id: string }) => event.entity_id === task.id);
     const seenByViewer = await taskEvents(viewer);
     expect(seenByViewer.length).toBeGreaterThanOrEqual(3);
     for (const event of seenByViewer) {

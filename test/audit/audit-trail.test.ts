@@ -14,8 +14,11 @@ import { createUser, logInForTokens, PASSWORD, uniqueEmail, type TestUser } from
 const CLIENT = { 'CF-Connecting-IP': '203.0.113.77', 'User-Agent': 'audit-test/1.0' };
 
 /** A request as a client makes it, from a known address and user agent. */
-const act = (method: string, path: string, options: { token?: string; json?: unknown; headers?: Record<string, string> } = {}) =>
-  call(method, path, { ...options, headers: { ...CLIENT, ...options.headers } });
+const act = (
+  method: string,
+  path: string,
+  options: { token?: string; json?: unknown; headers?: Record<string, string> } = {},
+) => call(method, path, { ...options, headers: { ...CLIENT, ...options.headers } });
 
 interface Expected {
   action: string;
@@ -40,7 +43,12 @@ async function expectEvents(response: ApiResponse, status: number, unordered: Ex
   expect(events.map((event) => event.action)).toEqual(expected.map((event) => event.action));
   events.forEach((event, index) => {
     const { changes, ...fields } = expected[index]!;
-    expect(event).toMatchObject({ project_id: null, ...fields, ip: CLIENT['CF-Connecting-IP'], user_agent: CLIENT['User-Agent'] });
+    expect(event).toMatchObject({
+      project_id: null,
+      ...fields,
+      ip: CLIENT['CF-Connecting-IP'],
+      user_agent: CLIENT['User-Agent'],
+    });
     if (changes) expect(event.changes).toEqual(changes);
   });
   return events;
@@ -67,7 +75,17 @@ describe('every mutating route writes its event', () => {
     const signup = await act('POST', '/auth/signup', { json: { email, password: PASSWORD, full_name: 'Ada' } });
     const userId = signup.body.id as string;
     const [signedUp] = await expectEvents(signup, 201, [
-      { action: 'user.signup', entity_type: 'user', entity_id: userId, actor_id: userId, changes: { email: { old: null, new: email }, full_name: { old: null, new: 'Ada' }, role: { old: null, new: 'user' } } },
+      {
+        action: 'user.signup',
+        entity_type: 'user',
+        entity_id: userId,
+        actor_id: userId,
+        changes: {
+          email: { old: null, new: email },
+          full_name: { old: null, new: 'Ada' },
+          role: { old: null, new: 'user' },
+        },
+      },
     ]);
     expect(JSON.stringify(signedUp)).not.toContain(PASSWORD);
 
@@ -76,14 +94,30 @@ describe('every mutating route writes its event', () => {
     await expectEvents(await act('POST', '/auth/login', { json: { email, password: 'wrong password!' } }), 401, [
       { action: 'auth.login_failed', entity_type: 'user', entity_id: userId, actor_id: null, changes: {} },
     ]);
-    await expectEvents(await act('POST', '/auth/login', { json: { email: uniqueEmail('nobody'), password: 'wrong password!' } }), 401, []);
+    await expectEvents(
+      await act('POST', '/auth/login', { json: { email: uniqueEmail('nobody'), password: 'wrong password!' } }),
+      401,
+      [],
+    );
     const login = await act('POST', '/auth/login', { json: { email, password: PASSWORD } });
     await expectEvents(login, 200, []);
-    const user: TestUser = { id: userId, email, password: PASSWORD, token: login.body.access_token, refreshToken: login.body.refresh_token };
+    const user: TestUser = {
+      id: userId,
+      email,
+      password: PASSWORD,
+      token: login.body.access_token,
+      refreshToken: login.body.refresh_token,
+    };
 
     route('PATCH /auth/me');
     await expectEvents(await act('PATCH', '/auth/me', { token: user.token, json: { full_name: 'Ada L.' } }), 200, [
-      { action: 'user.update', entity_type: 'user', entity_id: userId, actor_id: userId, changes: { full_name: { old: 'Ada', new: 'Ada L.' } } },
+      {
+        action: 'user.update',
+        entity_type: 'user',
+        entity_id: userId,
+        actor_id: userId,
+        changes: { full_name: { old: 'Ada', new: 'Ada L.' } },
+      },
     ]);
 
     // POST /auth/refresh: a rotation changes nothing audited; a reused token revokes its session (by the system).
@@ -112,11 +146,21 @@ describe('every mutating route writes its event', () => {
     // POST /auth/me/password: recorded without the password or its hash; a wrong current password is a failed login.
     route('POST /auth/me/password');
     const fourth = await logInForTokens(email, PASSWORD);
-    await expectEvents(await act('POST', '/auth/me/password', { token: fourth.access_token, json: { current_password: 'not it at all', new_password: 'another long password' } }), 403, [
-      { action: 'auth.login_failed', entity_type: 'user', entity_id: userId, actor_id: userId },
+    await expectEvents(
+      await act('POST', '/auth/me/password', {
+        token: fourth.access_token,
+        json: { current_password: 'not it at all', new_password: 'another long password' },
+      }),
+      403,
+      [{ action: 'auth.login_failed', entity_type: 'user', entity_id: userId, actor_id: userId }],
+    );
+    const changed = await act('POST', '/auth/me/password', {
+      token: fourth.access_token,
+      json: { current_password: PASSWORD, new_password: 'another long password' },
+    });
+    const [passwordEvent] = await expectEvents(changed, 204, [
+      { action: 'user.password_change', entity_type: 'user', entity_id: userId, actor_id: userId, changes: {} },
     ]);
-    const changed = await act('POST', '/auth/me/password', { token: fourth.access_token, json: { current_password: PASSWORD, new_password: 'another long password' } });
-    const [passwordEvent] = await expectEvents(changed, 204, [{ action: 'user.password_change', entity_type: 'user', entity_id: userId, actor_id: userId, changes: {} }]);
     expect(JSON.stringify(passwordEvent)).not.toMatch(/another long password|scrypt|\$2[aby]\$/);
 
     route('POST /auth/logout-all');
@@ -127,62 +171,188 @@ describe('every mutating route writes its event', () => {
 
     route('PATCH /auth/admin/users/{id}/role');
     const target = await createUser();
-    await expectEvents(await act('PATCH', `/auth/admin/users/${target.id}/role`, { token: admin.token, json: { role: 'admin' } }), 200, [
-      { action: 'user.role_change', entity_type: 'user', entity_id: target.id, actor_id: admin.id, changes: { role: { old: 'user', new: 'admin' } } },
-    ]);
+    await expectEvents(
+      await act('PATCH', `/auth/admin/users/${target.id}/role`, { token: admin.token, json: { role: 'admin' } }),
+      200,
+      [
+        {
+          action: 'user.role_change',
+          entity_type: 'user',
+          entity_id: target.id,
+          actor_id: admin.id,
+          changes: { role: { old: 'user', new: 'admin' } },
+        },
+      ],
+    );
     route('PATCH /auth/admin/users/{id}/status');
-    await expectEvents(await act('PATCH', `/auth/admin/users/${target.id}/status`, { token: admin.token, json: { is_active: false } }), 200, [
-      { action: 'user.status_change', entity_type: 'user', entity_id: target.id, actor_id: admin.id, changes: { is_active: { old: true, new: false } } },
-    ]);
+    await expectEvents(
+      await act('PATCH', `/auth/admin/users/${target.id}/status`, { token: admin.token, json: { is_active: false } }),
+      200,
+      [
+        {
+          action: 'user.status_change',
+          entity_type: 'user',
+          entity_id: target.id,
+          actor_id: admin.id,
+          changes: { is_active: { old: true, new: false } },
+        },
+      ],
+    );
 
     // Projects.
     const owner = await createUser();
     const editor = await createUser();
     const newcomer = await createUser();
     route('POST /projects');
-    const created = await act('POST', '/projects', { token: owner.token, json: { name: 'Apollo', description: 'to the moon' } });
+    const created = await act('POST', '/projects', {
+      token: owner.token,
+      json: { name: 'Apollo', description: 'to the moon' },
+    });
     const projectId = created.body.id as string;
     const inProject = { project_id: projectId };
     await expectEvents(created, 201, [
-      { action: 'project.create', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: owner.id, changes: { name: { old: null, new: 'Apollo' }, description: { old: null, new: 'to the moon' }, owner_id: { old: null, new: owner.id } } },
+      {
+        action: 'project.create',
+        entity_type: 'project',
+        entity_id: projectId,
+        ...inProject,
+        actor_id: owner.id,
+        changes: {
+          name: { old: null, new: 'Apollo' },
+          description: { old: null, new: 'to the moon' },
+          owner_id: { old: null, new: owner.id },
+        },
+      },
     ]);
     route('PATCH /projects/{id}');
-    await expectEvents(await act('PATCH', `/projects/${projectId}`, { token: owner.token, json: { name: 'Artemis' } }), 200, [
-      { action: 'project.update', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: owner.id, changes: { name: { old: 'Apollo', new: 'Artemis' } } },
-    ]);
+    await expectEvents(
+      await act('PATCH', `/projects/${projectId}`, { token: owner.token, json: { name: 'Artemis' } }),
+      200,
+      [
+        {
+          action: 'project.update',
+          entity_type: 'project',
+          entity_id: projectId,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { name: { old: 'Apollo', new: 'Artemis' } },
+        },
+      ],
+    );
     route('PUT /projects/{id}');
-    await expectEvents(await act('PUT', `/projects/${projectId}`, { token: owner.token, json: { name: 'Artemis', description: null } }), 200, [
-      { action: 'project.update', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: owner.id, changes: { description: { old: 'to the moon', new: null } } },
-    ]);
+    await expectEvents(
+      await act('PUT', `/projects/${projectId}`, { token: owner.token, json: { name: 'Artemis', description: null } }),
+      200,
+      [
+        {
+          action: 'project.update',
+          entity_type: 'project',
+          entity_id: projectId,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { description: { old: 'to the moon', new: null } },
+        },
+      ],
+    );
     route('POST /projects/{id}/members');
-    await expectEvents(await act('POST', `/projects/${projectId}/members`, { token: owner.token, json: { email: editor.email, role: 'viewer' } }), 201, [
-      { action: 'member.add', entity_type: 'member', entity_id: editor.id, ...inProject, actor_id: owner.id, changes: { role: { old: null, new: 'viewer' } } },
-    ]);
+    await expectEvents(
+      await act('POST', `/projects/${projectId}/members`, {
+        token: owner.token,
+        json: { email: editor.email, role: 'viewer' },
+      }),
+      201,
+      [
+        {
+          action: 'member.add',
+          entity_type: 'member',
+          entity_id: editor.id,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { role: { old: null, new: 'viewer' } },
+        },
+      ],
+    );
     route('PATCH /projects/{id}/members/{user_id}');
-    await expectEvents(await act('PATCH', `/projects/${projectId}/members/${editor.id}`, { token: owner.token, json: { role: 'editor' } }), 200, [
-      { action: 'member.role_change', entity_type: 'member', entity_id: editor.id, ...inProject, actor_id: owner.id, changes: { role: { old: 'viewer', new: 'editor' } } },
-    ]);
+    await expectEvents(
+      await act('PATCH', `/projects/${projectId}/members/${editor.id}`, {
+        token: owner.token,
+        json: { role: 'editor' },
+      }),
+      200,
+      [
+        {
+          action: 'member.role_change',
+          entity_type: 'member',
+          entity_id: editor.id,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { role: { old: 'viewer', new: 'editor' } },
+        },
+      ],
+    );
 
     // Workflow.
     const states = await statesOf(owner, projectId);
     route('POST /projects/{id}/states');
-    const qa = await act('POST', `/projects/${projectId}/states`, { token: owner.token, json: { name: 'QA', category: 'started' } });
+    const qa = await act('POST', `/projects/${projectId}/states`, {
+      token: owner.token,
+      json: { name: 'QA', category: 'started' },
+    });
     await expectEvents(qa, 201, [
-      { action: 'state.create', entity_type: 'state', entity_id: qa.body.id, ...inProject, actor_id: owner.id, changes: { name: { old: null, new: 'QA' }, category: { old: null, new: 'started' }, position: { old: null, new: 6 } } },
+      {
+        action: 'state.create',
+        entity_type: 'state',
+        entity_id: qa.body.id,
+        ...inProject,
+        actor_id: owner.id,
+        changes: {
+          name: { old: null, new: 'QA' },
+          category: { old: null, new: 'started' },
+          position: { old: null, new: 6 },
+        },
+      },
     ]);
     route('PATCH /projects/{id}/states/{state_id}');
-    await expectEvents(await act('PATCH', `/projects/${projectId}/states/${qa.body.id}`, { token: owner.token, json: { name: 'Testing' } }), 200, [
-      { action: 'state.update', entity_type: 'state', entity_id: qa.body.id, ...inProject, actor_id: owner.id, changes: { name: { old: 'QA', new: 'Testing' } } },
-    ]);
+    await expectEvents(
+      await act('PATCH', `/projects/${projectId}/states/${qa.body.id}`, {
+        token: owner.token,
+        json: { name: 'Testing' },
+      }),
+      200,
+      [
+        {
+          action: 'state.update',
+          entity_type: 'state',
+          entity_id: qa.body.id,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { name: { old: 'QA', new: 'Testing' } },
+        },
+      ],
+    );
     route('PUT /projects/{id}/transitions');
     const pair = { from_state_id: states['To do']!.id, to_state_id: states['In progress']!.id };
-    await expectEvents(await act('PUT', `/projects/${projectId}/transitions`, { token: owner.token, json: [pair] }), 200, [
-      { action: 'state.transitions_replace', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: owner.id, changes: { transitions: { old: null, new: [[pair.from_state_id, pair.to_state_id]] } } },
-    ]);
+    await expectEvents(
+      await act('PUT', `/projects/${projectId}/transitions`, { token: owner.token, json: [pair] }),
+      200,
+      [
+        {
+          action: 'state.transitions_replace',
+          entity_type: 'project',
+          entity_id: projectId,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { transitions: { old: null, new: [[pair.from_state_id, pair.to_state_id]] } },
+        },
+      ],
+    );
 
     // Tasks.
     route('POST /projects/{id}/tasks');
-    const task = await act('POST', `/projects/${projectId}/tasks`, { token: editor.token, json: { title: 'Launch', priority: 'high', assignee_id: editor.id } });
+    const task = await act('POST', `/projects/${projectId}/tasks`, {
+      token: editor.token,
+      json: { title: 'Launch', priority: 'high', assignee_id: editor.id },
+    });
     const taskId = task.body.id as string;
     await expectEvents(task, 201, [
       {
@@ -191,58 +361,157 @@ describe('every mutating route writes its event', () => {
         entity_id: taskId,
         ...inProject,
         actor_id: editor.id,
-        changes: { title: { old: null, new: 'Launch' }, priority: { old: null, new: 'high' }, assignee_id: { old: null, new: editor.id }, state_id: { old: null, new: states['To do']!.id } },
+        changes: {
+          title: { old: null, new: 'Launch' },
+          priority: { old: null, new: 'high' },
+          assignee_id: { old: null, new: editor.id },
+          state_id: { old: null, new: states['To do']!.id },
+        },
       },
     ]);
     route('PATCH /tasks/{id}');
-    await expectEvents(await act('PATCH', `/tasks/${taskId}`, { token: editor.token, json: { title: 'Launch!', priority: 'urgent', due_date: '2027-01-31' } }), 200, [
-      {
-        action: 'task.update',
-        entity_type: 'task',
-        entity_id: taskId,
-        ...inProject,
-        actor_id: editor.id,
-        changes: { title: { old: 'Launch', new: 'Launch!' }, priority: { old: 'high', new: 'urgent' }, due_date: { old: null, new: '2027-01-31' } },
-      },
-    ]);
+    await expectEvents(
+      await act('PATCH', `/tasks/${taskId}`, {
+        token: editor.token,
+        json: { title: 'Launch!', priority: 'urgent', due_date: '2027-01-31' },
+      }),
+      200,
+      [
+        {
+          action: 'task.update',
+          entity_type: 'task',
+          entity_id: taskId,
+          ...inProject,
+          actor_id: editor.id,
+          changes: {
+            title: { old: 'Launch', new: 'Launch!' },
+            priority: { old: 'high', new: 'urgent' },
+            due_date: { old: null, new: '2027-01-31' },
+          },
+        },
+      ],
+    );
     route('POST /tasks/{id}/transition');
-    await expectEvents(await act('POST', `/tasks/${taskId}/transition`, { token: editor.token, json: { to_state_id: states['In progress']!.id } }), 200, [
-      { action: 'task.transition', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: editor.id, changes: { state_id: { old: states['To do']!.id, new: states['In progress']!.id } } },
-    ]);
+    await expectEvents(
+      await act('POST', `/tasks/${taskId}/transition`, {
+        token: editor.token,
+        json: { to_state_id: states['In progress']!.id },
+      }),
+      200,
+      [
+        {
+          action: 'task.transition',
+          entity_type: 'task',
+          entity_id: taskId,
+          ...inProject,
+          actor_id: editor.id,
+          changes: { state_id: { old: states['To do']!.id, new: states['In progress']!.id } },
+        },
+      ],
+    );
     route('DELETE /tasks/{id}');
-    const deleted = await expectEvents(await act('DELETE', `/tasks/${taskId}`, { token: editor.token }), 200, [{ action: 'task.delete', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: editor.id }]);
+    const deleted = await expectEvents(await act('DELETE', `/tasks/${taskId}`, { token: editor.token }), 200, [
+      { action: 'task.delete', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: editor.id },
+    ]);
     expect(deleted[0]!.changes.deleted_at).toEqual({ old: null, new: expect.any(String) });
     route('POST /tasks/{id}/restore');
-    const restored = await expectEvents(await act('POST', `/tasks/${taskId}/restore`, { token: editor.token }), 200, [{ action: 'task.restore', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: editor.id }]);
+    const restored = await expectEvents(await act('POST', `/tasks/${taskId}/restore`, { token: editor.token }), 200, [
+      { action: 'task.restore', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: editor.id },
+    ]);
     expect(restored[0]!.changes.deleted_at).toEqual({ old: deleted[0]!.changes.deleted_at!.new, new: null });
 
     // Deleting a state moves its tasks: each move is a transition in the same transaction.
     route('DELETE /projects/{id}/states/{state_id}');
-    await expectEvents(await act('DELETE', `/projects/${projectId}/states/${states['In progress']!.id}?move_to=${qa.body.id}`, { token: owner.token }), 204, [
-      { action: 'task.transition', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: owner.id, changes: { state_id: { old: states['In progress']!.id, new: qa.body.id } } },
-      { action: 'state.delete', entity_type: 'state', entity_id: states['In progress']!.id, ...inProject, actor_id: owner.id, changes: { name: { old: 'In progress', new: null }, category: { old: 'started', new: null }, position: { old: 2, new: null } } },
-    ]);
+    await expectEvents(
+      await act('DELETE', `/projects/${projectId}/states/${states['In progress']!.id}?move_to=${qa.body.id}`, {
+        token: owner.token,
+      }),
+      204,
+      [
+        {
+          action: 'task.transition',
+          entity_type: 'task',
+          entity_id: taskId,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { state_id: { old: states['In progress']!.id, new: qa.body.id } },
+        },
+        {
+          action: 'state.delete',
+          entity_type: 'state',
+          entity_id: states['In progress']!.id,
+          ...inProject,
+          actor_id: owner.id,
+          changes: {
+            name: { old: 'In progress', new: null },
+            category: { old: 'started', new: null },
+            position: { old: 2, new: null },
+          },
+        },
+      ],
+    );
 
     // Removing a member unassigns their tasks: each unassignment is a task.update of the same statement.
     route('DELETE /projects/{id}/members/{user_id}');
-    await expectEvents(await act('DELETE', `/projects/${projectId}/members/${editor.id}`, { token: owner.token }), 204, [
-      { action: 'member.remove', entity_type: 'member', entity_id: editor.id, ...inProject, actor_id: owner.id, changes: { role: { old: 'editor', new: null } } },
-      { action: 'task.update', entity_type: 'task', entity_id: taskId, ...inProject, actor_id: owner.id, changes: { assignee_id: { old: editor.id, new: null } } },
-    ]);
+    await expectEvents(
+      await act('DELETE', `/projects/${projectId}/members/${editor.id}`, { token: owner.token }),
+      204,
+      [
+        {
+          action: 'member.remove',
+          entity_type: 'member',
+          entity_id: editor.id,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { role: { old: 'editor', new: null } },
+        },
+        {
+          action: 'task.update',
+          entity_type: 'task',
+          entity_id: taskId,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { assignee_id: { old: editor.id, new: null } },
+        },
+      ],
+    );
 
     route('POST /projects/{id}/transfer');
-    await act('POST', `/projects/${projectId}/members`, { token: owner.token, json: { email: newcomer.email, role: 'manager' } });
-    await expectEvents(await act('POST', `/projects/${projectId}/transfer`, { token: owner.token, json: { user_id: newcomer.id } }), 200, [
-      { action: 'project.transfer', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: owner.id, changes: { owner_id: { old: owner.id, new: newcomer.id } } },
-    ]);
+    await act('POST', `/projects/${projectId}/members`, {
+      token: owner.token,
+      json: { email: newcomer.email, role: 'manager' },
+    });
+    await expectEvents(
+      await act('POST', `/projects/${projectId}/transfer`, { token: owner.token, json: { user_id: newcomer.id } }),
+      200,
+      [
+        {
+          action: 'project.transfer',
+          entity_type: 'project',
+          entity_id: projectId,
+          ...inProject,
+          actor_id: owner.id,
+          changes: { owner_id: { old: owner.id, new: newcomer.id } },
+        },
+      ],
+    );
     route('DELETE /projects/{id}');
-    const projectDeleted = await expectEvents(await act('DELETE', `/projects/${projectId}`, { token: newcomer.token }), 200, [
-      { action: 'project.delete', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: newcomer.id },
-    ]);
+    const projectDeleted = await expectEvents(
+      await act('DELETE', `/projects/${projectId}`, { token: newcomer.token }),
+      200,
+      [{ action: 'project.delete', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: newcomer.id }],
+    );
     expect(projectDeleted[0]!.changes.deleted_at).toEqual({ old: null, new: expect.any(String) });
     route('POST /projects/{id}/restore');
     await expectEvents(await act('POST', `/projects/${projectId}/restore`, { token: newcomer.token }), 200, [
-      { action: 'project.restore', entity_type: 'project', entity_id: projectId, ...inProject, actor_id: newcomer.id, changes: { deleted_at: { old: projectDeleted[0]!.changes.deleted_at!.new, new: null } } },
+      {
+        action: 'project.restore',
+        entity_type: 'project',
+        entity_id: projectId,
+        ...inProject,
+        actor_id: newcomer.id,
+        changes: { deleted_at: { old: projectDeleted[0]!.changes.deleted_at!.new, new: null } },
+      },
     ]);
 
     expect([...covered].sort()).toEqual((await documentedMutations()).sort());
@@ -261,10 +530,19 @@ describe('the hot writes keep their cost', () => {
       created,
       task,
       await call('PATCH', `/projects/${projectId}`, { token: owner.token, json: { name: 'Costed again' } }),
-      await call('POST', `/projects/${projectId}/members`, { token: owner.token, json: { email: other.email, role: 'editor' } }),
-      await call('PATCH', `/projects/${projectId}/members/${other.id}`, { token: owner.token, json: { role: 'viewer' } }),
+      await call('POST', `/projects/${projectId}/members`, {
+        token: owner.token,
+        json: { email: other.email, role: 'editor' },
+      }),
+      await call('PATCH', `/projects/${projectId}/members/${other.id}`, {
+        token: owner.token,
+        json: { role: 'viewer' },
+      }),
       await call('PATCH', `/tasks/${task.body.id}`, { token: owner.token, json: { priority: 'low' } }),
-      await call('POST', `/tasks/${task.body.id}/transition`, { token: owner.token, json: { to_state_id: states['Done']!.id } }),
+      await call('POST', `/tasks/${task.body.id}/transition`, {
+        token: owner.token,
+        json: { to_state_id: states['Done']!.id },
+      }),
       await call('DELETE', `/tasks/${task.body.id}`, { token: owner.token }),
       await call('DELETE', `/projects/${projectId}/members/${other.id}`, { token: owner.token }),
       await call('DELETE', `/projects/${projectId}`, { token: owner.token }),
@@ -281,8 +559,12 @@ describe('no change without its event, no event without its change', () => {
   /** Makes every audit insert about `entityId` fail, for the duration of `run`. */
   async function withFailingAudit(entityId: string, run: () => Promise<void>) {
     const name = `audit_fails_${entityId.replace(/-/g, '')}`;
-    await sql().unsafe(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'audit write refused (test)'; end $$`);
-    await sql().unsafe(`create trigger ${name} before insert on audit_events for each row when (new.entity_id = '${entityId}' or new.project_id = '${entityId}') execute function ${name}()`);
+    await sql().unsafe(
+      `create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'audit write refused (test)'; end $$`,
+    );
+    await sql().unsafe(
+      `create trigger ${name} before insert on audit_events for each row when (new.entity_id = '${entityId}' or new.project_id = '${entityId}') execute function ${name}()`,
+    );
     try {
       await run();
     } finally {
@@ -299,28 +581,58 @@ describe('no change without its event, no event without its change', () => {
     const task = await createTask(owner, project.id);
     const before = await projectState(project.id);
     const taskBefore = await taskState(task.id);
-    const statesBefore = await sql()`select id, name, position from workflow_states where project_id = ${project.id} order by position`;
+    const statesBefore =
+      await sql()`select id, name, position from workflow_states where project_id = ${project.id} order by position`;
     await withFailingAudit(project.id, async () => {
-      expectProblem(await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'Never' } }), 500);
+      expectProblem(
+        await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'Never' } }),
+        500,
+      );
       expectProblem(await call('DELETE', `/projects/${project.id}`, { token: owner.token }), 500);
-      expectProblem(await call('PATCH', `/projects/${project.id}/members/${member.id}`, { token: owner.token, json: { role: 'editor' } }), 500);
+      expectProblem(
+        await call('PATCH', `/projects/${project.id}/members/${member.id}`, {
+          token: owner.token,
+          json: { role: 'editor' },
+        }),
+        500,
+      );
       expectProblem(await call('DELETE', `/projects/${project.id}/members/${member.id}`, { token: owner.token }), 500);
-      expectProblem(await call('POST', `/projects/${project.id}/transfer`, { token: owner.token, json: { user_id: member.id } }), 500);
-      expectProblem(await call('POST', `/projects/${project.id}/states`, { token: owner.token, json: { name: 'Never', category: 'started' } }), 500);
+      expectProblem(
+        await call('POST', `/projects/${project.id}/transfer`, { token: owner.token, json: { user_id: member.id } }),
+        500,
+      );
+      expectProblem(
+        await call('POST', `/projects/${project.id}/states`, {
+          token: owner.token,
+          json: { name: 'Never', category: 'started' },
+        }),
+        500,
+      );
       expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: owner.token, json: { title: 'Never' } }), 500);
-      expectProblem(await call('POST', `/projects/${project.id}/tasks`, { token: owner.token, json: { title: 'Never' } }), 500);
+      expectProblem(
+        await call('POST', `/projects/${project.id}/tasks`, { token: owner.token, json: { title: 'Never' } }),
+        500,
+      );
     });
     expect(await projectState(project.id)).toEqual(before);
     expect(await taskState(task.id)).toEqual(taskBefore);
-    expect(await sql()`select id, name, position from workflow_states where project_id = ${project.id} order by position`).toEqual(statesBefore);
-    const [{ n }] = (await sql()`select count(*)::int as n from tasks where project_id = ${project.id}`) as unknown as [{ n: number }];
+    expect(
+      await sql()`select id, name, position from workflow_states where project_id = ${project.id} order by position`,
+    ).toEqual(statesBefore);
+    const [{ n }] = (await sql()`select count(*)::int as n from tasks where project_id = ${project.id}`) as unknown as [
+      { n: number },
+    ];
     expect(n).toBe(1);
     // The task counter did not move either: the next task is number 2.
     expect((await createTask(owner, project.id)).number).toBe(2);
     // Each failure is a 500 whose request line says why.
     const failures = logged.mock.calls.map(([line]) => JSON.parse(String(line))).filter((line) => line.status === 500);
     expect(failures).toHaveLength(8);
-    for (const line of failures) expect(line).toMatchObject({ level: 'error', error: { cause: { message: 'audit write refused (test)', code: 'P0001' } } });
+    for (const line of failures)
+      expect(line).toMatchObject({
+        level: 'error',
+        error: { cause: { message: 'audit write refused (test)', code: 'P0001' } },
+      });
     logged.mockRestore();
   });
 
@@ -328,8 +640,12 @@ describe('no change without its event, no event without its change', () => {
     const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
     const email = uniqueEmail('rolled-back');
     const name = 'audit_fails_signup';
-    await sql().unsafe(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'audit write refused (test)'; end $$`);
-    await sql().unsafe(`create trigger ${name} before insert on audit_events for each row when (new.action = 'user.signup' and new.changes->'email'->>'new' = '${email}') execute function ${name}()`);
+    await sql().unsafe(
+      `create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'audit write refused (test)'; end $$`,
+    );
+    await sql().unsafe(
+      `create trigger ${name} before insert on audit_events for each row when (new.action = 'user.signup' and new.changes->'email'->>'new' = '${email}') execute function ${name}()`,
+    );
     try {
       expectProblem(await call('POST', '/auth/signup', { json: { email, password: PASSWORD } }), 500);
     } finally {
@@ -349,15 +665,43 @@ describe('no change without its event, no event without its change', () => {
     const refusals: [ApiResponse, number][] = [
       [await call('PATCH', `/projects/${project.id}`, { token: viewer.token, json: { name: 'No' } }), 403],
       [await call('PATCH', `/projects/${project.id}`, { token: stranger.token, json: { name: 'No' } }), 404],
-      [await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'No' }, headers: { 'If-Match': '"99"' } }), 412],
+      [
+        await call('PATCH', `/projects/${project.id}`, {
+          token: owner.token,
+          json: { name: 'No' },
+          headers: { 'If-Match': '"99"' },
+        }),
+        412,
+      ],
       [await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: '' } }), 422],
       [await call('POST', `/projects/${project.id}/restore`, { token: owner.token }), 409],
       [await call('PATCH', `/tasks/${task.id}`, { token: viewer.token, json: { title: 'No' } }), 403],
-      [await call('POST', `/tasks/${task.id}/transition`, { token: owner.token, json: { to_state_id: task.state.id } }), 409],
-      [await call('POST', `/projects/${project.id}/members`, { token: owner.token, json: { email: viewer.email, role: 'editor' } }), 409],
+      [
+        await call('POST', `/tasks/${task.id}/transition`, {
+          token: owner.token,
+          json: { to_state_id: task.state.id },
+        }),
+        409,
+      ],
+      [
+        await call('POST', `/projects/${project.id}/members`, {
+          token: owner.token,
+          json: { email: viewer.email, role: 'editor' },
+        }),
+        409,
+      ],
       [await call('DELETE', `/projects/${project.id}/members/${owner.id}`, { token: owner.token }), 409],
-      [await call('POST', `/projects/${project.id}/states`, { token: viewer.token, json: { name: 'No', category: 'started' } }), 403],
-      [await call('PATCH', `/auth/admin/users/${owner.id}/role`, { token: viewer.token, json: { role: 'admin' } }), 403],
+      [
+        await call('POST', `/projects/${project.id}/states`, {
+          token: viewer.token,
+          json: { name: 'No', category: 'started' },
+        }),
+        403,
+      ],
+      [
+        await call('PATCH', `/auth/admin/users/${owner.id}/role`, { token: viewer.token, json: { role: 'admin' } }),
+        403,
+      ],
       [await call('POST', '/auth/signup', { json: { email: owner.email, password: PASSWORD } }), 409],
     ];
     for (const [response, status] of refusals) {
@@ -373,7 +717,9 @@ describe('no change without its event, no event without its change', () => {
     const owner = await createUser();
     const project = await createProjectWithMembers(owner);
     const names = Array.from({ length: 8 }, (_, index) => `Name ${index}`);
-    const results = await Promise.all(names.map((name) => call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name } })));
+    const results = await Promise.all(
+      names.map((name) => call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name } })),
+    );
     expect(results.map((res) => res.status)).toEqual(names.map(() => 200));
     const updates = (await eventsAbout(project.id)).filter((event) => event.action === 'project.update');
     expect(updates).toHaveLength(8);

@@ -17,15 +17,20 @@ async function eventsAged(daysAgo: number, count: number): Promise<string> {
   return entityId;
 }
 
-const remaining = async (entityId: string) => Number((await sql()`select count(*) as n from audit_events where entity_id = ${entityId}`)[0]!.n);
+const remaining = async (entityId: string) =>
+  Number((await sql()`select count(*) as n from audit_events where entity_id = ${entityId}`)[0]!.n);
 
-const runCron = (bindings: Bindings) => worker.scheduled(createScheduledController({ cron: '17 3 * * *', scheduledTime: Date.now() }), bindings);
+const runCron = (bindings: Bindings) =>
+  worker.scheduled(createScheduledController({ cron: '17 3 * * *', scheduledTime: Date.now() }), bindings);
 
 describe('audit retention', () => {
   it('deletes in bounded batches and leaves what it did not reach to the next run', async () => {
     const old = await eventsAged(400, 5);
     const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const deleted = await applyAuditRetention(loadConfig(env as unknown as Bindings), env.HYPERDRIVE.connectionString, { batchSize: 2, maxBatches: 2 });
+    const deleted = await applyAuditRetention(loadConfig(env as unknown as Bindings), env.HYPERDRIVE.connectionString, {
+      batchSize: 2,
+      maxBatches: 2,
+    });
     logged.mockRestore();
     expect(deleted).toBe(4);
     expect(await remaining(old)).toBe(1);
@@ -42,7 +47,12 @@ describe('audit retention', () => {
     expect(await remaining(fresh)).toBe(1);
     const lines = logged.mock.calls.map((call) => JSON.parse(String(call[0])));
     const line = lines.find((logged) => logged.message === 'audit retention');
-    expect(line).toMatchObject({ level: 'info', message: 'audit retention', retention_days: 365, deleted: expect.any(Number) });
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'audit retention',
+      retention_days: 365,
+      deleted: expect.any(Number),
+    });
     expect(line.deleted).toBeGreaterThanOrEqual(3);
 
     await runCron({ ...(env as unknown as Bindings), AUDIT_RETENTION_DAYS: '200' });
@@ -53,7 +63,13 @@ describe('audit retention', () => {
 
   it('the same job forgets login throttle keys that hold nothing any more, and keeps the rest', async () => {
     const key = (label: string) => `cleanup-${label}-${crypto.randomUUID()}`;
-    const [stale, recent, blocked, trusted, untrustedAgain] = ['stale', 'recent', 'blocked', 'trusted', 'old-success'].map(key);
+    const [stale, recent, blocked, trusted, untrustedAgain] = [
+      'stale',
+      'recent',
+      'blocked',
+      'trusted',
+      'old-success',
+    ].map(key);
     await sql()`insert into auth_throttles (key_hash, attempts, blocked_until, last_attempt_at, succeeded_at) values
                 (${stale!}, 3, null, now() - interval '2 days', null),
                 (${recent!}, 3, null, now() - interval '1 hour', null),
@@ -62,15 +78,22 @@ describe('audit retention', () => {
                 (${untrustedAgain!}, 0, null, now() - interval '40 days', now() - interval '40 days')`;
     const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
     await runCron(env as unknown as Bindings);
-    const line = logged.mock.calls.map((call) => JSON.parse(String(call[0]))).find((logged) => logged.message === 'login throttle cleanup');
+    const line = logged.mock.calls
+      .map((call) => JSON.parse(String(call[0])))
+      .find((logged) => logged.message === 'login throttle cleanup');
     logged.mockRestore();
     expect(line.deleted).toBeGreaterThanOrEqual(2);
-    const left = await sql()`select key_hash from auth_throttles where key_hash in (${stale!}, ${recent!}, ${blocked!}, ${trusted!}, ${untrustedAgain!})`;
+    const left =
+      await sql()`select key_hash from auth_throttles where key_hash in (${stale!}, ${recent!}, ${blocked!}, ${trusted!}, ${untrustedAgain!})`;
     expect(new Set(left.map((row) => row.key_hash))).toEqual(new Set([recent, blocked, trusted]));
   });
 
   it('refuses a nonsensical AUDIT_RETENTION_DAYS at startup', () => {
-    expect(() => loadConfig({ ...(env as unknown as Bindings), AUDIT_RETENTION_DAYS: '0' })).toThrow(/AUDIT_RETENTION_DAYS/);
-    expect(() => loadConfig({ ...(env as unknown as Bindings), AUDIT_RETENTION_DAYS: 'forever' })).toThrow(/AUDIT_RETENTION_DAYS/);
+    expect(() => loadConfig({ ...(env as unknown as Bindings), AUDIT_RETENTION_DAYS: '0' })).toThrow(
+      /AUDIT_RETENTION_DAYS/,
+    );
+    expect(() => loadConfig({ ...(env as unknown as Bindings), AUDIT_RETENTION_DAYS: 'forever' })).toThrow(
+      /AUDIT_RETENTION_DAYS/,
+    );
   });
 });

@@ -11,7 +11,9 @@ import { createUser } from '../support/users.ts';
 type Request = { method: string; path: string; json?: unknown; headers?: Record<string, string> };
 
 async function protectedRoutes(): Promise<string[]> {
-  const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+  const doc = (await call('GET', '/openapi.json')).body as {
+    paths: Record<string, Record<string, { security?: unknown[] }>>;
+  };
   return Object.entries(doc.paths).flatMap(([path, operations]) =>
     Object.entries(operations)
       .filter(([, operation]) => operation.security?.length)
@@ -24,7 +26,11 @@ function requestsFor(projectId: string, otherUserId: string, ownerId: string): R
   return [
     { method: 'GET', path: '/auth/me' },
     { method: 'PATCH', path: '/auth/me', json: { full_name: 'Refused' } },
-    { method: 'POST', path: '/auth/me/password', json: { current_password: 'correct horse battery', new_password: 'a new long password' } },
+    {
+      method: 'POST',
+      path: '/auth/me/password',
+      json: { current_password: 'correct horse battery', new_password: 'a new long password' },
+    },
     { method: 'POST', path: '/auth/logout-all' },
     { method: 'GET', path: '/auth/sessions' },
     { method: 'DELETE', path: `/auth/sessions/${otherUserId}` },
@@ -39,7 +45,12 @@ function requestsFor(projectId: string, otherUserId: string, ownerId: string): R
     { method: 'GET', path: '/projects?offset=1000' },
     { method: 'GET', path: `/projects/${projectId}` },
     { method: 'PUT', path: `/projects/${projectId}`, json: { name: 'Refused' } },
-    { method: 'PATCH', path: `/projects/${projectId}`, json: { description: 'Refused' }, headers: { 'If-Match': '"1"' } },
+    {
+      method: 'PATCH',
+      path: `/projects/${projectId}`,
+      json: { description: 'Refused' },
+      headers: { 'If-Match': '"1"' },
+    },
     { method: 'DELETE', path: `/projects/${projectId}` },
     { method: 'POST', path: `/projects/${projectId}/restore` },
     { method: 'GET', path: `/projects/${projectId}/members` },
@@ -77,7 +88,11 @@ const templated = (path: string) =>
 
 describe('every protected route checks the caller in the database', () => {
   it('the requests below cover every protected route of the contract', async () => {
-    const covered = new Set(requestsFor(crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()).map((r) => `${r.method} ${templated(r.path)}`));
+    const covered = new Set(
+      requestsFor(crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()).map(
+        (r) => `${r.method} ${templated(r.path)}`,
+      ),
+    );
     expect([...covered].sort()).toEqual((await protectedRoutes()).sort());
   });
 
@@ -87,7 +102,11 @@ describe('every protected route checks the caller in the database', () => {
     const project = (await call('POST', '/projects', { token: admin.token, json: { name: 'Kept' } })).body;
     await sql()`update users set is_active = false where id = ${admin.id}`;
     for (const request of requestsFor(project.id, other.id, admin.id)) {
-      const res = await call(request.method, request.path, { token: admin.token, json: request.json, headers: request.headers });
+      const res = await call(request.method, request.path, {
+        token: admin.token,
+        json: request.json,
+        headers: request.headers,
+      });
       expect(expectProblem(res, 403).detail, `${request.method} ${request.path}`).toMatch(/inactive/);
     }
     const [row] = await sql()`select name, version, is_active from projects where id = ${project.id}`;
@@ -102,7 +121,11 @@ describe('every protected route checks the caller in the database', () => {
     const project = (await call('POST', '/projects', { token: owner.token, json: { name: 'Kept' } })).body;
     await sql()`delete from users where id = ${vanished.id}`;
     for (const request of requestsFor(project.id, other.id, owner.id)) {
-      const res = await call(request.method, request.path, { token: vanished.token, json: request.json, headers: request.headers });
+      const res = await call(request.method, request.path, {
+        token: vanished.token,
+        json: request.json,
+        headers: request.headers,
+      });
       expect(expectProblem(res, 401).detail, `${request.method} ${request.path}`).toMatch(/invalid token/);
     }
     const [row] = await sql()`select name, version, is_active from projects where id = ${project.id}`;

@@ -11,7 +11,8 @@ import { createUser, PASSWORD, uniqueEmail } from '../support/users.ts';
 const login = (email: string, password: string) => call('POST', '/auth/login', { json: { email, password } });
 
 /** The user's sessions as rows, for checking that a refused login left none behind. */
-const sessionsOf = async (userId: string) => (await sql()`select id, revoked_at from sessions where user_id = ${userId} order by id`).map((row) => ({ ...row }));
+const sessionsOf = async (userId: string) =>
+  (await sql()`select id, revoked_at from sessions where user_id = ${userId} order by id`).map((row) => ({ ...row }));
 
 describe('POST /auth/login', () => {
   it('returns a bearer token for JSON credentials', async () => {
@@ -33,7 +34,11 @@ describe('POST /auth/login', () => {
   it('accepts the OAuth2 password form Swagger UI sends (username holds the email)', async () => {
     const user = await createUser();
     const res = await call('POST', '/auth/login', {
-      body: new URLSearchParams({ grant_type: 'password', username: user.email.toUpperCase(), password: PASSWORD }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: user.email.toUpperCase(),
+        password: PASSWORD,
+      }).toString(),
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
     expect(res.status).toBe(200);
@@ -111,7 +116,10 @@ describe('POST /auth/login', () => {
     const attempts = await Promise.all(Array.from({ length: 4 }, () => login(user.email, 'wrong password')));
     for (const res of attempts) expectProblem(res, 401);
     expect(await sessionsOf(user.id)).toEqual(before);
-    const [{ orphans }] = (await sql()`select count(*)::int as orphans from refresh_tokens t left join sessions s on s.id = t.session_id where s.id is null`) as unknown as [{ orphans: number }];
+    const [{ orphans }] =
+      (await sql()`select count(*)::int as orphans from refresh_tokens t left join sessions s on s.id = t.session_id where s.id is null`) as unknown as [
+        { orphans: number },
+      ];
     expect(orphans).toBe(0);
   });
 

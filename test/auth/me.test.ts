@@ -3,14 +3,21 @@ import { sql } from '../support/db.ts';
 import { call, expectProblem, databaseTraffic } from '../support/http.ts';
 import { createUser, signToken } from '../support/users.ts';
 
-const me = (authorization?: string) => call('GET', '/auth/me', { headers: authorization ? { Authorization: authorization } : {} });
+const me = (authorization?: string) =>
+  call('GET', '/auth/me', { headers: authorization ? { Authorization: authorization } : {} });
 
 describe('GET /auth/me', () => {
   it('returns the current user in one statement', async () => {
     const user = await createUser({ fullName: 'Grace Hopper' });
     const res = await call('GET', '/auth/me', { token: user.token });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: user.id, email: user.email, full_name: 'Grace Hopper', role: 'user', is_active: true });
+    expect(res.body).toMatchObject({
+      id: user.id,
+      email: user.email,
+      full_name: 'Grace Hopper',
+      role: 'user',
+      is_active: true,
+    });
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
   });
 
@@ -18,7 +25,9 @@ describe('GET /auth/me', () => {
     // Statements are built once per isolate and shared (db/client.ts); each request's connection is found
     // through its own async context, which interleaved requests must not mix up.
     const users = await Promise.all(Array.from({ length: 8 }, (_, i) => createUser({ fullName: `Concurrent ${i}` })));
-    const responses = await Promise.all(users.flatMap((user) => [user, user].map(() => call('GET', '/auth/me', { token: user.token }))));
+    const responses = await Promise.all(
+      users.flatMap((user) => [user, user].map(() => call('GET', '/auth/me', { token: user.token }))),
+    );
     responses.forEach((res, i) => {
       expect(res.status).toBe(200);
       expect(res.body.id).toBe(users[Math.floor(i / 2)]!.id);
@@ -39,7 +48,15 @@ describe('GET /auth/me', () => {
 
   it('401 for malformed headers', async () => {
     const user = await createUser();
-    for (const header of ['Bearer', 'Bearer ', `Token ${user.token}`, user.token, 'Bearer not.a.jwt!', 'Bearer a.b', `Bearer ${user.token} extra`]) {
+    for (const header of [
+      'Bearer',
+      'Bearer ',
+      `Token ${user.token}`,
+      user.token,
+      'Bearer not.a.jwt!',
+      'Bearer a.b',
+      `Bearer ${user.token} extra`,
+    ]) {
       const res = await me(header);
       expectProblem(res, 401);
       expect(res.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
@@ -69,7 +86,8 @@ describe('GET /auth/me', () => {
 
   it('401 for alg none', async () => {
     const user = await createUser();
-    const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const encode = (value: object) =>
+      btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
     const now = Math.floor(Date.now() / 1000);
     const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: user.id, iss: 'aegisflow-test', iat: now, exp: now + 600, jti: 'x' })}.`;
     expectProblem(await me(`Bearer ${unsigned}`), 401);

@@ -31,7 +31,10 @@ describe('new passwords (NIST SP 800-63B)', () => {
 
   it('the password change refuses a weak new password the same way, and changes nothing', async () => {
     const user = await createUser();
-    const res = await call('POST', '/auth/me/password', { token: user.token, json: { current_password: PASSWORD, new_password: 'iloveyou1' } });
+    const res = await call('POST', '/auth/me/password', {
+      token: user.token,
+      json: { current_password: PASSWORD, new_password: 'iloveyou1' },
+    });
     const problem = expectProblem(res, 422) as { code?: string; errors?: { path: string }[] };
     expect(problem.code).toBe('password_too_weak');
     expect(problem.errors![0]!.path).toBe('body.new_password');

@@ -3,14 +3,25 @@ import { sql } from '../support/db.ts';
 import { call, expectProblem } from '../support/http.ts';
 import { uniqueEmail } from '../support/users.ts';
 
-const countUsers = async (email: string) => Number((await sql()`select count(*) from users where lower(email) = ${email.toLowerCase()}`)[0]!.count);
+const countUsers = async (email: string) =>
+  Number((await sql()`select count(*) from users where lower(email) = ${email.toLowerCase()}`)[0]!.count);
 
 describe('POST /auth/signup', () => {
   it('creates a user with role user and returns it without any hash', async () => {
     const email = uniqueEmail();
-    const res = await call('POST', '/auth/signup', { json: { email, password: 'plum orchard 7', full_name: 'Ada Lovelace' } });
+    const res = await call('POST', '/auth/signup', {
+      json: { email, password: 'plum orchard 7', full_name: 'Ada Lovelace' },
+    });
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'full_name', 'id', 'is_active', 'role', 'updated_at']);
+    expect(Object.keys(res.body).sort()).toEqual([
+      'created_at',
+      'email',
+      'full_name',
+      'id',
+      'is_active',
+      'role',
+      'updated_at',
+    ]);
     expect(res.body).toMatchObject({ email, full_name: 'Ada Lovelace', role: 'user', is_active: true });
     expect(res.text).not.toMatch(/hash|\$scrypt/);
     expect(new Date(res.body.created_at).toISOString()).toBe(res.body.created_at);
@@ -21,7 +32,9 @@ describe('POST /auth/signup', () => {
 
   it('stores the email trimmed and lowercased; full_name is optional', async () => {
     const email = uniqueEmail('MiXeD');
-    const res = await call('POST', '/auth/signup', { json: { email: `  ${email.toUpperCase()}  `, password: 'plum orchard 7' } });
+    const res = await call('POST', '/auth/signup', {
+      json: { email: `  ${email.toUpperCase()}  `, password: 'plum orchard 7' },
+    });
     expect(res.status).toBe(201);
     expect(res.body.email).toBe(email.toLowerCase());
     expect(res.body.full_name).toBeNull();
@@ -30,7 +43,9 @@ describe('POST /auth/signup', () => {
   it('refuses a duplicate email in any case with 409 and creates nothing', async () => {
     const email = uniqueEmail();
     expect((await call('POST', '/auth/signup', { json: { email, password: 'plum orchard 7' } })).status).toBe(201);
-    const again = await call('POST', '/auth/signup', { json: { email: email.toUpperCase(), password: 'quiet lantern 9' } });
+    const again = await call('POST', '/auth/signup', {
+      json: { email: email.toUpperCase(), password: 'quiet lantern 9' },
+    });
     expectProblem(again, 409, 'email_taken');
     expect(await countUsers(email)).toBe(1);
   });
@@ -38,7 +53,9 @@ describe('POST /auth/signup', () => {
   it('lets exactly one of two simultaneous signups with one email succeed', async () => {
     const email = uniqueEmail('race');
     const results = await Promise.all(
-      [email, email.toUpperCase(), ` ${email}`].map((e) => call('POST', '/auth/signup', { json: { email: e, password: 'plum orchard 7' } })),
+      [email, email.toUpperCase(), ` ${email}`].map((e) =>
+        call('POST', '/auth/signup', { json: { email: e, password: 'plum orchard 7' } }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
     expect(await countUsers(email)).toBe(1);
@@ -48,7 +65,14 @@ describe('POST /auth/signup', () => {
     const email = uniqueEmail('sneaky');
     const id = crypto.randomUUID();
     const res = await call('POST', '/auth/signup', {
-      json: { email, password: 'plum orchard 7', id, role: 'admin', is_active: false, created_at: '2000-01-01T00:00:00Z' },
+      json: {
+        email,
+        password: 'plum orchard 7',
+        id,
+        role: 'admin',
+        is_active: false,
+        created_at: '2000-01-01T00:00:00Z',
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body.id).not.toBe(id);

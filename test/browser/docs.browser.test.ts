@@ -16,7 +16,15 @@ import type { ChildProcess } from 'node:child_process';
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Flags for a machine with no network: nothing in the background may try to reach Google.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results');
 
 let database: EmbeddedPostgres;
@@ -28,11 +36,18 @@ let serverOutput = '';
 
 beforeAll(async () => {
   await fs.access(CHROMIUM).catch(() => {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
   });
   workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'aegisflow-browser-'));
   await fs.chmod(workDir, 0o755);
-  database = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'data'), port: await freePort(), password: 'browser-test', settings: { fsync: 'off' } });
+  database = await startEmbeddedPostgres({
+    dataDir: path.join(workDir, 'data'),
+    port: await freePort(),
+    password: 'browser-test',
+    settings: { fsync: 'off' },
+  });
   await database.createDatabase('aegisflow');
   await applyMigrations(database.url('aegisflow'));
 
@@ -99,7 +114,8 @@ async function tryOperation(page: Page, operationId: string, parameters: Record<
   const operation = page.locator(`#operations-${operationId}`);
   await operation.locator('.opblock-summary').first().click();
   await operation.locator('button.try-out__btn').click();
-  for (const [name, value] of Object.entries(parameters)) await operation.locator(`tr[data-param-name="${name}"] input`).fill(value);
+  for (const [name, value] of Object.entries(parameters))
+    await operation.locator(`tr[data-param-name="${name}"] input`).fill(value);
   await operation.locator('button.execute').click();
   const live = operation.locator('.live-responses-table');
   const status = live.locator('tbody .response-col_status').first();
@@ -132,7 +148,14 @@ describe('/docs in headless Chromium', () => {
   it('lists the operations, logs in with email and password (OAuth2 password flow) and runs GET /auth/me', async () => {
     const user = await signUp('docs-oauth');
     const { page, foreign, problems } = await openDocs();
-    for (const id of ['auth-signUp', 'auth-logIn', 'auth-getCurrentUser', 'projects-listProjects', 'projects-createProject', 'admin-listUsers']) {
+    for (const id of [
+      'auth-signUp',
+      'auth-logIn',
+      'auth-getCurrentUser',
+      'projects-listProjects',
+      'projects-createProject',
+      'admin-listUsers',
+    ]) {
       await expect(page.locator(`#operations-${id}`).count(), id).resolves.toBe(1);
     }
 
@@ -140,7 +163,10 @@ describe('/docs in headless Chromium', () => {
     const dialog = page.locator('.dialog-ux');
     await dialog.locator('#oauth_username').fill(user.email);
     await dialog.locator('#oauth_password').fill(user.password);
-    await dialog.locator('.auth-container', { has: page.locator('#oauth_username') }).locator('button.authorize').click();
+    await dialog
+      .locator('.auth-container', { has: page.locator('#oauth_username') })
+      .locator('button.authorize')
+      .click();
     await dialog.getByText('Authorized', { exact: false }).first().waitFor();
     await dialog.locator('button.btn-done, button.close-modal').first().click();
 

@@ -5,7 +5,8 @@ import { hyperdriveCachingProblem, hyperdriveIdFrom } from '../../scripts/lib/hy
 /** `npm run deploy` refuses a Hyperdrive configuration that caches query results (the deploy path cannot be run here). */
 describe('the deploy check on Hyperdrive caching', () => {
   const banner = '\n ⛅️ wrangler 4.156.2\n───────────────────\n';
-  const configWith = (caching: object) => banner + JSON.stringify({ id: 'abc', name: 'aegisflow', origin: { host: 'db.example.com' }, caching }, null, 2);
+  const configWith = (caching: object) =>
+    banner + JSON.stringify({ id: 'abc', name: 'aegisflow', origin: { host: 'db.example.com' }, caching }, null, 2);
 
   it('accepts only a configuration whose caching is disabled', () => {
     expect(hyperdriveCachingProblem(configWith({ disabled: true }))).toBeUndefined();
@@ -17,7 +18,9 @@ describe('the deploy check on Hyperdrive caching', () => {
 
   it('reads the Hyperdrive id from wrangler.toml, and knows the committed one is a placeholder', () => {
     expect(hyperdriveIdFrom(readFileSync('wrangler.toml', 'utf8'))).toBeUndefined();
-    expect(hyperdriveIdFrom('[[hyperdrive]]\nbinding = "HYPERDRIVE"\nid = "0123abcd"\n\n[vars]\nid = "other"\n')).toBe('0123abcd');
+    expect(hyperdriveIdFrom('[[hyperdrive]]\nbinding = "HYPERDRIVE"\nid = "0123abcd"\n\n[vars]\nid = "other"\n')).toBe(
+      '0123abcd',
+    );
     expect(hyperdriveIdFrom('[vars]\nid = "x"\n')).toBeUndefined();
   });
 });

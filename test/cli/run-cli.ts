@@ -16,7 +16,12 @@ export interface RunOptions {
 }
 
 /** Runs a Node-side tool (`scripts/<script>`) as its npm script would, against `databaseUrl`. */
-export function runScript(script: string, args: string[], databaseUrl: string, options: RunOptions = {}): Promise<CliResult> {
+export function runScript(
+  script: string,
+  args: string[],
+  databaseUrl: string,
+  options: RunOptions = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
@@ -29,5 +34,9 @@ export function runScript(script: string, args: string[], databaseUrl: string, o
 }
 
 /** Runs `npm run user:<command> -- ...args` as a user would, against `databaseUrl`. */
-export const runUserCli = (command: 'create' | 'promote', args: string[], databaseUrl: string, options: RunOptions = {}) =>
-  runScript('user.ts', [command, ...args], databaseUrl, options);
+export const runUserCli = (
+  command: 'create' | 'promote',
+  args: string[],
+  databaseUrl: string,
+  options: RunOptions = {},
+) => runScript('user.ts', [command, ...args], databaseUrl, options);

@@ -15,26 +15,33 @@ describe('npm run seed:demo', () => {
     expect(password).toBeTruthy();
     for (const email of DEMO_EMAILS) expect(first.stdout).toContain(email);
 
-    const demoUsers = await sql`select id, email, role, password_hash from users where email in ${sql(DEMO_EMAILS)} order by email`;
+    const demoUsers =
+      await sql`select id, email, role, password_hash from users where email in ${sql(DEMO_EMAILS)} order by email`;
     expect(demoUsers.map((user) => [user.email, user.role])).toEqual([
       ['ada.demo@example.com', 'admin'],
       ['grace.demo@example.com', 'user'],
       ['linus.demo@example.com', 'user'],
     ]);
     for (const user of demoUsers) {
-      expect((await verifyPassword(password!, user.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid).toBe(true);
+      expect(
+        (await verifyPassword(password!, user.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid,
+      ).toBe(true);
     }
     const countProjects = async () =>
-      (await sql`select count(*)::int as n from projects where owner_id in ${sql(demoUsers.map((user) => user.id))}`)[0]!.n;
+      (
+        await sql`select count(*)::int as n from projects where owner_id in ${sql(demoUsers.map((user) => user.id))}`
+      )[0]!.n;
     expect(await countProjects()).toBe(4);
-    const memberships = await sql`select u.email, m.role from project_members m join projects p on p.id = m.project_id join users u on u.id = m.user_id
+    const memberships =
+      await sql`select u.email, m.role from project_members m join projects p on p.id = m.project_id join users u on u.id = m.user_id
                                   where p.name = 'Website relaunch' and p.owner_id = ${demoUsers[1]!.id} order by u.email`;
     expect(memberships.map((row) => [row.email, row.role])).toEqual([
       ['ada.demo@example.com', 'viewer'],
       ['grace.demo@example.com', 'owner'],
       ['linus.demo@example.com', 'editor'],
     ]);
-    const tasks = await sql`select t.number, t.title, s.name as state, u.email as assignee, t.completed_at is not null as completed
+    const tasks =
+      await sql`select t.number, t.title, s.name as state, u.email as assignee, t.completed_at is not null as completed
                             from tasks t join projects p on p.id = t.project_id join workflow_states s on s.id = t.state_id
                             left join users u on u.id = t.assignee_id
                             where p.name = 'Website relaunch' and p.owner_id = ${demoUsers[1]!.id} order by t.number`;

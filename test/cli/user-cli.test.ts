@@ -11,7 +11,11 @@ describe('npm run user:create / user:promote', () => {
   it('creates an admin with the API hashing policy, prints id and email, never the password', async () => {
     const address = email('cli-admin');
     const password = 'cli-password-1234';
-    const result = await runUserCli('create', ['--email', address.toUpperCase(), '--password', password, '--full-name', 'Cli Admin', '--role', 'admin'], databaseUrl);
+    const result = await runUserCli(
+      'create',
+      ['--email', address.toUpperCase(), '--password', password, '--full-name', 'Cli Admin', '--role', 'admin'],
+      databaseUrl,
+    );
     expect(result.code).toBe(0);
     const [row] = await sql`select id, email, role, full_name, password_hash from users where email = ${address}`;
     expect(row).toMatchObject({ email: address, role: 'admin', full_name: 'Cli Admin' });
@@ -19,13 +23,21 @@ describe('npm run user:create / user:promote', () => {
     expect(result.stdout).toContain(address);
     expect(result.stdout + result.stderr).not.toContain(password);
     expect(row!.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/);
-    expect((await verifyPassword(password, row!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid).toBe(true);
+    expect(
+      (await verifyPassword(password, row!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid,
+    ).toBe(true);
   });
 
   it('refuses a duplicate email with a clear message and a non-zero exit', async () => {
     const address = email('cli-dup');
-    expect((await runUserCli('create', ['--email', address, '--password', 'first-password'], databaseUrl)).code).toBe(0);
-    const again = await runUserCli('create', ['--email', address.toUpperCase(), '--password', 'second-password'], databaseUrl);
+    expect((await runUserCli('create', ['--email', address, '--password', 'first-password'], databaseUrl)).code).toBe(
+      0,
+    );
+    const again = await runUserCli(
+      'create',
+      ['--email', address.toUpperCase(), '--password', 'second-password'],
+      databaseUrl,
+    );
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already exists/);
     expect(again.stderr).not.toContain('second-password');
@@ -47,17 +59,41 @@ describe('npm run user:create / user:promote', () => {
 
   it('reads the password from standard input or AEGISFLOW_PASSWORD, so it is in no argument list', async () => {
     const piped = email('cli-stdin');
-    const fromInput = await runUserCli('create', ['--email', piped], databaseUrl, { input: 'a piped passphrase\nignored line\n' });
+    const fromInput = await runUserCli('create', ['--email', piped], databaseUrl, {
+      input: 'a piped passphrase\nignored line\n',
+    });
     expect(fromInput.code, fromInput.stderr).toBe(0);
     expect(fromInput.stderr).not.toMatch(/warning/);
     const [row] = await sql`select password_hash from users where email = ${piped}`;
-    expect((await verifyPassword('a piped passphrase', row!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid).toBe(true);
+    expect(
+      (await verifyPassword('a piped passphrase', row!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 }))
+        .valid,
+    ).toBe(true);
     const fromEnv = email('cli-env');
-    expect((await runUserCli('create', ['--email', fromEnv], databaseUrl, { env: { AEGISFLOW_PASSWORD: 'an environment passphrase' } })).code).toBe(0);
+    expect(
+      (
+        await runUserCli('create', ['--email', fromEnv], databaseUrl, {
+          env: { AEGISFLOW_PASSWORD: 'an environment passphrase' },
+        })
+      ).code,
+    ).toBe(0);
     const [envRow] = await sql`select password_hash from users where email = ${fromEnv}`;
-    expect((await verifyPassword('an environment passphrase', envRow!.password_hash, { algorithm: 'scrypt', logN: 14, r: 8, p: 5 })).valid).toBe(true);
+    expect(
+      (
+        await verifyPassword('an environment passphrase', envRow!.password_hash, {
+          algorithm: 'scrypt',
+          logN: 14,
+          r: 8,
+          p: 5,
+        })
+      ).valid,
+    ).toBe(true);
     // The flag still works for scripts, with a warning; the API's password rules hold here too.
-    const flagged = await runUserCli('create', ['--email', email('cli-flag'), '--password', 'flagged passphrase'], databaseUrl);
+    const flagged = await runUserCli(
+      'create',
+      ['--email', email('cli-flag'), '--password', 'flagged passphrase'],
+      databaseUrl,
+    );
     expect(flagged.code).toBe(0);
     expect(flagged.stderr).toMatch(/warning: --password/);
     const weak = await runUserCli('create', ['--email', email('cli-weak')], databaseUrl, { input: 'password1\n' });
@@ -85,7 +121,11 @@ describe('npm run user:create / user:promote', () => {
   });
 
   it('explains an unreachable database instead of crashing', async () => {
-    const result = await runUserCli('create', ['--email', email('down'), '--password', 'long-enough-pw'], 'postgres://postgres:x@127.0.0.1:9/none');
+    const result = await runUserCli(
+      'create',
+      ['--email', email('down'), '--password', 'long-enough-pw'],
+      'postgres://postgres:x@127.0.0.1:9/none',
+    );
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/cannot reach the database/);
   });

@@ -12,7 +12,9 @@ describe('the typed client', () => {
   it('drives signup, login, me and a project create and list', async () => {
     const anonymous = clientFor();
     const email = uniqueEmail('typed');
-    const signup = await anonymous.POST('/auth/signup', { body: { email, password: 'correct horse battery', full_name: 'Typed Client' } });
+    const signup = await anonymous.POST('/auth/signup', {
+      body: { email, password: 'correct horse battery', full_name: 'Typed Client' },
+    });
     expect(signup.response.status).toBe(201);
     expect(signup.data?.email).toBe(email);
 

@@ -15,8 +15,10 @@ const pidOf = async (client: postgres.Sql) => (await client.unsafe('select pg_ba
 
 describe('request clients', () => {
   /** What postgres.js keeps per client beside the typed options. */
-  const internals = (client: postgres.Sql) => client.options as unknown as { parameters: Record<string, string>; shared: object };
-  const open = (onSent: (sent: Traffic) => void = () => {}) => requestClient(env.HYPERDRIVE.connectionString, 5, onSent);
+  const internals = (client: postgres.Sql) =>
+    client.options as unknown as { parameters: Record<string, string>; shared: object };
+  const open = (onSent: (sent: Traffic) => void = () => {}) =>
+    requestClient(env.HYPERDRIVE.connectionString, 5, onSent);
 
   it('share the parsed type maps and build no subscription client', () => {
     const [first, second] = [open().sql, open().sql];
@@ -39,7 +41,10 @@ describe('request clients', () => {
   });
 
   it('each count their own traffic on their own connection', async () => {
-    const counted: Traffic[] = [{ statements: 0, roundTrips: 0 }, { statements: 0, roundTrips: 0 }];
+    const counted: Traffic[] = [
+      { statements: 0, roundTrips: 0 },
+      { statements: 0, roundTrips: 0 },
+    ];
     const clients = counted.map(
       (traffic) =>
         open((sent) => {
@@ -50,7 +55,10 @@ describe('request clients', () => {
     const pids = await Promise.all(clients.map(pidOf));
     await clients[0]!.unsafe('select 1');
     expect(pids[0]).not.toBe(pids[1]);
-    expect(counted).toEqual([{ statements: 2, roundTrips: 2 }, { statements: 1, roundTrips: 1 }]);
+    expect(counted).toEqual([
+      { statements: 2, roundTrips: 2 },
+      { statements: 1, roundTrips: 1 },
+    ]);
     expect(internals(clients[0]!).parameters).toMatchObject({ server_encoding: 'UTF8' });
   });
 
@@ -78,7 +86,9 @@ describe('a request database handle', () => {
         if (fails) throw new Error('the handler failed');
       });
       await (fails ? expect(done).rejects.toThrow('the handler failed') : done);
-      await expect(late).rejects.toMatchObject({ cause: { message: expect.stringMatching(/after its request finished/) } });
+      await expect(late).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/after its request finished/) },
+      });
       expect(handle.traffic()).toEqual({ statements: 1, roundTrips: 1 });
     }
   });

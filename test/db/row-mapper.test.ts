@@ -16,7 +16,9 @@ import { createUser, type TestUser } from '../support/users.ts';
  * null) or find a row with null columns (the object stays), and SQL fields with their own decoders.
  */
 /** drizzle's own mapper: exported by drizzle-orm/utils at runtime, absent from its type definitions. */
-const { mapResultRow } = drizzleUtils as unknown as { mapResultRow(fields: unknown, row: unknown[], joins: unknown): Record<string, unknown> };
+const { mapResultRow } = drizzleUtils as unknown as {
+  mapResultRow(fields: unknown, row: unknown[], joins: unknown): Record<string, unknown>;
+};
 
 type Internals = { fields: SelectedField[]; joinsNotNullableMap?: Record<string, boolean> };
 
@@ -33,7 +35,9 @@ describe('compiled row mapper', () => {
   async function bothMappings(query: { prepare(name: string): unknown }) {
     const statement = query.prepare('mapper_test') as unknown as Internals;
     const { sql: text, params } = (query as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-    const rows = (await sql().unsafe(text, params as never[]).values()) as unknown as unknown[][];
+    const rows = (await sql()
+      .unsafe(text, params as never[])
+      .values()) as unknown as unknown[][];
     expect(rows.length).toBeGreaterThan(0);
     const ours = compileRowMapper(statement.fields, statement.joinsNotNullableMap)(rows);
     const drizzles = rows.map((row) => mapResultRow(statement.fields, row, statement.joinsNotNullableMap));
@@ -69,7 +73,11 @@ describe('compiled row mapper', () => {
   it('maps an aggregate beside a left join that found nothing', async () => {
     const db = drizzle(sql());
     const query = db
-      .select({ user: { id: users.id, email: users.email }, project: { id: projects.id, name: projects.name }, projects: raw<number>`count(${projects.id})`.mapWith(Number) })
+      .select({
+        user: { id: users.id, email: users.email },
+        project: { id: projects.id, name: projects.name },
+        projects: raw<number>`count(${projects.id})`.mapWith(Number),
+      })
       .from(users)
       .leftJoin(projects, raw`false`)
       .where(eq(users.id, owner.id))

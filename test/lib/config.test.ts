@@ -14,7 +14,13 @@ describe('configuration', () => {
     expect(config.passwordPolicy).toEqual({ algorithm: 'scrypt', logN: 14, r: 8, p: 5 });
     expect(config.jwt.expirySeconds).toBe(900);
     expect(config.sessions.refreshTokenSeconds).toBe(30 * 24 * 3600);
-    expect(config.loginThrottle).toEqual({ failureLimit: 10, backoffSeconds: 30, accountFailureLimit: 100, accountBackoffSeconds: 300, trustedNetworkDays: 30 });
+    expect(config.loginThrottle).toEqual({
+      failureLimit: 10,
+      backoffSeconds: 30,
+      accountFailureLimit: 100,
+      accountBackoffSeconds: 300,
+      trustedNetworkDays: 30,
+    });
     expect(config.limits).toEqual({ statesPerProject: 50 });
     expect(config.jwt.issuer).toBe('aegisflow');
   });
@@ -25,7 +31,9 @@ describe('configuration', () => {
   });
 
   it('tolerates a missing secret in development only', () => {
-    expect(loadConfig(base({ JWT_SECRET: undefined, APP_ENV: 'development' })).jwt.secret.byteLength).toBeGreaterThanOrEqual(32);
+    expect(
+      loadConfig(base({ JWT_SECRET: undefined, APP_ENV: 'development' })).jwt.secret.byteLength,
+    ).toBeGreaterThanOrEqual(32);
   });
 
   it('refuses a secret shorter than 32 bytes', () => {
@@ -41,11 +49,12 @@ describe('configuration', () => {
   });
 
   it('refuses PBKDF2 above the 100,000 iterations production Workers accept', () => {
-    expect(() => loadConfig(base({ PASSWORD_HASH_ALGORITHM: 'pbkdf2-sha256', PASSWORD_PBKDF2_ITERATIONS: '600000' }))).toThrow(
-      /must not exceed 100000/,
-    );
+    expect(() =>
+      loadConfig(base({ PASSWORD_HASH_ALGORITHM: 'pbkdf2-sha256', PASSWORD_PBKDF2_ITERATIONS: '600000' })),
+    ).toThrow(/must not exceed 100000/);
     expect(
-      loadConfig(base({ PASSWORD_HASH_ALGORITHM: 'pbkdf2-sha256', PASSWORD_PBKDF2_ITERATIONS: '100000' })).passwordPolicy,
+      loadConfig(base({ PASSWORD_HASH_ALGORITHM: 'pbkdf2-sha256', PASSWORD_PBKDF2_ITERATIONS: '100000' }))
+        .passwordPolicy,
     ).toEqual({ algorithm: 'pbkdf2-sha256', iterations: 100_000 });
   });
 
@@ -57,15 +66,25 @@ describe('configuration', () => {
 
   it('refuses parameters below the OWASP floor except in test runs', () => {
     expect(() => loadConfig(base({ PASSWORD_SCRYPT_LOG_N: '10' }))).toThrow(/OWASP/);
-    expect(() => loadConfig(base({ PASSWORD_HASH_ALGORITHM: 'pbkdf2-sha256', PASSWORD_PBKDF2_ITERATIONS: '1000' }))).toThrow(/OWASP/);
-    expect(loadConfig(base({ APP_ENV: 'test', PASSWORD_SCRYPT_LOG_N: '10' })).passwordPolicy).toMatchObject({ logN: 10 });
+    expect(() =>
+      loadConfig(base({ PASSWORD_HASH_ALGORITHM: 'pbkdf2-sha256', PASSWORD_PBKDF2_ITERATIONS: '1000' })),
+    ).toThrow(/OWASP/);
+    expect(loadConfig(base({ APP_ENV: 'test', PASSWORD_SCRYPT_LOG_N: '10' })).passwordPolicy).toMatchObject({
+      logN: 10,
+    });
   });
 
   it('takes PUBLIC_URL as an absolute http(s) URL without a trailing slash, and refuses anything else', () => {
     expect(loadConfig(base({})).publicUrl).toBeUndefined();
     expect(loadConfig(base({ PUBLIC_URL: 'https://api.example.com/' })).publicUrl).toBe('https://api.example.com');
     expect(loadConfig(base({ PUBLIC_URL: 'https://example.com/api/v1' })).publicUrl).toBe('https://example.com/api/v1');
-    for (const bad of ['api.example.com', 'ftp://api.example.com', 'https://api.example.com/?x=1', 'https://user:pw@api.example.com', 'not a url']) {
+    for (const bad of [
+      'api.example.com',
+      'ftp://api.example.com',
+      'https://api.example.com/?x=1',
+      'https://user:pw@api.example.com',
+      'not a url',
+    ]) {
       expect(() => loadConfig(base({ PUBLIC_URL: bad })), bad).toThrow(/PUBLIC_URL/);
     }
   });

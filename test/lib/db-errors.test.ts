@@ -6,10 +6,12 @@ import { expectProblem, parse } from '../support/http.ts';
 
 describe('database errors the services did not expect', () => {
   it('are classified: connection loss, invalid values, and conflicts with concurrent changes', () => {
-    const wrapped = (code: string) => Object.assign(new Error('Failed query'), { cause: Object.assign(new Error('x'), { code }) });
+    const wrapped = (code: string) =>
+      Object.assign(new Error('Failed query'), { cause: Object.assign(new Error('x'), { code }) });
     expect(classifyDatabaseError(wrapped('08006'))).toBe('unavailable');
     expect(classifyDatabaseError(wrapped('22021'))).toBe('invalid-value');
-    for (const code of ['23503', '23505', '40001', '40P01']) expect(classifyDatabaseError(wrapped(code)), code).toBe('conflict');
+    for (const code of ['23503', '23505', '40001', '40P01'])
+      expect(classifyDatabaseError(wrapped(code)), code).toBe('conflict');
     expect(classifyDatabaseError(wrapped('42P01'))).toBeUndefined();
   });
 

@@ -28,17 +28,51 @@ async function outcome(run: () => Promise<{ hex: string }[]>): Promise<Outcome> 
 const viaBindParameter = (type: string, value: unknown) =>
   outcome(() => sql().unsafe(statement(type), [value as never]) as unknown as Promise<{ hex: string }[]>);
 const viaSeam = (type: string, value: unknown, literal: (value: unknown) => string) =>
-  outcome(() => sql().unsafe(inlineParameters(statement(type), [value], literal)) as unknown as Promise<{ hex: string }[]>);
+  outcome(
+    () => sql().unsafe(inlineParameters(statement(type), [value], literal)) as unknown as Promise<{ hex: string }[]>,
+  );
 
-async function sameAsBindParameter(type: string, value: unknown, literal: (value: unknown) => string): Promise<boolean> {
+async function sameAsBindParameter(
+  type: string,
+  value: unknown,
+  literal: (value: unknown) => string,
+): Promise<boolean> {
   const [bound, inlined] = [await viaBindParameter(type, value), await viaSeam(type, value, literal)];
   if (inlined.ok) return bound.ok && bound.hex === inlined.hex;
   // Refused: as PostgreSQL refuses the bound value, and as a data exception the API maps to 422.
-  return !bound.ok && bound.sqlstate === inlined.sqlstate && classifyDatabaseError({ code: inlined.sqlstate }) === 'invalid-value';
+  return (
+    !bound.ok &&
+    bound.sqlstate === inlined.sqlstate &&
+    classifyDatabaseError({ code: inlined.sqlstate }) === 'invalid-value'
+  );
 }
 
 // Characters that matter to SQL lexing and escaping, mixed with every plane of Unicode and lone surrogates.
-const HOSTILE = ["'", "''", '\\', "\\'", '$1', '$2', '$$', '$tag$', "E'", "e'", "U&'", '"', ';', '--', '/*', '*/', '\n', '\r', '\t', '\0', '?', '%', '::'];
+const HOSTILE = [
+  "'",
+  "''",
+  '\\',
+  "\\'",
+  '$1',
+  '$2',
+  '$$',
+  '$tag$',
+  "E'",
+  "e'",
+  "U&'",
+  '"',
+  ';',
+  '--',
+  '/*',
+  '*/',
+  '\n',
+  '\r',
+  '\t',
+  '\0',
+  '?',
+  '%',
+  '::',
+];
 const character = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...HOSTILE) },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
@@ -49,17 +83,32 @@ const character = fc.oneof(
 const text = fc.oneof(
   { weight: 10, arbitrary: fc.string({ unit: character, maxLength: 40 }) },
   // Very long values, up to ~200,000 characters.
-  { weight: 1, arbitrary: fc.tuple(fc.string({ unit: character, minLength: 1, maxLength: 4 }), fc.integer({ min: 1_000, max: 50_000 })).map(([part, times]) => part.repeat(times)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.string({ unit: character, minLength: 1, maxLength: 4 }), fc.integer({ min: 1_000, max: 50_000 }))
+      .map(([part, times]) => part.repeat(times)),
+  },
 );
 
 /** Each kind of value drizzle hands the seam, with the type PostgreSQL reads it as. */
 const CASES: [string, fc.Arbitrary<unknown>][] = [
   ['text', text],
   ['float8', fc.double()],
-  ['numeric', fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_VALUE, Number.MIN_VALUE, -0))],
+  [
+    'numeric',
+    fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_VALUE, Number.MIN_VALUE, -0),
+    ),
+  ],
   ['int4', fc.oneof(fc.integer(), fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 1.5))],
   ['int8', fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n })],
-  ['timestamptz', fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true })],
+  [
+    'timestamptz',
+    fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
+  ],
   ['bool', fc.oneof(fc.boolean(), fc.constant(null))],
   ['uuid', fc.oneof(fc.uuid(), text)],
 ];
@@ -86,10 +135,15 @@ describe('the SQL literal seam (src/db/inline.ts), property-based against Postgr
   });
 
   it('catches a broken escaper: one that forgets backslashes, and one that forgets quotes', async () => {
-    const forgetsBackslashes = (value: unknown) => (typeof value === 'string' ? `E'${value.replace(/'/g, "''")}'` : sqlLiteral(value));
-    const forgetsQuotes = (value: unknown) => (typeof value === 'string' ? `E'${value.replace(/\\/g, '\\\\')}'` : sqlLiteral(value));
+    const forgetsBackslashes = (value: unknown) =>
+      typeof value === 'string' ? `E'${value.replace(/'/g, "''")}'` : sqlLiteral(value);
+    const forgetsQuotes = (value: unknown) =>
+      typeof value === 'string' ? `E'${value.replace(/\\/g, '\\\\')}'` : sqlLiteral(value);
     for (const broken of [forgetsBackslashes, forgetsQuotes]) {
-      const result = await fc.check(fc.asyncProperty(text, (value) => sameAsBindParameter('text', value, broken)), { numRuns: 2_500 });
+      const result = await fc.check(
+        fc.asyncProperty(text, (value) => sameAsBindParameter('text', value, broken)),
+        { numRuns: 2_500 },
+      );
       expect(result.failed).toBe(true);
     }
   });

@@ -19,7 +19,12 @@ describe('a project has at most 1000 members', () => {
                 from crowd cross join projects p where p.id = ${project.id}`;
     const newcomers = await Promise.all([1, 2, 3].map(() => createUser({ label: 'late' })));
     const results = await Promise.all(
-      newcomers.map((user) => call('POST', `/projects/${project.id}/members`, { token: owner.token, json: { email: user.email, role: 'viewer' } })),
+      newcomers.map((user) =>
+        call('POST', `/projects/${project.id}/members`, {
+          token: owner.token,
+          json: { email: user.email, role: 'viewer' },
+        }),
+      ),
     );
     expect(results.filter((res) => res.status === 201)).toHaveLength(1);
     for (const res of results.filter((res) => res.status !== 201)) {

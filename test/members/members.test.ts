@@ -4,8 +4,10 @@ import { call, databaseTraffic, expectProblem, linkTarget } from '../support/htt
 import { createProjectWithMembers, projectState } from '../support/projects.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
-const membersPath = (projectId: string, userId?: string) => `/projects/${projectId}/members${userId ? `/${userId}` : ''}`;
-const addMember = (by: TestUser, projectId: string, json: unknown) => call('POST', membersPath(projectId), { token: by.token, json });
+const membersPath = (projectId: string, userId?: string) =>
+  `/projects/${projectId}/members${userId ? `/${userId}` : ''}`;
+const addMember = (by: TestUser, projectId: string, json: unknown) =>
+  call('POST', membersPath(projectId), { token: by.token, json });
 
 async function ownedProject() {
   const owner = await createUser({ label: 'owner', fullName: 'Olive Owner' });
@@ -38,8 +40,14 @@ describe('POST /projects/{id}/members', () => {
     const { owner, project } = await ownedProject();
     const sleeper = await createUser();
     await sql()`update users set is_active = false where id = ${sleeper.id}`;
-    const unknown = expectProblem(await addMember(owner, project.id, { email: `nobody-${crypto.randomUUID()}@example.com`, role: 'viewer' }), 404);
-    const deactivated = expectProblem(await addMember(owner, project.id, { email: sleeper.email, role: 'viewer' }), 404);
+    const unknown = expectProblem(
+      await addMember(owner, project.id, { email: `nobody-${crypto.randomUUID()}@example.com`, role: 'viewer' }),
+      404,
+    );
+    const deactivated = expectProblem(
+      await addMember(owner, project.id, { email: sleeper.email, role: 'viewer' }),
+      404,
+    );
     expect(deactivated.detail).toBe(unknown.detail);
     expect((await projectState(project.id)).members).toHaveLength(1);
   });
@@ -55,7 +63,15 @@ describe('POST /projects/{id}/members', () => {
     expectProblem(await addMember(manager, project.id, { email: manager.email, role: 'editor' }), 409);
     const admin = await createUser({ role: 'admin' });
     expectProblem(await addMember(admin, project.id, { email: admin.email, role: 'viewer' }), 409);
-    for (const json of [{ email: manager.email, role: 'owner' }, { email: manager.email, role: 'admin' }, { email: manager.email }, { email: 'not-an-email', role: 'viewer' }, { role: 'viewer' }, null, []]) {
+    for (const json of [
+      { email: manager.email, role: 'owner' },
+      { email: manager.email, role: 'admin' },
+      { email: manager.email },
+      { email: 'not-an-email', role: 'viewer' },
+      { role: 'viewer' },
+      null,
+      [],
+    ]) {
       expectProblem(await addMember(owner, project.id, json), 422);
     }
     expect(await projectState(project.id)).toEqual(before);
@@ -73,9 +89,12 @@ describe('POST /projects/{id}/members', () => {
   it('concurrent adds of the same email: exactly one 201, the others 409, one row', async () => {
     const { owner, project } = await ownedProject();
     const grace = await createUser();
-    const results = await Promise.all(Array.from({ length: 8 }, () => addMember(owner, project.id, { email: grace.email, role: 'viewer' })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => addMember(owner, project.id, { email: grace.email, role: 'viewer' })),
+    );
     expect(results.map((res) => res.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-    const rows = await sql()`select role from project_members where project_id = ${project.id} and user_id = ${grace.id}`;
+    const rows =
+      await sql()`select role from project_members where project_id = ${project.id} and user_id = ${grace.id}`;
     expect(rows).toHaveLength(1);
   });
 });
@@ -93,9 +112,17 @@ describe('GET /projects/{id}/members', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('X-Total-Count')).toBe('5');
     expect(databaseTraffic(first)).toEqual({ statements: 1, roundTrips: 1 });
-    expect(first.body[0]).toMatchObject({ user_id: owner.id, role: 'owner', full_name: 'Olive Owner', added_by: owner.id });
+    expect(first.body[0]).toMatchObject({
+      user_id: owner.id,
+      role: 'owner',
+      full_name: 'Olive Owner',
+      added_by: owner.id,
+    });
     const second = await call('GET', linkTarget(first, 'next')!, { token: added[0]!.token });
-    expect([...first.body, ...second.body].map((member: { user_id: string }) => member.user_id)).toEqual([owner.id, ...added.map((user) => user.id)]);
+    expect([...first.body, ...second.body].map((member: { user_id: string }) => member.user_id)).toEqual([
+      owner.id,
+      ...added.map((user) => user.id),
+    ]);
     expect(second.body.map((member: { role: string }) => member.role)).toEqual(['manager', 'viewer']);
     expect(second.headers.get('Link')).toBeNull();
   });
@@ -119,21 +146,48 @@ describe('PATCH /projects/{id}/members/{user_id}', () => {
     const grace = await createUser();
     await addMember(owner, project.id, { email: manager.email, role: 'manager' });
     await addMember(owner, project.id, { email: grace.email, role: 'viewer' });
-    const changed = await call('PATCH', membersPath(project.id, grace.id), { token: manager.token, json: { role: 'editor' } });
+    const changed = await call('PATCH', membersPath(project.id, grace.id), {
+      token: manager.token,
+      json: { role: 'editor' },
+    });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ user_id: grace.id, role: 'editor', email: grace.email });
     expect(databaseTraffic(changed)).toEqual({ statements: 1, roundTrips: 1 });
 
     const before = await projectState(project.id);
-    expectProblem(await call('PATCH', membersPath(project.id, owner.id), { token: manager.token, json: { role: 'viewer' } }), 409);
-    expectProblem(await call('PATCH', membersPath(project.id, manager.id), { token: manager.token, json: { role: 'viewer' } }), 409);
-    expectProblem(await call('PATCH', membersPath(project.id, owner.id), { token: owner.token, json: { role: 'manager' } }), 409);
-    expectProblem(await call('PATCH', membersPath(project.id, (await createUser()).id), { token: owner.token, json: { role: 'viewer' } }), 404);
-    expectProblem(await call('PATCH', membersPath(project.id, crypto.randomUUID()), { token: owner.token, json: { role: 'viewer' } }), 404);
+    expectProblem(
+      await call('PATCH', membersPath(project.id, owner.id), { token: manager.token, json: { role: 'viewer' } }),
+      409,
+    );
+    expectProblem(
+      await call('PATCH', membersPath(project.id, manager.id), { token: manager.token, json: { role: 'viewer' } }),
+      409,
+    );
+    expectProblem(
+      await call('PATCH', membersPath(project.id, owner.id), { token: owner.token, json: { role: 'manager' } }),
+      409,
+    );
+    expectProblem(
+      await call('PATCH', membersPath(project.id, (await createUser()).id), {
+        token: owner.token,
+        json: { role: 'viewer' },
+      }),
+      404,
+    );
+    expectProblem(
+      await call('PATCH', membersPath(project.id, crypto.randomUUID()), {
+        token: owner.token,
+        json: { role: 'viewer' },
+      }),
+      404,
+    );
     for (const json of [{ role: 'owner' }, { role: 'superuser' }, {}, { role: null }]) {
       expectProblem(await call('PATCH', membersPath(project.id, grace.id), { token: owner.token, json }), 422);
     }
-    expectProblem(await call('PATCH', membersPath(project.id, 'nope'), { token: owner.token, json: { role: 'viewer' } }), 422);
+    expectProblem(
+      await call('PATCH', membersPath(project.id, 'nope'), { token: owner.token, json: { role: 'viewer' } }),
+      422,
+    );
     expect(await projectState(project.id)).toEqual(before);
   });
 
@@ -161,7 +215,10 @@ describe('DELETE /projects/{id}/members/{user_id}', () => {
     expect(res.text).toBe('');
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
     expectProblem(await call('GET', `/projects/${project.id}`, { token: grace.token }), 404);
-    expectProblem(await call('PATCH', `/projects/${project.id}`, { token: grace.token, json: { name: 'Too late' } }), 404);
+    expectProblem(
+      await call('PATCH', `/projects/${project.id}`, { token: grace.token, json: { name: 'Too late' } }),
+      404,
+    );
     const list = await call('GET', '/projects', { token: grace.token });
     expect(list.body.map((p: { id: string }) => p.id)).not.toContain(project.id);
     expectProblem(await call('DELETE', membersPath(project.id, grace.id), { token: owner.token }), 404);

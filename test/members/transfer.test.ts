@@ -4,7 +4,8 @@ import { call, expectProblem } from '../support/http.ts';
 import { createProjectWithMembers, projectState } from '../support/projects.ts';
 import { createUser } from '../support/users.ts';
 
-const transfer = (token: string, projectId: string, userId: unknown) => call('POST', `/projects/${projectId}/transfer`, { token, json: { user_id: userId } });
+const transfer = (token: string, projectId: string, userId: unknown) =>
+  call('POST', `/projects/${projectId}/transfer`, { token, json: { user_id: userId } });
 
 /** The invariant: exactly one owner row, and it is the user projects.owner_id names. */
 async function expectExactlyOneOwner(projectId: string) {
@@ -56,7 +57,8 @@ describe('POST /projects/{id}/transfer', () => {
     expectProblem(await transfer(owner.token, project.id, crypto.randomUUID()), 409);
     expectProblem(await transfer(owner.token, project.id, sleeper.id), 409);
     expectProblem(await transfer(owner.token, project.id, owner.id), 409);
-    for (const userId of ['nope', null, 7, undefined]) expectProblem(await transfer(owner.token, project.id, userId), 422);
+    for (const userId of ['nope', null, 7, undefined])
+      expectProblem(await transfer(owner.token, project.id, userId), 422);
     expectProblem(await transfer(owner.token, crypto.randomUUID(), sleeper.id), 404);
     expect(await projectState(project.id)).toEqual(before);
     await call('DELETE', `/projects/${project.id}`, { token: owner.token });
@@ -72,7 +74,10 @@ describe('transfer races', () => {
     const candidates = await Promise.all([createUser(), createUser(), createUser(), createUser()]);
     const project = await createProjectWithMembers(owner, candidates.map((user) => [user, 'editor'] as const) as never);
     const results = await Promise.all(
-      candidates.flatMap((candidate) => [transfer(owner.token, project.id, candidate.id), transfer(admin.token, project.id, candidate.id)]),
+      candidates.flatMap((candidate) => [
+        transfer(owner.token, project.id, candidate.id),
+        transfer(admin.token, project.id, candidate.id),
+      ]),
     );
     for (const res of results) expect([200, 403, 409]).toContain(res.status);
     const finalOwner = await expectExactlyOneOwner(project.id);
@@ -116,7 +121,12 @@ describe('transfer races', () => {
     const project = await createProjectWithMembers(owner, [[grace, 'manager']]);
     const results = await Promise.all([
       transfer(owner.token, project.id, grace.id),
-      ...newcomers.map((user) => call('POST', `/projects/${project.id}/members`, { token: owner.token, json: { email: user.email, role: 'viewer' } })),
+      ...newcomers.map((user) =>
+        call('POST', `/projects/${project.id}/members`, {
+          token: owner.token,
+          json: { email: user.email, role: 'viewer' },
+        }),
+      ),
     ]);
     expect(results[0]!.status).toBe(200);
     expect(await expectExactlyOneOwner(project.id)).toBe(grace.id);

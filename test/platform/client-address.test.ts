@@ -13,14 +13,17 @@ describe('the client address', () => {
       viaEdge: false,
     });
     expect(spoofed.status).toBe(200);
-    const viaEdge = await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD }, headers: { 'CF-Connecting-IP': '192.0.2.78' } });
+    const viaEdge = await call('POST', '/auth/login', {
+      json: { email: user.email, password: PASSWORD },
+      headers: { 'CF-Connecting-IP': '192.0.2.78' },
+    });
     expect(viaEdge.status).toBe(200);
     const [spoofedSession, edgeSession] = [sessionOf(spoofed.body.access_token), sessionOf(viaEdge.body.access_token)];
     const stored = await sql()`select ip from sessions where id in (${spoofedSession}, ${edgeSession})`;
     expect(new Set(stored.map((row) => row.ip))).toEqual(new Set(['unverified', '192.0.2.78']));
   });
 
-  it('under wrangler dev (APP_ENV=development), whose stand-in request.cf keeps a client\'s header, never', async () => {
+  it("under wrangler dev (APP_ENV=development), whose stand-in request.cf keeps a client's header, never", async () => {
     const user = await createUser();
     const login = await callWithConfig(
       runningAs('development'),
@@ -36,7 +39,10 @@ describe('the client address', () => {
 
   it('a header that is not an address is not one', async () => {
     const user = await createUser();
-    const res = await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD }, headers: { 'CF-Connecting-IP': "1.2.3.4'; drop table users" } });
+    const res = await call('POST', '/auth/login', {
+      json: { email: user.email, password: PASSWORD },
+      headers: { 'CF-Connecting-IP': "1.2.3.4'; drop table users" },
+    });
     expect(res.status).toBe(200);
     const [row] = await sql()`select ip from sessions where id = ${sessionOf(res.body.access_token)}`;
     expect(row!.ip).toBe('unverified');
@@ -44,11 +50,23 @@ describe('the client address', () => {
 
   it('in production, the routes limited per address refuse a request that did not come through the edge', async () => {
     for (const path of ['/auth/login', '/auth/signup', '/auth/refresh', '/auth/logout']) {
-      const refused = await callWithConfig(runningAs('production'), 'POST', path, { 'CF-Connecting-IP': '192.0.2.1' }, { json: {} });
+      const refused = await callWithConfig(
+        runningAs('production'),
+        'POST',
+        path,
+        { 'CF-Connecting-IP': '192.0.2.1' },
+        { json: {} },
+      );
       expectProblem(refused, 403, 'edge_required');
     }
     // Through the edge the same request gets as far as validation.
-    const validated = await callWithConfig(runningAs('production'), 'POST', '/auth/login', {}, { json: {}, viaEdge: true });
+    const validated = await callWithConfig(
+      runningAs('production'),
+      'POST',
+      '/auth/login',
+      {},
+      { json: {}, viaEdge: true },
+    );
     expectProblem(validated, 422);
   });
 

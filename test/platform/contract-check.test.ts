@@ -13,9 +13,21 @@ function exchange(changes: Partial<Exchange> & { body?: unknown; headers?: Recor
     requestHeaders: new Headers(),
     requestBody: undefined,
     status: 200,
-    responseHeaders: new Headers({ 'Content-Type': 'application/json', 'X-Request-Id': crypto.randomUUID(), ...headers }),
+    responseHeaders: new Headers({
+      'Content-Type': 'application/json',
+      'X-Request-Id': crypto.randomUUID(),
+      ...headers,
+    }),
     responseText: JSON.stringify(
-      body ?? { id: crypto.randomUUID(), email: 'a@example.com', full_name: null, role: 'user', is_active: true, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' },
+      body ?? {
+        id: crypto.randomUUID(),
+        email: 'a@example.com',
+        full_name: null,
+        role: 'user',
+        is_active: true,
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
     ),
     ...rest,
   };
@@ -31,23 +43,29 @@ describe('the contract check every test request goes through (support/contract.t
     expect(() => assertKeepsContract(exchange({ status: 409 }))).toThrow(/not declared/);
     expect(() => assertKeepsContract(exchange({ headers: { 'Content-Type': 'text/plain' } }))).toThrow(/content type/);
     expect(() => assertKeepsContract(exchange({ headers: { Link: '</x>; rel="next"' } }))).toThrow(/header link/);
-    expect(() => assertKeepsContract(exchange({ url: 'http://aegisflow.test/projects?limit=500', body: [] }))).toThrow(/calls the request invalid/);
+    expect(() => assertKeepsContract(exchange({ url: 'http://aegisflow.test/projects?limit=500', body: [] }))).toThrow(
+      /calls the request invalid/,
+    );
     expect(() => assertKeepsContract(exchange({ url: 'http://aegisflow.test/not-a-route' }))).toThrow(/no operation/);
   });
 });
 
 describe('what the contract now says, and the server does', () => {
   it('list bounds and defaults are in the document, and the server takes decimal digits only', async () => {
-    const limit = document.paths['/projects'].get.parameters.find((parameter: { name: string }) => parameter.name === 'limit')!;
+    const limit = document.paths['/projects'].get.parameters.find(
+      (parameter: { name: string }) => parameter.name === 'limit',
+    )!;
     expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
     const user = await createUser();
-    for (const query of ['limit=0x10', 'limit=1e1', 'limit=%2010', 'offset=0x1']) expectProblem(await call('GET', `/projects?${query}`, { token: user.token }), 422);
+    for (const query of ['limit=0x10', 'limit=1e1', 'limit=%2010', 'offset=0x1'])
+      expectProblem(await call('GET', `/projects?${query}`, { token: user.token }), 422);
   });
 
   it('declares format email, non-empty updates, a required login body and names that are more than spaces', () => {
     const schemas = document.components.schemas as Record<string, any>;
     expect(schemas.SignupRequest.properties.email.format).toBe('email');
-    for (const name of ['UpdateProjectRequest', 'UpdateStateRequest', 'UpdateTaskRequest']) expect(schemas[name].anyOf.length).toBeGreaterThan(1);
+    for (const name of ['UpdateProjectRequest', 'UpdateStateRequest', 'UpdateTaskRequest'])
+      expect(schemas[name].anyOf.length).toBeGreaterThan(1);
     expect(schemas.UpdateTaskRequest.additionalProperties).toBeUndefined();
     expect(schemas.UpdateTaskRequest.properties.state_id.not).toEqual({});
     expect(document.paths['/auth/login'].post.requestBody.required).toBe(true);
@@ -56,8 +74,17 @@ describe('what the contract now says, and the server does', () => {
 
   it('answers 415 to any media type but JSON (and the login form), before anything changes', async () => {
     const user = await createUser();
-    for (const type of ['application/merge-patch+json', 'application/vnd.api+json', 'text/plain', 'multipart/form-data; boundary=x']) {
-      const res = await call('POST', '/projects', { token: user.token, body: JSON.stringify({ name: 'Sneaky' }), headers: { 'Content-Type': type } });
+    for (const type of [
+      'application/merge-patch+json',
+      'application/vnd.api+json',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const res = await call('POST', '/projects', {
+        token: user.token,
+        body: JSON.stringify({ name: 'Sneaky' }),
+        headers: { 'Content-Type': type },
+      });
       expectProblem(res, 415);
     }
     expect((await call('GET', '/projects', { token: user.token })).body).toEqual([]);

@@ -22,7 +22,9 @@ describe('CORS', () => {
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(APP);
-    expect(listOf(res.headers.get('Access-Control-Allow-Methods'))).toEqual(expect.arrayContaining(['get', 'post', 'put', 'patch', 'delete']));
+    expect(listOf(res.headers.get('Access-Control-Allow-Methods'))).toEqual(
+      expect.arrayContaining(['get', 'post', 'put', 'patch', 'delete']),
+    );
     expect(listOf(res.headers.get('Access-Control-Allow-Headers'))).toEqual(
       expect.arrayContaining(['authorization', 'content-type', 'if-match', 'if-none-match']),
     );
@@ -97,12 +99,22 @@ describe('CORS', () => {
       expect(res.status).toBe(204);
       expect(res.headers.get('Access-Control-Allow-Origin'), origin).toBe(origin);
     }
-    for (const origin of ['https://localhost:5173', 'http://localhost.evil.example', 'http://localhost:5173.evil.example', 'http://192.168.1.2:3000']) {
+    for (const origin of [
+      'https://localhost:5173',
+      'http://localhost.evil.example',
+      'http://localhost:5173.evil.example',
+      'http://192.168.1.2:3000',
+    ]) {
       const res = await callWithConfig(development, 'OPTIONS', '/auth/me', preflight(origin));
       expect(res.headers.get('Access-Control-Allow-Origin'), origin).toBeNull();
     }
     // A configured list replaces the development default.
-    const listed = await callWithConfig({ ...development, ...configured }, 'OPTIONS', '/auth/me', preflight('http://localhost:5173'));
+    const listed = await callWithConfig(
+      { ...development, ...configured },
+      'OPTIONS',
+      '/auth/me',
+      preflight('http://localhost:5173'),
+    );
     expect(listed.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
 });
@@ -119,7 +131,18 @@ describe('CORS_ORIGINS configuration', () => {
   });
 
   it('refuses at start-up anything that is not an exact origin, naming it', () => {
-    for (const bad of ['*', 'https://*.example.com', `${APP}/`, `${APP}/path`, 'https://APP.example.com', 'https://app.example.com:443', 'ftp://files.example.com', 'app.example.com', 'null', `${APP}?x=1`]) {
+    for (const bad of [
+      '*',
+      'https://*.example.com',
+      `${APP}/`,
+      `${APP}/path`,
+      'https://APP.example.com',
+      'https://app.example.com:443',
+      'ftp://files.example.com',
+      'app.example.com',
+      'null',
+      `${APP}?x=1`,
+    ]) {
       expect(() => loadConfig(withOrigins(`http://localhost:3000,${bad}`)), bad).toThrow(ConfigError);
       expect(() => loadConfig(withOrigins(bad)), bad).toThrow(/CORS_ORIGINS/);
     }

@@ -7,10 +7,20 @@ import { sql } from '../support/db.ts';
 import { createUser } from '../support/users.ts';
 
 /** The real worker, with its Hyperdrive binding swapped for one that points somewhere else. */
-async function callWith(hyperdrive: Hyperdrive, method: string, path: string, init: RequestInit = {}, vars: Record<string, string> = {}) {
+async function callWith(
+  hyperdrive: Hyperdrive,
+  method: string,
+  path: string,
+  init: RequestInit = {},
+  vars: Record<string, string> = {},
+) {
   const ctx = createExecutionContext();
   const started = Date.now();
-  const response = await worker.fetch(new Request(`${BASE_URL}${path}`, { method, ...init }), { ...env, ...vars, HYPERDRIVE: hyperdrive }, ctx);
+  const response = await worker.fetch(
+    new Request(`${BASE_URL}${path}`, { method, ...init }),
+    { ...env, ...vars, HYPERDRIVE: hyperdrive },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { ...(await parse<any>(response)), elapsed: Date.now() - started };
 }
@@ -36,7 +46,11 @@ describe('database unavailable', () => {
     const requests: [string, string, RequestInit?][] = [
       ['GET', '/health/ready'],
       ['GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } }],
-      ['POST', '/auth/login', { headers: { 'Content-Type': 'application/json' }, body: '{"email":"a@example.com","password":"x"}' }],
+      [
+        'POST',
+        '/auth/login',
+        { headers: { 'Content-Type': 'application/json' }, body: '{"email":"a@example.com","password":"x"}' },
+      ],
       ['GET', '/projects', { headers: { Authorization: `Bearer ${token}` } }],
     ];
     for (const [method, path, init] of requests) {
@@ -47,7 +61,11 @@ describe('database unavailable', () => {
       expect(res.elapsed).toBeLessThan(5_000);
     }
     const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)));
-    expect(lines.some((line) => line.level === 'error' && line.status === 503 && line.error?.cause?.code === 'DATABASE_UNREACHABLE')).toBe(true);
+    expect(
+      lines.some(
+        (line) => line.level === 'error' && line.status === 503 && line.error?.cause?.code === 'DATABASE_UNREACHABLE',
+      ),
+    ).toBe(true);
     // Log lines name the cause, never the statement's parameters.
     expect(JSON.stringify(lines)).not.toContain('params:');
   });
@@ -69,10 +87,16 @@ describe('database unavailable', () => {
     await setProxy('down');
     expectProblem(await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready'), 503);
     const { token } = await createUser();
-    expectProblem(await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } }), 503);
+    expectProblem(
+      await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } }),
+      503,
+    );
     await setProxy('up');
     expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready')).status).toBe(200);
-    expect((await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/auth/me', { headers: { Authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(200);
   });
 
   it('a statement stalled behind a lock is cancelled by the database: 503, and nothing changes', async () => {
@@ -100,7 +124,13 @@ describe('database unavailable', () => {
   it('a request that outlives REQUEST_TIMEOUT_SECONDS answers 503 instead of holding the client', async () => {
     await setProxy('hang');
     const started = Date.now();
-    const res = await callWith(env.HYPERDRIVE_VIA_PROXY, 'GET', '/health/ready', {}, { REQUEST_TIMEOUT_SECONDS: '1', DATABASE_CONNECT_TIMEOUT_SECONDS: '30' });
+    const res = await callWith(
+      env.HYPERDRIVE_VIA_PROXY,
+      'GET',
+      '/health/ready',
+      {},
+      { REQUEST_TIMEOUT_SECONDS: '1', DATABASE_CONNECT_TIMEOUT_SECONDS: '30' },
+    );
     expectProblem(res, 503);
     expect(Date.now() - started).toBeLessThan(2_500);
   });

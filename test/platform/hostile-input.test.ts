@@ -28,8 +28,28 @@ const BODIES: (string | undefined)[] = [
   '{"email": "x@example.com", "password": "plum orchard 7"',
   '\u00ff\u00fe\u0000garbage',
 ];
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'];
-const PATH_IDS = ['00000000-0000-0000-0000-000000000000', 'not-a-uuid', '%00', '%', '%E0%A4%A', '..', '%2e%2e%2f', "1'or'1'='1", 'x'.repeat(5000), '%F0%9F%92%A9', 'null', '-1'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+];
+const PATH_IDS = [
+  '00000000-0000-0000-0000-000000000000',
+  'not-a-uuid',
+  '%00',
+  '%',
+  '%E0%A4%A',
+  '..',
+  '%2e%2e%2f',
+  "1'or'1'='1",
+  'x'.repeat(5000),
+  '%F0%9F%92%A9',
+  'null',
+  '-1',
+];
 const QUERIES = [
   'limit=-1',
   'limit=999999999999999999999',
@@ -71,7 +91,12 @@ const QUERIES = [
   'entity_type=__proto__',
   'actor_id=x&entity_id=%27&project_id=',
 ];
-const AUTH_HEADERS = ['Bearer ' + 'a'.repeat(10_000), 'Bearer a.b.c', 'Basic dXNlcjpwYXNz', 'Bearer \u00e9\u00e9.\u00e9.\u00e9'];
+const AUTH_HEADERS = [
+  'Bearer ' + 'a'.repeat(10_000),
+  'Bearer a.b.c',
+  'Basic dXNlcjpwYXNz',
+  'Bearer \u00e9\u00e9.\u00e9.\u00e9',
+];
 
 // The routes of the OpenAPI contract; the test below checks this list against /openapi.json.
 const ROUTES = [
@@ -122,7 +147,8 @@ const ROUTES = [
   ['GET', '/tasks/{id}/history'],
 ] as const;
 
-const withIds = (path: string, id: string) => path.replace('{id}', id).replace('{user_id}', id).replace('{state_id}', id);
+const withIds = (path: string, id: string) =>
+  path.replace('{id}', id).replace('{user_id}', id).replace('{state_id}', id);
 
 function expectNoServerError(res: Awaited<ReturnType<typeof call>>, what: string) {
   expect(res.status, `${what} -> ${res.status} ${res.text.slice(0, 200)}`).toBeLessThan(500);
@@ -131,7 +157,9 @@ function expectNoServerError(res: Awaited<ReturnType<typeof call>>, what: string
 
 it('probes every route of the contract', async () => {
   const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-  const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+  );
   expect(documented.sort()).toEqual(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
 });
 
@@ -139,7 +167,10 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
   it('bodies and content types', { timeout: 120_000 }, async () => {
     const admin = await createUser({ role: 'admin' });
     const project = await call('POST', '/projects', { token: admin.token, json: { name: 'fuzz target' } });
-    const concrete = path.replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id).replace('{user_id}', admin.id).replace('{state_id}', admin.id);
+    const concrete = path
+      .replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id)
+      .replace('{user_id}', admin.id)
+      .replace('{state_id}', admin.id);
     for (const body of method === 'GET' ? [undefined] : BODIES) {
       for (const contentType of method === 'GET' ? ['application/json'] : CONTENT_TYPES) {
         const res = await call(method, concrete, {
@@ -162,7 +193,10 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
     if (paths.length === 0) paths.push(path);
     for (const concrete of paths) {
       for (const query of QUERIES) {
-        const res = await call(method, `${concrete}?${query}`, { token: admin.token, json: method === 'GET' ? undefined : {} });
+        const res = await call(method, `${concrete}?${query}`, {
+          token: admin.token,
+          json: method === 'GET' ? undefined : {},
+        });
         expectNoServerError(res, `${method} ${concrete.slice(0, 60)}?${query.slice(0, 30)}`);
       }
     }
@@ -170,18 +204,38 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
       const res = await call(method, withIds(path, admin.id), { headers: { Authorization: authorization } });
       expectNoServerError(res, `${method} ${path} with Authorization ${authorization.slice(0, 20)}`);
     }
-    for (const tag of ['*', 'W/"1"', '"' + '9'.repeat(20) + '"', 'x'.repeat(2000), '"1", "2", ' + '"3", '.repeat(100), '', ',,,', 'W/']) {
+    for (const tag of [
+      '*',
+      'W/"1"',
+      '"' + '9'.repeat(20) + '"',
+      'x'.repeat(2000),
+      '"1", "2", ' + '"3", '.repeat(100),
+      '',
+      ',,,',
+      'W/',
+    ]) {
       for (const header of ['If-Match', 'If-None-Match']) {
         const res = await call(method, withIds(path, admin.id), { token: admin.token, headers: { [header]: tag } });
         expectNoServerError(res, `${method} ${path} with ${header} ${tag.slice(0, 20)}`);
       }
     }
-    for (const origin of ['null', 'garbage', 'https://evil.example', `https://${'x'.repeat(3000)}.example`, 'http://localhost:99999', '']) {
+    for (const origin of [
+      'null',
+      'garbage',
+      'https://evil.example',
+      `https://${'x'.repeat(3000)}.example`,
+      'http://localhost:99999',
+      '',
+    ]) {
       const res = await call(method, withIds(path, admin.id), { token: admin.token, headers: { Origin: origin } });
       expectNoServerError(res, `${method} ${path} with Origin ${origin.slice(0, 20)}`);
       for (const requested of [method, 'TRACE', 'BOGUS', '']) {
         const preflight = await call('OPTIONS', withIds(path, admin.id), {
-          headers: { Origin: origin, 'Access-Control-Request-Method': requested, 'Access-Control-Request-Headers': 'x-anything, authorization' },
+          headers: {
+            Origin: origin,
+            'Access-Control-Request-Method': requested,
+            'Access-Control-Request-Headers': 'x-anything, authorization',
+          },
         });
         expectNoServerError(preflight, `preflight ${requested} ${path} from ${origin.slice(0, 20)}`);
       }

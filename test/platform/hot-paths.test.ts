@@ -27,13 +27,33 @@ describe('hot paths: one statement, one round trip', () => {
     ['get', () => call('GET', `/projects/${projectId}`, { token: user.token })],
     ['list', () => call('GET', '/projects?limit=20', { token: user.token })],
     ['create', () => call('POST', '/projects', { token: user.token, json: { name: 'Created' } })],
-    ['update', () => call('PATCH', `/projects/${projectId}`, { token: user.token, json: { description: `updated ${Date.now()}` } })],
+    [
+      'update',
+      () =>
+        call('PATCH', `/projects/${projectId}`, { token: user.token, json: { description: `updated ${Date.now()}` } }),
+    ],
     ['task_get', () => call('GET', `/tasks/${taskId}`, { token: user.token })],
     ['task_list', () => call('GET', `/projects/${projectId}/tasks?limit=50`, { token: user.token })],
-    ['task_create', () => call('POST', `/projects/${projectId}/tasks`, { token: user.token, json: { title: 'Created', priority: 'medium' } })],
-    ['task_transition', () => call('POST', `/tasks/${taskId}/transition`, { token: user.token, json: { to_state_id: toStateId } })],
+    [
+      'task_create',
+      () =>
+        call('POST', `/projects/${projectId}/tasks`, {
+          token: user.token,
+          json: { title: 'Created', priority: 'medium' },
+        }),
+    ],
+    [
+      'task_transition',
+      () => call('POST', `/tasks/${taskId}/transition`, { token: user.token, json: { to_state_id: toStateId } }),
+    ],
     ['my_tasks', () => call('GET', '/tasks?assignee=me&limit=50', { token: user.token })],
-    ['refresh', async () => call('POST', '/auth/refresh', { json: { refresh_token: (await logInForTokens(user.email, PASSWORD)).refresh_token } })],
+    [
+      'refresh',
+      async () =>
+        call('POST', '/auth/refresh', {
+          json: { refresh_token: (await logInForTokens(user.email, PASSWORD)).refresh_token },
+        }),
+    ],
   ];
 
   it.each(scenarios)('%s', async (_name, send) => {

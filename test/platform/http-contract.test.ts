@@ -100,7 +100,15 @@ describe('errors are problem+json', () => {
     const line = JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
     expect(logged).toHaveBeenCalledTimes(1);
     // The client's id is logged apart, for correlation.
-    expect(line).toMatchObject({ level: 'error', message: 'request', request_id: problem.request_id, client_request_id: 'boom-1', method: 'GET', route: '/explode', status: 500 });
+    expect(line).toMatchObject({
+      level: 'error',
+      message: 'request',
+      request_id: problem.request_id,
+      client_request_id: 'boom-1',
+      method: 'GET',
+      route: '/explode',
+      status: 500,
+    });
     expect(line.error).toMatchObject({ type: 'Error', message: 'secret internal detail: select * from users' });
     expect(line.error.stack).toContain('secret internal detail');
     logged.mockRestore();

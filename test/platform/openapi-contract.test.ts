@@ -41,7 +41,14 @@ describe('the OpenAPI contract', () => {
     expect(doc.servers).toEqual([{ url: 'http://127.0.0.1:8787', description: expect.any(String) }]);
     expect(doc.info.license.name).toBeTruthy();
     expect(doc.info.contact.name).toBeTruthy();
-    const deployed = await callWithConfig({ ...runningAs('production'), JWT_SECRET: 'x'.repeat(40), PUBLIC_URL: 'https://api.example.com/' }, 'GET', '/openapi.json');
-    expect(deployed.body.servers.map((server: { url: string }) => server.url)).toEqual(['https://api.example.com', 'http://127.0.0.1:8787']);
+    const deployed = await callWithConfig(
+      { ...runningAs('production'), JWT_SECRET: 'x'.repeat(40), PUBLIC_URL: 'https://api.example.com/' },
+      'GET',
+      '/openapi.json',
+    );
+    expect(deployed.body.servers.map((server: { url: string }) => server.url)).toEqual([
+      'https://api.example.com',
+      'http://127.0.0.1:8787',
+    ]);
   });
 });

@@ -6,7 +6,11 @@ import { createUser, type TestUser } from '../support/users.ts';
 /** The list contract (lib/pagination.ts), the same on every list. */
 
 /** Projects owned by `owner`, inserted directly (as many as a test needs), with `createdAt` for each. */
-async function seedOwnedProjects(owner: TestUser, count: number, options: { createdAt?: (index: number) => string; name?: (index: number) => string } = {}) {
+async function seedOwnedProjects(
+  owner: TestUser,
+  count: number,
+  options: { createdAt?: (index: number) => string; name?: (index: number) => string } = {},
+) {
   const rows = Array.from({ length: count }, (_, index) => ({
     id: crypto.randomUUID(),
     owner_id: owner.id,
@@ -41,7 +45,10 @@ describe('keyset pages', () => {
     });
     for (const sort of ['-created_at', 'created_at', 'name', '-name', 'updated_at']) {
       const all = await call('GET', `/projects?limit=100&sort=${sort}`, { token: owner.token });
-      const walked = await walk(await call('GET', `/projects?limit=4&sort=${sort}`, { token: owner.token }), owner.token);
+      const walked = await walk(
+        await call('GET', `/projects?limit=4&sort=${sort}`, { token: owner.token }),
+        owner.token,
+      );
       expect(walked, sort).toEqual(all.body.map((project: { id: string }) => project.id));
       expect(new Set(walked).size).toBe(rows.length);
     }
@@ -89,10 +96,13 @@ describe('cursors of every list', () => {
     await seedOwnedProjects(owner, NAMES.length, { name: (index) => NAMES[index]! });
     for (const sort of ['name', '-name']) {
       const all = await call('GET', `/projects?limit=100&sort=${sort}`, { token: owner.token });
-      expect(await walk(await call('GET', `/projects?limit=1&sort=${sort}`, { token: owner.token }), owner.token)).toEqual(
-        all.body.map((project: { id: string }) => project.id),
+      expect(
+        await walk(await call('GET', `/projects?limit=1&sort=${sort}`, { token: owner.token }), owner.token),
+      ).toEqual(all.body.map((project: { id: string }) => project.id));
+      const adminWalk = await walk(
+        await call('GET', `/projects?limit=1&sort=${sort}&owner_id=${owner.id}`, { token: admin.token }),
+        admin.token,
       );
-      const adminWalk = await walk(await call('GET', `/projects?limit=1&sort=${sort}&owner_id=${owner.id}`, { token: admin.token }), admin.token);
       expect(adminWalk).toHaveLength(NAMES.length);
     }
   });
@@ -113,9 +123,16 @@ describe('cursors of every list', () => {
       const cursor = new URLSearchParams(linkTarget(first, 'next')!.split('?')[1]).get('cursor')!;
       expect((await call('GET', `${list.path}&cursor=${cursor}`, { token: owner.token })).status).toBe(200);
       // The sort key is readable, but changing it (here, the last character of the payload) breaks the MAC.
-      const decoded = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
+      const decoded = JSON.parse(
+        new TextDecoder().decode(
+          Uint8Array.from(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)),
+        ),
+      );
       decoded.k[0] = `${decoded.k[0]}!`;
-      const forged = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(decoded)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const forged = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(decoded))))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '');
       expectProblem(await call('GET', `${list.path}&cursor=${forged}`, { token: owner.token }), 422);
       expectProblem(await call('GET', `${list.elsewhere}&cursor=${cursor}`, { token: owner.token }), 422);
     }
@@ -123,12 +140,20 @@ describe('cursors of every list', () => {
     const a = await call('POST', '/projects', { token: owner.token, json: { name: 'A' } });
     const b = await call('POST', '/projects', { token: owner.token, json: { name: 'B' } });
     for (const project of [a.body.id, b.body.id]) {
-      await call('POST', `/projects/${project}/members`, { token: owner.token, json: { email: other.email, role: 'viewer' } });
+      await call('POST', `/projects/${project}/members`, {
+        token: owner.token,
+        json: { email: other.email, role: 'viewer' },
+      });
     }
     const members = await call('GET', `/projects/${a.body.id}/members?limit=1`, { token: owner.token });
     const cursor = new URLSearchParams(linkTarget(members, 'next')!.split('?')[1]).get('cursor')!;
-    expect((await call('GET', `/projects/${a.body.id}/members?limit=1&cursor=${cursor}`, { token: owner.token })).status).toBe(200);
-    expectProblem(await call('GET', `/projects/${b.body.id}/members?limit=1&cursor=${cursor}`, { token: owner.token }), 422);
+    expect(
+      (await call('GET', `/projects/${a.body.id}/members?limit=1&cursor=${cursor}`, { token: owner.token })).status,
+    ).toBe(200);
+    expectProblem(
+      await call('GET', `/projects/${b.body.id}/members?limit=1&cursor=${cursor}`, { token: owner.token }),
+      422,
+    );
   });
 });
 

@@ -34,7 +34,12 @@ async function send(level: string, method: string, path: string, sent: Sent = {}
   const headers = withClientAddress(sent.headers);
   if (sent.token) headers.set('Authorization', `Bearer ${sent.token}`);
   if (sent.json !== undefined) headers.set('Content-Type', 'application/json');
-  const request = new Request(`${BASE_URL}${path}`, { method, headers, body: sent.json === undefined ? undefined : JSON.stringify(sent.json), cf: sent.cf } as RequestInit);
+  const request = new Request(`${BASE_URL}${path}`, {
+    method,
+    headers,
+    body: sent.json === undefined ? undefined : JSON.stringify(sent.json),
+    cf: sent.cf,
+  } as RequestInit);
   return parse<any>(await createApp().request(request, undefined, { ...env, LOG_LEVEL: level }));
 }
 
@@ -43,7 +48,10 @@ describe('request logs', () => {
     const owner = await createUser();
     const project = await createProjectWithMembers(owner);
     printed.mockClear();
-    const res = await send('info', 'GET', `/projects/${project.id}`, { token: owner.token, cf: { colo: 'FRA', country: 'DE' } });
+    const res = await send('info', 'GET', `/projects/${project.id}`, {
+      token: owner.token,
+      cf: { colo: 'FRA', country: 'DE' },
+    });
     expect(res.status).toBe(200);
     expect(lines()).toHaveLength(1);
     expect(lines()[0]).toEqual({
@@ -68,10 +76,22 @@ describe('request logs', () => {
     await send('info', 'GET', '/no/such/route');
     await send('info', 'DELETE', `/projects/${crypto.randomUUID()}/members/${crypto.randomUUID()}`);
     const [health, unknown, refused] = lines();
-    expect(health).toMatchObject({ level: 'info', route: '/health', status: 200, user_id: null, db_statements: 0, db_round_trips: 0 });
+    expect(health).toMatchObject({
+      level: 'info',
+      route: '/health',
+      status: 200,
+      user_id: null,
+      db_statements: 0,
+      db_round_trips: 0,
+    });
     expect(health).not.toHaveProperty('colo');
     expect(unknown).toMatchObject({ level: 'warn', route: null, status: 404 });
-    expect(refused).toMatchObject({ level: 'warn', route: '/projects/{id}/members/{user_id}', status: 401, user_id: null });
+    expect(refused).toMatchObject({
+      level: 'warn',
+      route: '/projects/{id}/members/{user_id}',
+      status: 401,
+      user_id: null,
+    });
   });
 
   it('LOG_LEVEL drops the lines below it', async () => {
@@ -79,7 +99,9 @@ describe('request logs', () => {
       printed.mockClear();
       await send(level, 'GET', '/health');
       // A preflight is answered before the request's context is set up; LOG_LEVEL holds for it too.
-      await send(level, 'OPTIONS', '/auth/me', { headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'GET' } });
+      await send(level, 'OPTIONS', '/auth/me', {
+        headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'GET' },
+      });
       await send(level, 'GET', '/no/such/route');
       expect(lines().map((line) => line.status)).toEqual(level === 'warn' ? [404] : []);
     }
@@ -89,24 +111,51 @@ describe('request logs', () => {
   it('never logs a password, a token, a refresh token, a body or a query value named like a secret, even at debug', async () => {
     const email = uniqueEmail('logged');
     const secretQuery = 'query-secret-value-1234';
-    const signup = await send('debug', 'POST', '/auth/signup', { json: { email, password: PASSWORD, full_name: 'Body Text' } });
+    const signup = await send('debug', 'POST', '/auth/signup', {
+      json: { email, password: PASSWORD, full_name: 'Body Text' },
+    });
     expect(signup.status).toBe(201);
     const login = await send('debug', 'POST', '/auth/login', { json: { email, password: PASSWORD } });
     const { access_token: accessToken, refresh_token: refreshToken } = login.body;
     await send('debug', 'POST', '/auth/login', { json: { email, password: 'a wrong password' } });
     const refreshed = await send('debug', 'POST', '/auth/refresh', { json: { refresh_token: refreshToken } });
     await send('debug', 'POST', '/auth/refresh', { json: { refresh_token: refreshToken } });
-    await send('debug', 'GET', `/projects?limit=5&access_token=${secretQuery}&api_key=${secretQuery}&password=${secretQuery}`, { token: accessToken });
-    await send('debug', 'POST', '/auth/me/password', { token: refreshed.body.access_token, json: { current_password: PASSWORD, new_password: 'a brand new password' } });
+    await send(
+      'debug',
+      'GET',
+      `/projects?limit=5&access_token=${secretQuery}&api_key=${secretQuery}&password=${secretQuery}`,
+      { token: accessToken },
+    );
+    await send('debug', 'POST', '/auth/me/password', {
+      token: refreshed.body.access_token,
+      json: { current_password: PASSWORD, new_password: 'a brand new password' },
+    });
     await send('debug', 'POST', '/auth/logout', { json: { refresh_token: refreshed.body.refresh_token } });
 
     const written = printed.mock.calls.map(([line]) => String(line));
     expect(written).toHaveLength(8);
-    for (const secret of [PASSWORD, 'a wrong password', 'a brand new password', accessToken, refreshToken, refreshed.body.access_token, refreshed.body.refresh_token, secretQuery, 'Body Text', email, 'Bearer']) {
+    for (const secret of [
+      PASSWORD,
+      'a wrong password',
+      'a brand new password',
+      accessToken,
+      refreshToken,
+      refreshed.body.access_token,
+      refreshed.body.refresh_token,
+      secretQuery,
+      'Body Text',
+      email,
+      'Bearer',
+    ]) {
       for (const line of written) expect(line).not.toContain(secret);
     }
     // At debug the query is there, with secret-named values redacted.
     const listing = lines().find((line) => line.route === '/projects')!;
-    expect(listing.query).toEqual({ limit: '5', access_token: '[redacted]', api_key: '[redacted]', password: '[redacted]' });
+    expect(listing.query).toEqual({
+      limit: '5',
+      access_token: '[redacted]',
+      api_key: '[redacted]',
+      password: '[redacted]',
+    });
   });
 });

@@ -22,7 +22,12 @@ describe('security headers', () => {
       ['404', await call('GET', '/no/such/route')],
       ['405', await call('DELETE', '/health')],
       ['422', await call('POST', '/projects', { token: user.token, json: {} })],
-      ['preflight', await call('OPTIONS', '/projects', { headers: { Origin: 'https://x.example', 'Access-Control-Request-Method': 'GET' } })],
+      [
+        'preflight',
+        await call('OPTIONS', '/projects', {
+          headers: { Origin: 'https://x.example', 'Access-Control-Request-Method': 'GET' },
+        }),
+      ],
     ];
     for (const [what, res] of responses) expectSecurityHeaders(res, what);
   });
@@ -46,14 +51,18 @@ describe('Cache-Control', () => {
       await call('GET', '/projects', { token: user.token }),
       project,
       await call('GET', `/projects/${project.body.id}`, { token: user.token }),
-      await call('GET', `/projects/${project.body.id}`, { token: user.token, headers: { 'If-None-Match': project.headers.get('ETag')! } }),
+      await call('GET', `/projects/${project.body.id}`, {
+        token: user.token,
+        headers: { 'If-None-Match': project.headers.get('ETag')! },
+      }),
       await call('GET', '/auth/admin/users', { token: user.token }),
       await call('GET', '/projects', { token: 'not.a.token' }),
       // Even where the route itself is public: a response to a request with credentials is private.
       await call('GET', '/health', { token: user.token }),
       await call('GET', '/openapi.json', { token: user.token }),
     ];
-    for (const res of responses) expect(res.headers.get('Cache-Control'), `${res.status} ${res.text.slice(0, 80)}`).toBe('no-store');
+    for (const res of responses)
+      expect(res.headers.get('Cache-Control'), `${res.status} ${res.text.slice(0, 80)}`).toBe('no-store');
   });
 
   it('is no-store on everything under /auth', async () => {

@@ -1,6 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/http.ts';
-import { CALLERS, createTeam, everyone, expectCell, managers, ownerOnly, teamProject, type Caller, type Team } from '../support/matrix.ts';
+import {
+  CALLERS,
+  createTeam,
+  everyone,
+  expectCell,
+  managers,
+  ownerOnly,
+  teamProject,
+  type Caller,
+  type Team,
+} from '../support/matrix.ts';
 import { projectState } from '../support/projects.ts';
 import type { TestUser } from '../support/users.ts';
 
@@ -20,24 +30,48 @@ interface Route {
 
 const ROUTES: Route[] = [
   { name: 'GET /projects/{id}', request: (id) => ({ method: 'GET', path: `/projects/${id}` }), expect: everyone(200) },
-  { name: 'PATCH /projects/{id}', request: (id) => ({ method: 'PATCH', path: `/projects/${id}`, json: { name: 'Renamed' } }), expect: managers(200) },
-  { name: 'PUT /projects/{id}', request: (id) => ({ method: 'PUT', path: `/projects/${id}`, json: { description: 'New' } }), expect: managers(200) },
-  { name: 'DELETE /projects/{id}', request: (id) => ({ method: 'DELETE', path: `/projects/${id}` }), expect: ownerOnly(200) },
+  {
+    name: 'PATCH /projects/{id}',
+    request: (id) => ({ method: 'PATCH', path: `/projects/${id}`, json: { name: 'Renamed' } }),
+    expect: managers(200),
+  },
+  {
+    name: 'PUT /projects/{id}',
+    request: (id) => ({ method: 'PUT', path: `/projects/${id}`, json: { description: 'New' } }),
+    expect: managers(200),
+  },
+  {
+    name: 'DELETE /projects/{id}',
+    request: (id) => ({ method: 'DELETE', path: `/projects/${id}` }),
+    expect: ownerOnly(200),
+  },
   {
     name: 'POST /projects/{id}/restore',
     deleted: true,
     request: (id) => ({ method: 'POST', path: `/projects/${id}/restore` }),
     expect: ownerOnly(200),
   },
-  { name: 'GET /projects/{id}/members', request: (id) => ({ method: 'GET', path: `/projects/${id}/members` }), expect: everyone(200) },
+  {
+    name: 'GET /projects/{id}/members',
+    request: (id) => ({ method: 'GET', path: `/projects/${id}/members` }),
+    expect: everyone(200),
+  },
   {
     name: 'POST /projects/{id}/members',
-    request: (id, team) => ({ method: 'POST', path: `/projects/${id}/members`, json: { email: team.newcomer.email, role: 'viewer' } }),
+    request: (id, team) => ({
+      method: 'POST',
+      path: `/projects/${id}/members`,
+      json: { email: team.newcomer.email, role: 'viewer' },
+    }),
     expect: managers(201),
   },
   {
     name: 'PATCH /projects/{id}/members/{user_id}',
-    request: (id, team) => ({ method: 'PATCH', path: `/projects/${id}/members/${team.subject.id}`, json: { role: 'editor' } }),
+    request: (id, team) => ({
+      method: 'PATCH',
+      path: `/projects/${id}/members/${team.subject.id}`,
+      json: { role: 'editor' },
+    }),
     expect: managers(200),
   },
   {
@@ -106,8 +140,16 @@ describe('my_role and the list follow the matrix', () => {
 
   it('a write answers with the caller’s role too', async () => {
     const project = await matrixProject(false);
-    expect((await call('PATCH', `/projects/${project.id}`, { token: team.manager.token, json: { name: 'By manager' } })).body.my_role).toBe('manager');
-    expect((await call('PATCH', `/projects/${project.id}`, { token: team.admin.token, json: { name: 'By admin' } })).body.my_role).toBe('admin');
-    expect((await call('POST', '/projects', { token: team.viewer.token, json: { name: 'Mine' } })).body.my_role).toBe('owner');
+    expect(
+      (await call('PATCH', `/projects/${project.id}`, { token: team.manager.token, json: { name: 'By manager' } })).body
+        .my_role,
+    ).toBe('manager');
+    expect(
+      (await call('PATCH', `/projects/${project.id}`, { token: team.admin.token, json: { name: 'By admin' } })).body
+        .my_role,
+    ).toBe('admin');
+    expect((await call('POST', '/projects', { token: team.viewer.token, json: { name: 'Mine' } })).body.my_role).toBe(
+      'owner',
+    );
   });
 });

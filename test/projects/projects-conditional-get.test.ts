@@ -28,7 +28,21 @@ describe('GET /projects/{id} with If-None-Match (RFC 9110 13.1.2)', () => {
     for (const header of ['W/"1"', '*', ' * ', '"7", "1"', 'garbage, "1"', '"1",W/"2"']) {
       expect((await getIfNoneMatch(owner, id, header)).status, header).toBe(304);
     }
-    for (const header of ['"2"', '1', "'1'", '"1', 'W/1', '"1"x', 'garbage', '', ',', '"-1"', '"99999999999"', 'W/"', '**']) {
+    for (const header of [
+      '"2"',
+      '1',
+      "'1'",
+      '"1',
+      'W/1',
+      '"1"x',
+      'garbage',
+      '',
+      ',',
+      '"-1"',
+      '"99999999999"',
+      'W/"',
+      '**',
+    ]) {
       const res = await getIfNoneMatch(owner, id, header);
       expect(res.status, header).toBe(200);
       expect(res.body.id).toBe(id);

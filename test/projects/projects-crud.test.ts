@@ -4,7 +4,10 @@ import { call, expectProblem, databaseTraffic } from '../support/http.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
 async function createProject(owner: TestUser, json: Record<string, unknown> = {}) {
-  const res = await call('POST', '/projects', { token: owner.token, json: { name: `Project ${crypto.randomUUID().slice(0, 6)}`, ...json } });
+  const res = await call('POST', '/projects', {
+    token: owner.token,
+    json: { name: `Project ${crypto.randomUUID().slice(0, 6)}`, ...json },
+  });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
   return res;
 }
@@ -12,7 +15,10 @@ async function createProject(owner: TestUser, json: Record<string, unknown> = {}
 describe('POST /projects', () => {
   it('creates a project owned by the caller, with an ETag, in one statement and one round trip', async () => {
     const owner = await createUser();
-    const res = await call('POST', '/projects', { token: owner.token, json: { name: '  Launch  ', description: 'Line one\nLine two' } });
+    const res = await call('POST', '/projects', {
+      token: owner.token,
+      json: { name: '  Launch  ', description: 'Line one\nLine two' },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       owner_id: owner.id,
@@ -32,7 +38,15 @@ describe('POST /projects', () => {
     const id = crypto.randomUUID();
     const res = await call('POST', '/projects', {
       token: owner.token,
-      json: { name: 'Mine', id, owner_id: other.id, is_active: false, version: 99, deleted_at: '2020-01-01T00:00:00Z', created_at: '2000-01-01T00:00:00Z' },
+      json: {
+        name: 'Mine',
+        id,
+        owner_id: other.id,
+        is_active: false,
+        version: 99,
+        deleted_at: '2020-01-01T00:00:00Z',
+        created_at: '2000-01-01T00:00:00Z',
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ owner_id: owner.id, is_active: true, version: 1, deleted_at: null });
@@ -70,7 +84,10 @@ describe('POST /projects', () => {
     expect(created.body).toMatchObject({ name, description });
     const [row] = await sql()`select name, description from projects where id = ${created.body.id}`;
     expect(row).toEqual({ name, description });
-    const renamed = await call('PATCH', `/projects/${created.body.id}`, { token: owner.token, json: { name: description.split('\n')[0]!.trim(), description: name } });
+    const renamed = await call('PATCH', `/projects/${created.body.id}`, {
+      token: owner.token,
+      json: { name: description.split('\n')[0]!.trim(), description: name },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ name: description.split('\n')[0]!.trim(), description: name });
     const found = await call('GET', `/projects?q=${encodeURIComponent("O'Brien's \\")}`, { token: owner.token });
@@ -121,7 +138,9 @@ describe('GET /projects/{id}', () => {
     await sql()`update users set is_active = false where id = ${owner.id}`;
     expectProblem(await call('GET', `/projects/${project.id}`, { token: owner.token }), 403);
     expect((await call('GET', `/projects/${project.id}`, { token: admin.token })).status).toBe(200);
-    expect((await call('PATCH', `/projects/${project.id}`, { token: admin.token, json: { name: 'Admin edit' } })).status).toBe(200);
+    expect(
+      (await call('PATCH', `/projects/${project.id}`, { token: admin.token, json: { name: 'Admin edit' } })).status,
+    ).toBe(200);
   });
 });
 
@@ -137,7 +156,10 @@ describe('PUT and PATCH /projects/{id}', () => {
       expect(new Date(res.body.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(project.updated_at).getTime());
       expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
 
-      const cleared = await call(method, `/projects/${project.id}`, { token: owner.token, json: { description: null } });
+      const cleared = await call(method, `/projects/${project.id}`, {
+        token: owner.token,
+        json: { description: null },
+      });
       expect(cleared.body).toMatchObject({ name: 'Renamed', description: null, version: 3 });
     });
 
@@ -146,7 +168,10 @@ describe('PUT and PATCH /projects/{id}', () => {
       const stranger = await createUser();
       const admin = await createUser({ role: 'admin' });
       const project = (await createProject(owner)).body;
-      expectProblem(await call(method, `/projects/${project.id}`, { token: stranger.token, json: { name: 'Hijacked' } }), 404);
+      expectProblem(
+        await call(method, `/projects/${project.id}`, { token: stranger.token, json: { name: 'Hijacked' } }),
+        404,
+      );
       const [row] = await sql()`select name, version from projects where id = ${project.id}`;
       expect(row).toEqual({ name: project.name, version: 1 });
       const res = await call(method, `/projects/${project.id}`, { token: admin.token, json: { name: 'By admin' } });
@@ -157,10 +182,22 @@ describe('PUT and PATCH /projects/{id}', () => {
     it(`${method}: 422 for an empty body, unknown-only fields or bad values; 404 unknown; 422 malformed id`, async () => {
       const owner = await createUser();
       const project = (await createProject(owner)).body;
-      for (const json of [{}, { owner_id: crypto.randomUUID() }, { is_active: false }, { name: '' }, { name: null }, { name: 'x'.repeat(201) }, { description: 5 }, null]) {
+      for (const json of [
+        {},
+        { owner_id: crypto.randomUUID() },
+        { is_active: false },
+        { name: '' },
+        { name: null },
+        { name: 'x'.repeat(201) },
+        { description: 5 },
+        null,
+      ]) {
         expectProblem(await call(method, `/projects/${project.id}`, { token: owner.token, json }), 422);
       }
-      expectProblem(await call(method, `/projects/${crypto.randomUUID()}`, { token: owner.token, json: { name: 'x' } }), 404);
+      expectProblem(
+        await call(method, `/projects/${crypto.randomUUID()}`, { token: owner.token, json: { name: 'x' } }),
+        404,
+      );
       expectProblem(await call(method, '/projects/not-an-id', { token: owner.token, json: { name: 'x' } }), 422);
       const [row] = await sql()`select owner_id, version, is_active from projects where id = ${project.id}`;
       expect(row).toEqual({ owner_id: owner.id, version: 1, is_active: true });
@@ -172,19 +209,34 @@ describe('If-Match', () => {
   it('a matching ETag succeeds; a stale one is 412 with the current ETag and changes nothing', async () => {
     const owner = await createUser();
     const project = (await createProject(owner)).body;
-    const first = await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'v2' }, headers: { 'If-Match': '"1"' } });
+    const first = await call('PATCH', `/projects/${project.id}`, {
+      token: owner.token,
+      json: { name: 'v2' },
+      headers: { 'If-Match': '"1"' },
+    });
     expect(first.status).toBe(200);
-    const stale = await call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name: 'lost update' }, headers: { 'If-Match': '"1"' } });
+    const stale = await call('PATCH', `/projects/${project.id}`, {
+      token: owner.token,
+      json: { name: 'lost update' },
+      headers: { 'If-Match': '"1"' },
+    });
     expectProblem(stale, 412);
     expect(stale.headers.get('ETag')).toBe('"2"');
-    expect((await sql()`select name, version from projects where id = ${project.id}`)[0]).toEqual({ name: 'v2', version: 2 });
+    expect((await sql()`select name, version from projects where id = ${project.id}`)[0]).toEqual({
+      name: 'v2',
+      version: 2,
+    });
   });
 
   it('accepts *, lists of tags; weak or garbage tags never match', async () => {
     const owner = await createUser();
     const project = (await createProject(owner)).body;
     const patch = (ifMatch: string) =>
-      call('PUT', `/projects/${project.id}`, { token: owner.token, json: { description: ifMatch }, headers: { 'If-Match': ifMatch } });
+      call('PUT', `/projects/${project.id}`, {
+        token: owner.token,
+        json: { description: ifMatch },
+        headers: { 'If-Match': ifMatch },
+      });
     expect((await patch('*')).status).toBe(200); // -> version 2
     expect((await patch('"7", "2"')).status).toBe(200); // -> version 3
     expectProblem(await patch('W/"3"'), 412);
@@ -197,7 +249,13 @@ describe('If-Match', () => {
     const owner = await createUser();
     const project = (await createProject(owner)).body;
     const results = await Promise.all(
-      ['A', 'B', 'C'].map((name) => call('PATCH', `/projects/${project.id}`, { token: owner.token, json: { name }, headers: { 'If-Match': '"1"' } })),
+      ['A', 'B', 'C'].map((name) =>
+        call('PATCH', `/projects/${project.id}`, {
+          token: owner.token,
+          json: { name },
+          headers: { 'If-Match': '"1"' },
+        }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412]);
     expect((await sql()`select version from projects where id = ${project.id}`)[0]!.version).toBe(2);
@@ -206,9 +264,14 @@ describe('If-Match', () => {
   it('DELETE honours If-Match too', async () => {
     const owner = await createUser();
     const project = (await createProject(owner)).body;
-    expectProblem(await call('DELETE', `/projects/${project.id}`, { token: owner.token, headers: { 'If-Match': '"9"' } }), 412);
+    expectProblem(
+      await call('DELETE', `/projects/${project.id}`, { token: owner.token, headers: { 'If-Match': '"9"' } }),
+      412,
+    );
     expect((await sql()`select is_active from projects where id = ${project.id}`)[0]!.is_active).toBe(true);
-    expect((await call('DELETE', `/projects/${project.id}`, { token: owner.token, headers: { 'If-Match': '"1"' } })).status).toBe(200);
+    expect(
+      (await call('DELETE', `/projects/${project.id}`, { token: owner.token, headers: { 'If-Match': '"1"' } })).status,
+    ).toBe(200);
   });
 
   it('without If-Match the last write wins', async () => {
@@ -250,7 +313,7 @@ describe('soft delete and restore', () => {
     expectProblem(await call('GET', `/projects/${project.id}`, { token: stranger.token }), 404);
   });
 
-  it('an admin deletes anyone\'s project and can still read it', async () => {
+  it("an admin deletes anyone's project and can still read it", async () => {
     const owner = await createUser();
     const admin = await createUser({ role: 'admin' });
     const project = (await createProject(owner)).body;

@@ -51,7 +51,8 @@ describe('GET /projects', () => {
   it('sorts by name, created_at and updated_at in both directions', async () => {
     const owner = await createUser();
     const [c, a, b] = await seed(owner, ['charlie', 'alpha', 'bravo']);
-    const order = async (sort: string) => ids((await call('GET', `/projects?sort=${sort}`, { token: owner.token })).body);
+    const order = async (sort: string) =>
+      ids((await call('GET', `/projects?sort=${sort}`, { token: owner.token })).body);
     expect(await order('name')).toEqual([a!.id, b!.id, c!.id]);
     expect(await order('-name')).toEqual([c!.id, b!.id, a!.id]);
     expect(await order('created_at')).toEqual([c!.id, a!.id, b!.id]);
@@ -65,7 +66,9 @@ describe('GET /projects', () => {
     const owner = await createUser();
     const [roadmap, , percent] = await seed(owner, ['Q3 Roadmap', 'Hiring', '100% done']);
     expect(ids((await call('GET', '/projects?q=roadMAP', { token: owner.token })).body)).toEqual([roadmap!.id]);
-    expect(ids((await call('GET', `/projects?q=${encodeURIComponent('%')}`, { token: owner.token })).body)).toEqual([percent!.id]);
+    expect(ids((await call('GET', `/projects?q=${encodeURIComponent('%')}`, { token: owner.token })).body)).toEqual([
+      percent!.id,
+    ]);
     expect(ids((await call('GET', '/projects?q=_', { token: owner.token })).body)).toEqual([]);
   });
 
@@ -93,7 +96,20 @@ describe('GET /projects', () => {
     expectProblem(await call('GET', '/projects?include_deleted=false', { token: user.token }), 403);
   });
 
-  const bad = ['limit=0', 'limit=101', 'limit=-5', 'limit=ten', 'offset=-1', 'offset=1e99', 'sort=owner_id', 'sort=name;drop', 'owner_id=not-a-uuid', 'include_deleted=1', `q=${'q'.repeat(201)}`, 'q=%01'];
+  const bad = [
+    'limit=0',
+    'limit=101',
+    'limit=-5',
+    'limit=ten',
+    'offset=-1',
+    'offset=1e99',
+    'sort=owner_id',
+    'sort=name;drop',
+    'owner_id=not-a-uuid',
+    'include_deleted=1',
+    `q=${'q'.repeat(201)}`,
+    'q=%01',
+  ];
   for (const query of bad) {
     it(`422 for ${query.slice(0, 24)}`, async () => {
       const admin = await createUser({ role: 'admin' });

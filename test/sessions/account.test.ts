@@ -6,10 +6,15 @@ import { createUser, logInForTokens, PASSWORD } from '../support/users.ts';
 describe('PATCH /auth/me', () => {
   it('changes the caller’s own name, clears it with null, and refuses bad input', async () => {
     const user = await createUser({ fullName: 'Old Name' });
-    const res = await call('PATCH', '/auth/me', { token: user.token, json: { full_name: '  Ada Lovelace ', role: 'admin', email: 'x@example.com' } });
+    const res = await call('PATCH', '/auth/me', {
+      token: user.token,
+      json: { full_name: '  Ada Lovelace ', role: 'admin', email: 'x@example.com' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ full_name: 'Ada Lovelace', role: 'user', email: user.email });
-    expect((await call('PATCH', '/auth/me', { token: user.token, json: { full_name: null } })).body.full_name).toBeNull();
+    expect(
+      (await call('PATCH', '/auth/me', { token: user.token, json: { full_name: null } })).body.full_name,
+    ).toBeNull();
     for (const json of [{}, { full_name: '' }, { full_name: 'a\nb' }, { full_name: 'x'.repeat(201) }, null]) {
       expectProblem(await call('PATCH', '/auth/me', { token: user.token, json }), 422);
     }
@@ -20,7 +25,10 @@ describe('POST /auth/me/password', () => {
   it('changes the password, ends every other session and every earlier access token, and keeps this session', async () => {
     const user = await createUser();
     const laptop = await logInForTokens(user.email, PASSWORD);
-    const res = await call('POST', '/auth/me/password', { token: user.token, json: { current_password: PASSWORD, new_password: 'a brand new passphrase' } });
+    const res = await call('POST', '/auth/me/password', {
+      token: user.token,
+      json: { current_password: PASSWORD, new_password: 'a brand new passphrase' },
+    });
     expect(res.status).toBe(204);
     // Old access tokens, this one's included, are refused; the other session is gone; this session refreshes.
     expectProblem(await call('GET', '/auth/me', { token: user.token }), 401);
@@ -30,18 +38,33 @@ describe('POST /auth/me/password', () => {
     expect(renewed.status).toBe(200);
     expect((await call('GET', '/auth/me', { token: renewed.body.access_token })).status).toBe(200);
     expectProblem(await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD } }), 401);
-    expect((await call('POST', '/auth/login', { json: { email: user.email, password: 'a brand new passphrase' } })).status).toBe(200);
+    expect(
+      (await call('POST', '/auth/login', { json: { email: user.email, password: 'a brand new passphrase' } })).status,
+    ).toBe(200);
   });
 
   it('403 for a wrong current password, counted against the password-change key and in the trail as a failed login; 422 for a weak new one; nothing changes', async () => {
     const user = await createUser();
     const [before] = await sql()`select password_hash, token_epoch from users where id = ${user.id}`;
-    expectProblem(await call('POST', '/auth/me/password', { token: user.token, json: { current_password: 'not my password', new_password: 'a brand new passphrase' } }), 403);
-    const [throttle] = await sql()`select attempts from auth_throttles where key_hash = encode(sha256(convert_to('password-change:' || ${user.id}, 'UTF8')), 'hex')`;
+    expectProblem(
+      await call('POST', '/auth/me/password', {
+        token: user.token,
+        json: { current_password: 'not my password', new_password: 'a brand new passphrase' },
+      }),
+      403,
+    );
+    const [throttle] =
+      await sql()`select attempts from auth_throttles where key_hash = encode(sha256(convert_to('password-change:' || ${user.id}, 'UTF8')), 'hex')`;
     expect(throttle!.attempts).toBe(1);
     const [event] = await sql()`select action from audit_events where entity_id = ${user.id} order by id desc limit 1`;
     expect(event!.action).toBe('auth.login_failed');
-    for (const json of [{ current_password: PASSWORD, new_password: 'short' }, { current_password: PASSWORD, new_password: 'x'.repeat(129) }, { current_password: PASSWORD }, { new_password: 'long enough password' }, { current_password: 'x'.repeat(1024 * 1024), new_password: 'long enough password' }]) {
+    for (const json of [
+      { current_password: PASSWORD, new_password: 'short' },
+      { current_password: PASSWORD, new_password: 'x'.repeat(129) },
+      { current_password: PASSWORD },
+      { new_password: 'long enough password' },
+      { current_password: 'x'.repeat(1024 * 1024), new_password: 'long enough password' },
+    ]) {
       const res = await call('POST', '/auth/me/password', { token: user.token, json });
       expect([413, 422]).toContain(res.status);
     }

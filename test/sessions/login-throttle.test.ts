@@ -46,7 +46,9 @@ describe('per account and network (the fast key)', () => {
   it('counts every attempt before checking its password: 30 concurrent wrong guesses check at most 10', async () => {
     const user = await createUser();
     const attacker = network();
-    const guesses = await Promise.all(Array.from({ length: 30 }, (_, i) => login(user.email, `wrong guess ${i}`, attacker.address())));
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => login(user.email, `wrong guess ${i}`, attacker.address())),
+    );
     const statuses = guesses.map((guess) => guess.status).sort();
     expect(statuses.filter((status) => status === 401)).toHaveLength(10);
     expect(statuses.filter((status) => status === 429)).toHaveLength(20);
@@ -56,7 +58,9 @@ describe('per account and network (the fast key)', () => {
     const other = await createUser();
     const racer = network();
     const race = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => login(other.email, i === 19 ? PASSWORD : `wrong guess ${i}`, racer.address())),
+      Array.from({ length: 20 }, (_, i) =>
+        login(other.email, i === 19 ? PASSWORD : `wrong guess ${i}`, racer.address()),
+      ),
     );
     expect(race.reduce((hashes, guess) => hashes + passwordHashes(guess), 0)).toBeLessThanOrEqual(10);
     expect(race.filter((guess) => guess.status === 401 || guess.status === 200).length).toBeLessThanOrEqual(10);
@@ -86,12 +90,18 @@ describe('per account and network (the fast key)', () => {
     const unknown = uniqueEmail('ghost');
     const where = network();
     for (let i = 0; i < 10; i++) {
-      const [known, ghost] = [await login(user.email, 'wrong password', where.address()), await login(unknown, 'wrong password', where.address())];
+      const [known, ghost] = [
+        await login(user.email, 'wrong password', where.address()),
+        await login(unknown, 'wrong password', where.address()),
+      ];
       expect(ghost.status).toBe(known.status);
       expect(ghost.body.detail).toBe(known.body.detail);
       expect(passwordHashes(ghost)).toBe(passwordHashes(known));
     }
-    const [known, ghost] = [await login(user.email, PASSWORD, where.address()), await login(unknown, PASSWORD, where.address())];
+    const [known, ghost] = [
+      await login(user.email, PASSWORD, where.address()),
+      await login(unknown, PASSWORD, where.address()),
+    ];
     expect([known.status, ghost.status]).toEqual([429, 429]);
     expect(ghost.body.detail).toBe(known.body.detail);
     expect(ghost.headers.get('Retry-After')).toBe(known.headers.get('Retry-After'));
@@ -142,7 +152,10 @@ describe('the password change has its own key', () => {
     const attacker = network();
     for (let i = 0; i < 12; i++) await login(user.email, `guess ${i}`, attacker.address());
     const change = (current: string) =>
-      call('POST', '/auth/me/password', { token: user.token, json: { current_password: current, new_password: 'another long passphrase' } });
+      call('POST', '/auth/me/password', {
+        token: user.token,
+        json: { current_password: current, new_password: 'another long passphrase' },
+      });
     const tries = await Promise.all(Array.from({ length: 30 }, (_, i) => change(`wrong current ${i}`)));
     expect(tries.filter((attempt) => attempt.status === 403)).toHaveLength(10);
     expect(tries.filter((attempt) => attempt.status === 429)).toHaveLength(20);

@@ -18,7 +18,10 @@ describe('per client IP (the Rate Limiting binding)', () => {
     expect(passwordHashes(limited)).toBe(0);
     // Counted per route and per address.
     expect((await login(user.email, PASSWORD)).status).toBe(200);
-    const signup = await call('POST', '/auth/signup', { json: { email: uniqueEmail(), password: PASSWORD }, headers: { 'CF-Connecting-IP': ip } });
+    const signup = await call('POST', '/auth/signup', {
+      json: { email: uniqueEmail(), password: PASSWORD },
+      headers: { 'CF-Connecting-IP': ip },
+    });
     expect(signup.status).toBe(201);
   });
 
@@ -35,9 +38,16 @@ describe('per client IP (the Rate Limiting binding)', () => {
     expect(databaseTraffic(logout)).toEqual({ statements: 0, roundTrips: 0 });
     const user = await createUser();
     for (let i = 0; i < 20; i++) await call('POST', '/auth/signup', { json: {}, headers });
-    expectProblem(await call('POST', '/auth/signup', { json: { email: uniqueEmail(), password: PASSWORD }, headers }), 429);
+    expectProblem(
+      await call('POST', '/auth/signup', { json: { email: uniqueEmail(), password: PASSWORD }, headers }),
+      429,
+    );
     for (let i = 0; i < 20; i++) await call('POST', '/auth/me/password', { token: user.token, json: {}, headers });
-    const password = await call('POST', '/auth/me/password', { token: user.token, json: { current_password: PASSWORD, new_password: 'another passphrase' }, headers });
+    const password = await call('POST', '/auth/me/password', {
+      token: user.token,
+      json: { current_password: PASSWORD, new_password: 'another passphrase' },
+      headers,
+    });
     expectProblem(password, 429);
     expect(passwordHashes(password)).toBe(0);
   });

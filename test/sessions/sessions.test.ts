@@ -23,9 +23,11 @@ describe('refresh tokens', () => {
     const second = await refresh(first.body.refresh_token);
     expect(second.status).toBe(200);
     // Only digests are stored.
-    const stored = await sql()`select token_hash from refresh_tokens t join sessions s on s.id = t.session_id where s.user_id = ${user.id}`;
+    const stored =
+      await sql()`select token_hash from refresh_tokens t join sessions s on s.id = t.session_id where s.user_id = ${user.id}`;
     expect(stored).toHaveLength(3);
-    for (const row of stored) expect([user.refreshToken, first.body.refresh_token, second.body.refresh_token]).not.toContain(row.token_hash);
+    for (const row of stored)
+      expect([user.refreshToken, first.body.refresh_token, second.body.refresh_token]).not.toContain(row.token_hash);
   });
 
   it('a rotated token presented again revokes its whole session, the newest token included', async () => {
@@ -42,7 +44,8 @@ describe('refresh tokens', () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => refresh(user.refreshToken)));
     expect(results.map((res) => res.status).sort()).toEqual([200, 401, 401, 401, 401, 401]);
     for (const res of results.filter((r) => r.status === 401)) expectProblem(res, 401);
-    const tokens = await sql()`select rotated_at from refresh_tokens t join sessions s on s.id = t.session_id where s.user_id = ${user.id}`;
+    const tokens =
+      await sql()`select rotated_at from refresh_tokens t join sessions s on s.id = t.session_id where s.user_id = ${user.id}`;
     expect(tokens).toHaveLength(2);
   });
 
@@ -51,7 +54,16 @@ describe('refresh tokens', () => {
     const other = await createUser();
     const logged = vi.spyOn(console, 'error');
     const printed = vi.spyOn(console, 'log');
-    for (const token of ['garbage', user.refreshToken.slice(0, 20), `${user.refreshToken}x`, user.token, '', 'x'.repeat(43), null, 42]) {
+    for (const token of [
+      'garbage',
+      user.refreshToken.slice(0, 20),
+      `${user.refreshToken}x`,
+      user.token,
+      '',
+      'x'.repeat(43),
+      null,
+      42,
+    ]) {
       const res = await refresh(token);
       expect(res.status, String(token).slice(0, 20)).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
@@ -107,7 +119,10 @@ describe('logout', () => {
     expectProblem(await refresh(racing.refresh_token), 401, 'session_revoked');
     // A password change carries its own session on to the new epoch.
     const fresh = await logInForTokens(user.email, PASSWORD);
-    const changed = await call('POST', '/auth/me/password', { token: fresh.access_token, json: { current_password: PASSWORD, new_password: 'a different long passphrase' } });
+    const changed = await call('POST', '/auth/me/password', {
+      token: fresh.access_token,
+      json: { current_password: PASSWORD, new_password: 'a different long passphrase' },
+    });
     expect(changed.status).toBe(204);
     expect((await refresh(fresh.refresh_token)).status).toBe(200);
   });
@@ -116,20 +131,33 @@ describe('logout', () => {
 describe('GET and DELETE /auth/sessions', () => {
   it("lists the caller's live sessions newest first, marks the current one, and revokes one", async () => {
     const user = await createUser();
-    const phone = await call('POST', '/auth/login', { json: { email: user.email, password: PASSWORD }, headers: { 'User-Agent': 'Phone/1.0', 'CF-Connecting-IP': '203.0.113.7' } });
+    const phone = await call('POST', '/auth/login', {
+      json: { email: user.email, password: PASSWORD },
+      headers: { 'User-Agent': 'Phone/1.0', 'CF-Connecting-IP': '203.0.113.7' },
+    });
     const list = await call('GET', '/auth/sessions', { token: phone.body.access_token });
     expect(list.status).toBe(200);
     expect(list.headers.get('X-Total-Count')).toBe('2');
-    expect(list.body[0]).toMatchObject({ user_agent: 'Phone/1.0', ip: '203.0.113.7', current: true, created_at: expect.any(String), last_used_at: expect.any(String) });
+    expect(list.body[0]).toMatchObject({
+      user_agent: 'Phone/1.0',
+      ip: '203.0.113.7',
+      current: true,
+      created_at: expect.any(String),
+      last_used_at: expect.any(String),
+    });
     expect(list.body[1].current).toBe(false);
 
     const stranger = await createUser();
     expectProblem(await call('DELETE', `/auth/sessions/${list.body[1].id}`, { token: stranger.token }), 404);
     expectProblem(await call('DELETE', `/auth/sessions/${crypto.randomUUID()}`, { token: user.token }), 404);
     expectProblem(await call('DELETE', '/auth/sessions/nope', { token: user.token }), 422);
-    expect((await call('DELETE', `/auth/sessions/${list.body[1].id}`, { token: phone.body.access_token })).status).toBe(204);
+    expect((await call('DELETE', `/auth/sessions/${list.body[1].id}`, { token: phone.body.access_token })).status).toBe(
+      204,
+    );
     expectProblem(await refresh(user.refreshToken), 401);
     expectProblem(await call('DELETE', `/auth/sessions/${list.body[1].id}`, { token: phone.body.access_token }), 404);
-    expect((await call('GET', '/auth/sessions', { token: phone.body.access_token })).body.map((s: { id: string }) => s.id)).toEqual([list.body[0].id]);
+    expect(
+      (await call('GET', '/auth/sessions', { token: phone.body.access_token })).body.map((s: { id: string }) => s.id),
+    ).toEqual([list.body[0].id]);
   });
 });

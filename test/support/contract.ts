@@ -19,13 +19,26 @@ interface Operation {
   operationId: string;
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content: Record<string, { schema: SchemaObject }> };
-  responses: Record<string, { headers?: Record<string, SchemaObject>; content?: Record<string, { schema: SchemaObject }> }>;
+  responses: Record<
+    string,
+    { headers?: Record<string, SchemaObject>; content?: Record<string, { schema: SchemaObject }> }
+  >;
 }
 
 /** Paths outside the contract: the document itself and the Swagger UI page and files. */
 const OUTSIDE_THE_CONTRACT = /^\/(openapi\.json$|docs(\/|$)|docs-assets\/)/;
 /** Response headers the API sets itself, each of which the contract must declare where it is sent. */
-const API_HEADERS = ['x-request-id', 'www-authenticate', 'retry-after', 'etag', 'link', 'x-total-count', 'x-total-count-exceeds', 'location', 'allow'];
+const API_HEADERS = [
+  'x-request-id',
+  'www-authenticate',
+  'retry-after',
+  'etag',
+  'link',
+  'x-total-count',
+  'x-total-count-exceeds',
+  'location',
+  'allow',
+];
 
 const operations = Object.entries(document.paths as Record<string, Record<string, Operation>>)
   .flatMap(([template, methods]) =>
@@ -66,7 +79,11 @@ function resolve(schema: unknown, formats: boolean, depth = 0): unknown {
 const validators = { request: new WeakMap<object, Validator>(), response: new WeakMap<object, Validator>() };
 function validate(schema: SchemaObject, value: unknown, side: 'request' | 'response' = 'request'): string[] {
   let validator = validators[side].get(schema);
-  if (!validator) validators[side].set(schema, (validator = new Validator(resolve(schema, side === 'response') as Schema, '2020-12', false)));
+  if (!validator)
+    validators[side].set(
+      schema,
+      (validator = new Validator(resolve(schema, side === 'response') as Schema, '2020-12', false)),
+    );
   const result = validator.validate(value);
   return result.valid ? [] : result.errors.map((error) => `${error.instanceLocation}: ${error.error}`);
 }
@@ -86,7 +103,12 @@ function requestViolations(operation: Operation, url: URL, headers: Headers, bod
   for (const parameter of (operation.parameters ?? []).filter((p) => p.in === 'query')) {
     const values = url.searchParams.getAll(parameter.name);
     if (values.length === 0 && parameter.required) problems.push(`query ${parameter.name} is required`);
-    for (const value of values) problems.push(...validate(parameter.schema, typed(value, parameter.schema)).map((error) => `query ${parameter.name} ${error}`));
+    for (const value of values)
+      problems.push(
+        ...validate(parameter.schema, typed(value, parameter.schema)).map(
+          (error) => `query ${parameter.name} ${error}`,
+        ),
+      );
   }
   const declared = operation.requestBody;
   const contentType = headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
@@ -125,22 +147,29 @@ export function assertKeepsContract(exchange: Exchange): void {
   const url = new URL(exchange.url);
   if (OUTSIDE_THE_CONTRACT.test(url.pathname) || exchange.method === 'OPTIONS') return;
   const fail = (message: string) => {
-    throw new Error(`contract: ${exchange.method} ${url.pathname}${url.search} -> ${exchange.status}: ${message}\n${exchange.responseText.slice(0, 500)}`);
+    throw new Error(
+      `contract: ${exchange.method} ${url.pathname}${url.search} -> ${exchange.status}: ${message}\n${exchange.responseText.slice(0, 500)}`,
+    );
   };
-  const found = operations.find((candidate) => candidate.method === exchange.method && candidate.pattern.test(url.pathname));
+  const found = operations.find(
+    (candidate) => candidate.method === exchange.method && candidate.pattern.test(url.pathname),
+  );
   if (!found) {
-    if (exchange.status !== 404 && exchange.status !== 405) fail('no operation in openapi.json answers this, yet it did not answer 404 or 405');
+    if (exchange.status !== 404 && exchange.status !== 405)
+      fail('no operation in openapi.json answers this, yet it did not answer 404 or 405');
     return;
   }
   const { operation } = found;
   const declared = operation.responses[String(exchange.status)] ?? operation.responses.default;
   if (!declared) return fail(`status ${exchange.status} is not declared for ${operation.operationId}`);
   const violations = requestViolations(operation, url, exchange.requestHeaders, exchange.requestBody);
-  if (violations.length > 0 && exchange.status < 400) fail(`the document calls the request invalid (${violations.join('; ')}), yet it succeeded`);
+  if (violations.length > 0 && exchange.status < 400)
+    fail(`the document calls the request invalid (${violations.join('; ')}), yet it succeeded`);
 
   const declaredHeaders = new Set(Object.keys(declared.headers ?? {}).map((name) => name.toLowerCase()));
   for (const name of API_HEADERS) {
-    if (exchange.responseHeaders.has(name) && !declaredHeaders.has(name)) fail(`header ${name} is sent but not declared for ${exchange.status}`);
+    if (exchange.responseHeaders.has(name) && !declaredHeaders.has(name))
+      fail(`header ${name} is sent but not declared for ${exchange.status}`);
   }
   if (exchange.status === 204 || exchange.status === 304) return;
   const contentType = exchange.responseHeaders.get('Content-Type')?.split(';')[0]?.trim();

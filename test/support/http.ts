@@ -76,7 +76,12 @@ async function checked<T>(request: Request, sentBody: string | undefined, respon
 export async function parse<T>(response: Response): Promise<ApiResponse<T>> {
   const text = await response.text();
   const isJson = /json/.test(response.headers.get('Content-Type') ?? '');
-  return { status: response.status, headers: response.headers, text, body: (isJson && text ? JSON.parse(text) : text) as T };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: (isJson && text ? JSON.parse(text) : text) as T,
+  };
 }
 
 /** The statements the request ran and the round trips they took, as the worker reports them in Server-Timing (enabled in tests). */
@@ -96,16 +101,25 @@ export function expectProblem(response: ApiResponse, status: number, code?: Prob
     throw new Error(`expected ${status}, got ${response.status}: ${response.text}`);
   }
   const sent = (response.body as { code?: ProblemCode }).code;
-  if (!sent || !(sent in PROBLEM_CODES) || PROBLEM_CODES[sent][0] !== status) throw new Error(`no code of status ${status}: ${response.text}`);
+  if (!sent || !(sent in PROBLEM_CODES) || PROBLEM_CODES[sent][0] !== status)
+    throw new Error(`no code of status ${status}: ${response.text}`);
   if (code !== undefined && sent !== code) throw new Error(`expected code ${code}, got ${sent}: ${response.text}`);
   if (!response.headers.get('Content-Type')?.startsWith('application/problem+json')) {
     throw new Error(`expected application/problem+json, got ${response.headers.get('Content-Type')}`);
   }
-  const problem = response.body as { type: string; title: string; status: number; detail: string; code: ProblemCode; request_id: string };
+  const problem = response.body as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    code: ProblemCode;
+    request_id: string;
+  };
   if (problem.status !== status || typeof problem.title !== 'string' || typeof problem.detail !== 'string') {
     throw new Error(`not a problem document: ${response.text}`);
   }
-  if (problem.request_id !== response.headers.get('X-Request-Id')) throw new Error('request_id does not match X-Request-Id');
+  if (problem.request_id !== response.headers.get('X-Request-Id'))
+    throw new Error('request_id does not match X-Request-Id');
   return response.body as typeof problem & { errors?: { path: string; message: string }[] };
 }
 
@@ -124,7 +138,12 @@ export async function callWithConfig<T = any>(
   const sent = withClientAddress(headers);
   if (init.json !== undefined) sent.set('Content-Type', 'application/json');
   const body = init.json === undefined ? undefined : JSON.stringify(init.json);
-  const request = new Request(`${BASE_URL}${path}`, { method, headers: sent, body, cf: init.viaEdge ? EDGE_CF : undefined });
+  const request = new Request(`${BASE_URL}${path}`, {
+    method,
+    headers: sent,
+    body,
+    cf: init.viaEdge ? EDGE_CF : undefined,
+  });
   return checked<T>(request, body, await app.request(request, undefined, { ...env, ...overrides }));
 }
 
@@ -140,6 +159,7 @@ export function linkTarget(response: ApiResponse, rel: 'next' | 'prev'): string 
 /** How many password hashes the request computed, as the worker reports it in Server-Timing (enabled in tests). */
 export function passwordHashes(response: ApiResponse): number {
   const work = parseWorkTiming(response.headers.get('Server-Timing'));
-  if (!work) throw new Error(`no Server-Timing password work on the response: ${response.headers.get('Server-Timing')}`);
+  if (!work)
+    throw new Error(`no Server-Timing password work on the response: ${response.headers.get('Server-Timing')}`);
   return work.passwordHashes;
 }

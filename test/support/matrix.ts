@@ -8,7 +8,16 @@ import { expect } from 'vitest';
  * The access matrix's callers and team, shared by the project and task matrices: every route runs for
  * every kind of caller, each on a fresh project whose members are the team.
  */
-export const CALLERS = ['anonymous', 'non-member', 'viewer', 'editor', 'manager', 'owner', 'admin', 'deactivated member'] as const;
+export const CALLERS = [
+  'anonymous',
+  'non-member',
+  'viewer',
+  'editor',
+  'manager',
+  'owner',
+  'admin',
+  'deactivated member',
+] as const;
 export type Caller = (typeof CALLERS)[number];
 
 export interface Team {

@@ -4,7 +4,11 @@ import { call } from './http.ts';
 import type { TestUser } from './users.ts';
 
 /** A project created through the API by `owner`, with `members` added directly in the database (fixtures only). */
-export async function createProjectWithMembers(owner: TestUser, members: [TestUser, Exclude<ProjectRole, 'owner'>][] = [], name = 'Team project') {
+export async function createProjectWithMembers(
+  owner: TestUser,
+  members: [TestUser, Exclude<ProjectRole, 'owner'>][] = [],
+  name = 'Team project',
+) {
   const res = await call('POST', '/projects', { token: owner.token, json: { name } });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
   for (const [user, role] of members) {
@@ -16,7 +20,9 @@ export async function createProjectWithMembers(owner: TestUser, members: [TestUs
 
 /** What a refused request must leave untouched: the project row and its memberships. */
 export async function projectState(projectId: string) {
-  const [project] = await sql()`select owner_id, name, description, version, is_active, deleted_at from projects where id = ${projectId}`;
-  const members = await sql()`select user_id, role from project_members where project_id = ${projectId} order by user_id`;
+  const [project] =
+    await sql()`select owner_id, name, description, version, is_active, deleted_at from projects where id = ${projectId}`;
+  const members =
+    await sql()`select user_id, role from project_members where project_id = ${projectId} order by user_id`;
   return { project, members };
 }

@@ -18,9 +18,18 @@ export async function statesOf(user: TestUser, projectId: string): Promise<Recor
 }
 
 export async function createTask(user: TestUser, projectId: string, json: Record<string, unknown> = {}) {
-  const res = await call('POST', `/projects/${projectId}/tasks`, { token: user.token, json: { title: `Task ${crypto.randomUUID().slice(0, 6)}`, ...json } });
+  const res = await call('POST', `/projects/${projectId}/tasks`, {
+    token: user.token,
+    json: { title: `Task ${crypto.randomUUID().slice(0, 6)}`, ...json },
+  });
   if (res.status !== 201) throw new Error(`task create failed: ${res.status} ${res.text}`);
-  return res.body as { id: string; number: number; version: number; position: string; state: { id: string; name: string; category: string } } & Record<string, any>;
+  return res.body as {
+    id: string;
+    number: number;
+    version: number;
+    position: string;
+    state: { id: string; name: string; category: string };
+  } & Record<string, any>;
 }
 
 export const transition = (user: TestUser, taskId: string, toStateId: string, headers: Record<string, string> = {}) =>
@@ -28,7 +37,8 @@ export const transition = (user: TestUser, taskId: string, toStateId: string, he
 
 /** What a refused task request must leave untouched: the task row and its history. */
 export async function taskState(taskId: string) {
-  const [task] = await sql()`select title, description, state_id, priority, assignee_id, due_date::text, position, version, is_active,
+  const [task] =
+    await sql()`select title, description, state_id, priority, assignee_id, due_date::text, position, version, is_active,
                                     started_at, completed_at, canceled_at from tasks where id = ${taskId}`;
   const events = await sql()`select kind, from_id, to_id from task_events where task_id = ${taskId} order by id`;
   return { task, events };

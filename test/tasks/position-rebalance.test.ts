@@ -25,7 +25,8 @@ describe('position keys stay short', () => {
       longest = Math.max(longest, res.body.position.length);
     }
     expect(longest).toBeLessThanOrEqual(32);
-    const keys = await sql()`select id, position from tasks where state_id = ${todo} and project_id = ${project.id} order by position collate "C", number`;
+    const keys =
+      await sql()`select id, position from tasks where state_id = ${todo} and project_id = ${project.id} order by position collate "C", number`;
     // The last move (number 4999, odd) placed y right after first.
     expect(keys.map((row) => row.id)).toEqual([first.id, y.id, x.id, last.id]);
     expect(Math.max(...keys.map((row) => row.position.length))).toBeLessThanOrEqual(32);

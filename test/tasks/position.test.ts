@@ -43,8 +43,11 @@ describe('task position keys', () => {
           keys.splice(slot, 0, key);
         }
         for (let i = 1; i < keys.length; i++) if (!ordered(keys[i - 1]!, keys[i]!)) return false;
-        return keys.every((key) => key.length === CREATED_KEY_LENGTH || (key.length > CREATED_KEY_LENGTH && !key.endsWith('0')))
-          && keys.every((key) => ordered(key, createdKey(4)));
+        return (
+          keys.every(
+            (key) => key.length === CREATED_KEY_LENGTH || (key.length > CREATED_KEY_LENGTH && !key.endsWith('0')),
+          ) && keys.every((key) => ordered(key, createdKey(4)))
+        );
       }),
       { numRuns: 300 },
     );

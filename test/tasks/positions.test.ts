@@ -21,7 +21,10 @@ describe('manual order within a state', () => {
     const todo = states['To do']!.id;
     expect(await order(owner.token, project.id, todo)).toEqual([1, 2, 3, 4]);
 
-    const moved = await call('PATCH', `/tasks/${tasks[3]!.id}`, { token: owner.token, json: { before_id: tasks[0]!.id } });
+    const moved = await call('PATCH', `/tasks/${tasks[3]!.id}`, {
+      token: owner.token,
+      json: { before_id: tasks[0]!.id },
+    });
     expect(moved.status).toBe(200);
     expect(await order(owner.token, project.id, todo)).toEqual([4, 1, 2, 3]);
     const versions = await sql()`select number, version from tasks where project_id = ${project.id} order by number`;
@@ -29,7 +32,10 @@ describe('manual order within a state', () => {
 
     await call('PATCH', `/tasks/${tasks[0]!.id}`, { token: owner.token, json: { after_id: tasks[2]!.id } });
     expect(await order(owner.token, project.id, todo)).toEqual([4, 2, 3, 1]);
-    await call('PATCH', `/tasks/${tasks[1]!.id}`, { token: owner.token, json: { after_id: tasks[0]!.id, title: 'Moved and renamed' } });
+    await call('PATCH', `/tasks/${tasks[1]!.id}`, {
+      token: owner.token,
+      json: { after_id: tasks[0]!.id, title: 'Moved and renamed' },
+    });
     expect(await order(owner.token, project.id, todo)).toEqual([4, 3, 1, 2]);
     // New tasks still arrive at the end.
     await createTask(owner, project.id);
@@ -40,12 +46,23 @@ describe('manual order within a state', () => {
     const owner = await createUser();
     const project = await createProjectWithMembers(owner);
     const states = await statesOf(owner, project.id);
-    const [a, b, c] = [await createTask(owner, project.id), await createTask(owner, project.id), await createTask(owner, project.id)];
+    const [a, b, c] = [
+      await createTask(owner, project.id),
+      await createTask(owner, project.id),
+      await createTask(owner, project.id),
+    ];
     await transition(owner, c.id, states['In progress']!.id);
     const d = await createTask(owner, project.id);
     await call('DELETE', `/tasks/${d.id}`, { token: owner.token });
     const before = await taskState(a.id);
-    for (const json of [{ after_id: c.id }, { after_id: d.id }, { before_id: crypto.randomUUID() }, { after_id: a.id }, { before_id: b.id, after_id: b.id }, { before_id: 'x' }]) {
+    for (const json of [
+      { after_id: c.id },
+      { after_id: d.id },
+      { before_id: crypto.randomUUID() },
+      { after_id: a.id },
+      { before_id: b.id, after_id: b.id },
+      { before_id: 'x' },
+    ]) {
       expectProblem(await call('PATCH', `/tasks/${a.id}`, { token: owner.token, json }), 422);
     }
     expect(await taskState(a.id)).toEqual(before);
@@ -58,9 +75,15 @@ describe('manual order within a state', () => {
     const tasks = [];
     for (let i = 0; i < 10; i++) tasks.push(await createTask(owner, project.id));
     const anchor = tasks[0]!;
-    const results = await Promise.all(tasks.slice(2).map((task) => call('PATCH', `/tasks/${task.id}`, { token: owner.token, json: { after_id: anchor.id } })));
+    const results = await Promise.all(
+      tasks
+        .slice(2)
+        .map((task) => call('PATCH', `/tasks/${task.id}`, { token: owner.token, json: { after_id: anchor.id } })),
+    );
     expect(results.map((res) => res.status)).toEqual(Array(8).fill(200));
-    const positions = (await sql()`select position from tasks where project_id = ${project.id}`).map((row) => row.position as string);
+    const positions = (await sql()`select position from tasks where project_id = ${project.id}`).map(
+      (row) => row.position as string,
+    );
     expect(new Set(positions).size).toBe(10);
     const listed = await order(owner.token, project.id, states['To do']!.id);
     // The anchor first, the untouched task last, the eight moved ones between them in some order.

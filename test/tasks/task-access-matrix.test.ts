@@ -1,7 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
 import { call, expectProblem } from '../support/http.ts';
-import { CALLERS, createTeam, editors, everyone, expectCell, managers, teamProject, tokenOf, type Caller, type Team } from '../support/matrix.ts';
+import {
+  CALLERS,
+  createTeam,
+  editors,
+  everyone,
+  expectCell,
+  managers,
+  teamProject,
+  tokenOf,
+  type Caller,
+  type Team,
+} from '../support/matrix.ts';
 import { createTask, statesOf, type State } from '../support/tasks.ts';
 
 /**
@@ -23,15 +34,27 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-  { name: 'GET /projects/{id}/states', request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/states` }), expect: everyone(200) },
+  {
+    name: 'GET /projects/{id}/states',
+    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/states` }),
+    expect: everyone(200),
+  },
   {
     name: 'POST /projects/{id}/states',
-    request: (f) => ({ method: 'POST', path: `/projects/${f.projectId}/states`, json: { name: 'QA', category: 'started' } }),
+    request: (f) => ({
+      method: 'POST',
+      path: `/projects/${f.projectId}/states`,
+      json: { name: 'QA', category: 'started' },
+    }),
     expect: managers(201),
   },
   {
     name: 'PATCH /projects/{id}/states/{state_id}',
-    request: (f) => ({ method: 'PATCH', path: `/projects/${f.projectId}/states/${f.states['In review']!.id}`, json: { name: 'Review' } }),
+    request: (f) => ({
+      method: 'PATCH',
+      path: `/projects/${f.projectId}/states/${f.states['In review']!.id}`,
+      json: { name: 'Review' },
+    }),
     expect: managers(200),
   },
   {
@@ -39,10 +62,18 @@ const ROUTES: Route[] = [
     request: (f) => ({ method: 'DELETE', path: `/projects/${f.projectId}/states/${f.states['In review']!.id}` }),
     expect: managers(204),
   },
-  { name: 'GET /projects/{id}/transitions', request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/transitions` }), expect: everyone(200) },
+  {
+    name: 'GET /projects/{id}/transitions',
+    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/transitions` }),
+    expect: everyone(200),
+  },
   {
     name: 'PUT /projects/{id}/transitions',
-    request: (f) => ({ method: 'PUT', path: `/projects/${f.projectId}/transitions`, json: [{ from_state_id: f.states['To do']!.id, to_state_id: f.states.Done!.id }] }),
+    request: (f) => ({
+      method: 'PUT',
+      path: `/projects/${f.projectId}/transitions`,
+      json: [{ from_state_id: f.states['To do']!.id, to_state_id: f.states.Done!.id }],
+    }),
     expect: managers(200),
   },
   {
@@ -50,22 +81,46 @@ const ROUTES: Route[] = [
     request: (f) => ({ method: 'POST', path: `/projects/${f.projectId}/tasks`, json: { title: 'New work' } }),
     expect: editors(201),
   },
-  { name: 'GET /projects/{id}/tasks', request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/tasks` }), expect: everyone(200) },
+  {
+    name: 'GET /projects/{id}/tasks',
+    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/tasks` }),
+    expect: everyone(200),
+  },
   {
     name: 'GET /projects/{id}/tasks?include_deleted=true',
     request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/tasks?include_deleted=true` }),
     expect: managers(200),
   },
   { name: 'GET /tasks/{id}', request: (f) => ({ method: 'GET', path: `/tasks/${f.taskId}` }), expect: everyone(200) },
-  { name: 'PATCH /tasks/{id}', request: (f) => ({ method: 'PATCH', path: `/tasks/${f.taskId}`, json: { title: 'Edited' } }), expect: editors(200) },
-  { name: 'DELETE /tasks/{id}', request: (f) => ({ method: 'DELETE', path: `/tasks/${f.taskId}` }), expect: editors(200) },
-  { name: 'POST /tasks/{id}/restore', request: (f) => ({ method: 'POST', path: `/tasks/${f.deletedTaskId}/restore` }), expect: editors(200) },
   {
-    name: 'POST /tasks/{id}/transition',
-    request: (f) => ({ method: 'POST', path: `/tasks/${f.taskId}/transition`, json: { to_state_id: f.states['In progress']!.id } }),
+    name: 'PATCH /tasks/{id}',
+    request: (f) => ({ method: 'PATCH', path: `/tasks/${f.taskId}`, json: { title: 'Edited' } }),
     expect: editors(200),
   },
-  { name: 'GET /tasks/{id}/history', request: (f) => ({ method: 'GET', path: `/tasks/${f.taskId}/history` }), expect: everyone(200) },
+  {
+    name: 'DELETE /tasks/{id}',
+    request: (f) => ({ method: 'DELETE', path: `/tasks/${f.taskId}` }),
+    expect: editors(200),
+  },
+  {
+    name: 'POST /tasks/{id}/restore',
+    request: (f) => ({ method: 'POST', path: `/tasks/${f.deletedTaskId}/restore` }),
+    expect: editors(200),
+  },
+  {
+    name: 'POST /tasks/{id}/transition',
+    request: (f) => ({
+      method: 'POST',
+      path: `/tasks/${f.taskId}/transition`,
+      json: { to_state_id: f.states['In progress']!.id },
+    }),
+    expect: editors(200),
+  },
+  {
+    name: 'GET /tasks/{id}/history',
+    request: (f) => ({ method: 'GET', path: `/tasks/${f.taskId}/history` }),
+    expect: everyone(200),
+  },
 ];
 
 let team: Team;
@@ -79,16 +134,27 @@ async function fixture(): Promise<Fixture> {
   const task = await createTask(team.owner, project.id);
   const deleted = await createTask(team.owner, project.id);
   await call('DELETE', `/tasks/${deleted.id}`, { token: team.owner.token });
-  return { projectId: project.id, taskId: task.id, deletedTaskId: deleted.id, states: await statesOf(team.owner, project.id) };
+  return {
+    projectId: project.id,
+    taskId: task.id,
+    deletedTaskId: deleted.id,
+    states: await statesOf(team.owner, project.id),
+  };
 }
 
 async function workState(projectId: string) {
   return {
-    states: await sql()`select id, name, category, position from workflow_states where project_id = ${projectId} order by position`,
-    transitions: await sql()`select from_state_id, to_state_id from workflow_transitions where project_id = ${projectId} order by 1, 2`,
-    restricted: (await sql()`select transitions_restricted from projects where id = ${projectId}`)[0]!.transitions_restricted,
-    tasks: await sql()`select id, title, state_id, version, is_active, assignee_id from tasks where project_id = ${projectId} order by number`,
-    events: (await sql()`select count(*)::int as n from task_events e join tasks t on t.id = e.task_id where t.project_id = ${projectId}`)[0]!.n,
+    states:
+      await sql()`select id, name, category, position from workflow_states where project_id = ${projectId} order by position`,
+    transitions:
+      await sql()`select from_state_id, to_state_id from workflow_transitions where project_id = ${projectId} order by 1, 2`,
+    restricted: (await sql()`select transitions_restricted from projects where id = ${projectId}`)[0]!
+      .transitions_restricted,
+    tasks:
+      await sql()`select id, title, state_id, version, is_active, assignee_id from tasks where project_id = ${projectId} order by number`,
+    events: (
+      await sql()`select count(*)::int as n from task_events e join tasks t on t.id = e.task_id where t.project_id = ${projectId}`
+    )[0]!.n,
   };
 }
 

@@ -92,7 +92,17 @@ describe('GET /projects/{id}/tasks', () => {
     const base = `/projects/${project.id}/tasks`;
     const first = await call('GET', `${base}?limit=1`, { token: owner.token });
     const cursor = new URLSearchParams(linkTarget(first, 'next')!.split('?')[1]).get('cursor')!;
-    for (const query of ['sort=title', 'priority=extreme', 'category=doing', 'assignee_id=someone', 'due_before=2026-02-30', 'state_id=x', 'include_deleted=yes', `cursor=${cursor}&sort=priority`, `q=${'q'.repeat(201)}`]) {
+    for (const query of [
+      'sort=title',
+      'priority=extreme',
+      'category=doing',
+      'assignee_id=someone',
+      'due_before=2026-02-30',
+      'state_id=x',
+      'include_deleted=yes',
+      `cursor=${cursor}&sort=priority`,
+      `q=${'q'.repeat(201)}`,
+    ]) {
       expectProblem(await call('GET', `${base}?${query}`, { token: owner.token }), 422);
     }
     expectProblem(await call('GET', base, { token: (await createUser()).token }), 404);
@@ -103,14 +113,30 @@ describe('GET /tasks?assignee=me', () => {
   it('lists the caller’s open tasks across their projects, in one statement, with the same filters', async () => {
     const { grace, project, states, tasks } = await seeded();
     const second = await createProjectWithMembers(await createUser(), [[grace, 'viewer']]);
-    const elsewhere = await createTask(grace, (await createProjectWithMembers(grace)).id, { title: 'Own project', assignee_id: grace.id, priority: 'urgent' });
+    const elsewhere = await createTask(grace, (await createProjectWithMembers(grace)).id, {
+      title: 'Own project',
+      assignee_id: grace.id,
+      priority: 'urgent',
+    });
     const mine = await call('GET', '/tasks?assignee=me', { token: grace.token });
     // Task 4 is done, so not open; Task 1 and the own-project task are.
     expect(mine.body.map((task: { id: string }) => task.id)).toEqual([elsewhere.id, tasks[0]!.id]);
     expect(databaseTraffic(mine)).toEqual({ statements: 1, roundTrips: 1 });
-    expect((await call('GET', `/tasks?assignee=me&project_id=${project.id}`, { token: grace.token })).body.map((t: { id: string }) => t.id)).toEqual([tasks[0]!.id]);
-    expect((await call('GET', '/tasks?assignee=me&priority=urgent', { token: grace.token })).body.map((t: { id: string }) => t.id)).toEqual([elsewhere.id]);
-    expect((await call('GET', `/tasks?assignee=me&state_id=${states['To do']!.id}`, { token: grace.token })).body.map((t: { id: string }) => t.id)).toEqual([tasks[0]!.id]);
+    expect(
+      (await call('GET', `/tasks?assignee=me&project_id=${project.id}`, { token: grace.token })).body.map(
+        (t: { id: string }) => t.id,
+      ),
+    ).toEqual([tasks[0]!.id]);
+    expect(
+      (await call('GET', '/tasks?assignee=me&priority=urgent', { token: grace.token })).body.map(
+        (t: { id: string }) => t.id,
+      ),
+    ).toEqual([elsewhere.id]);
+    expect(
+      (await call('GET', `/tasks?assignee=me&state_id=${states['To do']!.id}`, { token: grace.token })).body.map(
+        (t: { id: string }) => t.id,
+      ),
+    ).toEqual([tasks[0]!.id]);
     const pages = await walk('/tasks?assignee=me&limit=1&sort=priority', grace.token);
     expect(pages.flatMap((page) => page.body.map((t: { id: string }) => t.id))).toEqual([tasks[0]!.id, elsewhere.id]);
     expect(second).toBeDefined();
@@ -118,14 +144,19 @@ describe('GET /tasks?assignee=me', () => {
 
   it('drops tasks of projects the caller can no longer read', async () => {
     const { owner, grace, project, tasks } = await seeded();
-    expect((await call('GET', '/tasks?assignee=me', { token: grace.token })).body.map((t: { id: string }) => t.id)).toContain(tasks[0]!.id);
+    expect(
+      (await call('GET', '/tasks?assignee=me', { token: grace.token })).body.map((t: { id: string }) => t.id),
+    ).toContain(tasks[0]!.id);
     await call('DELETE', `/projects/${project.id}`, { token: owner.token });
-    expect((await call('GET', '/tasks?assignee=me', { token: grace.token })).body.map((t: { id: string }) => t.id)).not.toContain(tasks[0]!.id);
+    expect(
+      (await call('GET', '/tasks?assignee=me', { token: grace.token })).body.map((t: { id: string }) => t.id),
+    ).not.toContain(tasks[0]!.id);
   });
 
   it('needs assignee=me (422 otherwise)', async () => {
     const user = await createUser();
-    for (const query of ['', '?assignee=you', '?assignee=me&sort=nope']) expectProblem(await call('GET', `/tasks${query}`, { token: user.token }), 422);
+    for (const query of ['', '?assignee=you', '?assignee=me&sort=nope'])
+      expectProblem(await call('GET', `/tasks${query}`, { token: user.token }), 422);
   });
 });
 
@@ -133,7 +164,8 @@ describe('GET /tasks/{id}/history', () => {
   it('pages newest first by cursor', async () => {
     const { owner, project, states } = await seeded();
     const task = await createTask(owner, project.id);
-    for (const state of ['In progress', 'In review', 'Done', 'To do']) await transition(owner, task.id, states[state]!.id);
+    for (const state of ['In progress', 'In review', 'Done', 'To do'])
+      await transition(owner, task.id, states[state]!.id);
     const pages = await walk(`/tasks/${task.id}/history?limit=2`, owner.token);
     const entries = pages.flatMap((page) => page.body);
     expect(entries.map((entry: { to: string }) => entry.to)).toEqual(
@@ -142,4 +174,3 @@ describe('GET /tasks/{id}/history', () => {
     expect(pages[0]!.headers.get('X-Total-Count')).toBe('5');
   });
 });
-

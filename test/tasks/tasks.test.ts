@@ -21,7 +21,15 @@ describe('POST /projects/{id}/tasks', () => {
     const { editor, project, states } = await team();
     const res = await call('POST', `/projects/${project.id}/tasks`, {
       token: editor.token,
-      json: { title: '  Write the post  ', description: 'Line one\nLine two', priority: 'high', due_date: '2026-12-24', id: crypto.randomUUID(), number: 99, version: 7 },
+      json: {
+        title: '  Write the post  ',
+        description: 'Line one\nLine two',
+        priority: 'high',
+        due_date: '2026-12-24',
+        id: crypto.randomUUID(),
+        number: 99,
+        version: 7,
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
@@ -44,12 +52,17 @@ describe('POST /projects/{id}/tasks', () => {
     expect(res.headers.get('ETag')).toBe('"1"');
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
     const history = await call('GET', `/tasks/${res.body.id}/history`, { token: editor.token });
-    expect(history.body).toEqual([expect.objectContaining({ kind: 'state', from: null, to: states['To do']!.id, actor_id: editor.id })]);
+    expect(history.body).toEqual([
+      expect.objectContaining({ kind: 'state', from: null, to: states['To do']!.id, actor_id: editor.id }),
+    ]);
   });
 
   it('starts in a named state with that category’s timestamp, and records an initial assignment', async () => {
     const { owner, editor, project, states } = await team();
-    const started = await createTask(editor, project.id, { state_id: states['In progress']!.id, assignee_id: owner.id });
+    const started = await createTask(editor, project.id, {
+      state_id: states['In progress']!.id,
+      assignee_id: owner.id,
+    });
     expect(started.state.category).toBe('started');
     expect(started.started_at).toEqual(expect.any(String));
     expect(started.assignee_id).toBe(owner.id);
@@ -62,11 +75,26 @@ describe('POST /projects/{id}/tasks', () => {
 
   it('numbers 16 concurrent creates 1-16, with no gap and no duplicate; refused creates leave no gap', async () => {
     const { editor, viewer, project } = await team();
-    expectProblem(await call('POST', `/projects/${project.id}/tasks`, { token: viewer.token, json: { title: 'Refused' } }), 403);
-    expectProblem(await call('POST', `/projects/${project.id}/tasks`, { token: editor.token, json: { title: 'Bad state', state_id: crypto.randomUUID() } }), 422);
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => call('POST', `/projects/${project.id}/tasks`, { token: editor.token, json: { title: `Parallel ${i}` } })));
+    expectProblem(
+      await call('POST', `/projects/${project.id}/tasks`, { token: viewer.token, json: { title: 'Refused' } }),
+      403,
+    );
+    expectProblem(
+      await call('POST', `/projects/${project.id}/tasks`, {
+        token: editor.token,
+        json: { title: 'Bad state', state_id: crypto.randomUUID() },
+      }),
+      422,
+    );
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        call('POST', `/projects/${project.id}/tasks`, { token: editor.token, json: { title: `Parallel ${i}` } }),
+      ),
+    );
     expect(results.map((res) => res.status)).toEqual(Array(16).fill(201));
-    const numbers = (await sql()`select number from tasks where project_id = ${project.id} order by number`).map((row) => row.number);
+    const numbers = (await sql()`select number from tasks where project_id = ${project.id} order by number`).map(
+      (row) => row.number,
+    );
     expect(numbers).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     expect((await createTask(editor, project.id)).number).toBe(17);
   });
@@ -115,16 +143,34 @@ describe('transitions', () => {
     const review = await transition(editor, task.id, states['In review']!.id);
     expect(review.body.started_at).toBe(startedAt);
     const done = await transition(editor, task.id, states.Done!.id);
-    expect(done.body).toMatchObject({ started_at: startedAt, completed_at: expect.any(String), canceled_at: null, version: 4 });
+    expect(done.body).toMatchObject({
+      started_at: startedAt,
+      completed_at: expect.any(String),
+      canceled_at: null,
+      version: 4,
+    });
     const reopened = await transition(editor, task.id, states['To do']!.id);
     expect(reopened.body).toMatchObject({ started_at: startedAt, completed_at: null, canceled_at: null });
     const canceled = await transition(editor, task.id, states.Canceled!.id);
     expect(canceled.body).toMatchObject({ completed_at: null, canceled_at: expect.any(String) });
     // Timestamps follow the category, not the name.
-    expect((await call('PATCH', `/projects/${project.id}/states/${states.Done!.id}`, { token: owner.token, json: { name: 'Shipped' } })).status).toBe(200);
-    expect((await transition(editor, task.id, states.Done!.id)).body).toMatchObject({ state: { name: 'Shipped' }, completed_at: expect.any(String), canceled_at: null });
+    expect(
+      (
+        await call('PATCH', `/projects/${project.id}/states/${states.Done!.id}`, {
+          token: owner.token,
+          json: { name: 'Shipped' },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await transition(editor, task.id, states.Done!.id)).body).toMatchObject({
+      state: { name: 'Shipped' },
+      completed_at: expect.any(String),
+      canceled_at: null,
+    });
     const history = await call('GET', `/tasks/${task.id}/history`, { token: editor.token });
-    expect(history.body.filter((entry: { kind: string }) => entry.kind === 'state').map((entry: { to: string }) => entry.to)).toEqual([
+    expect(
+      history.body.filter((entry: { kind: string }) => entry.kind === 'state').map((entry: { to: string }) => entry.to),
+    ).toEqual([
       states.Done!.id,
       states.Canceled!.id,
       states['To do']!.id,
@@ -143,9 +189,17 @@ describe('transitions', () => {
     expectProblem(await transition(editor, task.id, states['To do']!.id), 409);
     expectProblem(await transition(editor, task.id, (await statesOf(owner, other.id))['In progress']!.id), 422);
     expectProblem(await transition(editor, task.id, crypto.randomUUID()), 422);
-    expectProblem(await call('POST', `/tasks/${task.id}/transition`, { token: editor.token, json: { to_state_id: 'x' } }), 422);
+    expectProblem(
+      await call('POST', `/tasks/${task.id}/transition`, { token: editor.token, json: { to_state_id: 'x' } }),
+      422,
+    );
     // A deleted state.
-    const doomed = (await call('POST', `/projects/${project.id}/states`, { token: owner.token, json: { name: 'Doomed', category: 'started' } })).body;
+    const doomed = (
+      await call('POST', `/projects/${project.id}/states`, {
+        token: owner.token,
+        json: { name: 'Doomed', category: 'started' },
+      })
+    ).body;
     await call('DELETE', `/projects/${project.id}/states/${doomed.id}`, { token: owner.token });
     expectProblem(await transition(editor, task.id, doomed.id), 422);
     expect(await taskState(task.id)).toEqual(before);
@@ -167,7 +221,9 @@ describe('transitions', () => {
     expect(await taskState(task.id)).toEqual(before);
     expect((await transition(editor, task.id, states['In progress']!.id)).status).toBe(200);
     // Nothing leads out of In progress now.
-    expect((expectProblem(await transition(editor, task.id, states.Done!.id), 409) as { allowed?: string[] }).allowed).toEqual([]);
+    expect(
+      (expectProblem(await transition(editor, task.id, states.Done!.id), 409) as { allowed?: string[] }).allowed,
+    ).toEqual([]);
   });
 
   it('two concurrent transitions with one ETag: exactly one wins', async () => {
@@ -190,7 +246,9 @@ describe('transitions', () => {
     const targets = [states['In progress']!, states['In review']!, states.Done!, states.Canceled!];
     const results = await Promise.all(targets.map((state) => transition(editor, task.id, state.id)));
     for (const res of results) expect([200, 409]).toContain(res.status);
-    const history = (await sql()`select from_id, to_id from task_events where task_id = ${task.id} and kind = 'state' order by id`).slice(1);
+    const history = (
+      await sql()`select from_id, to_id from task_events where task_id = ${task.id} and kind = 'state' order by id`
+    ).slice(1);
     // Each move starts where the previous one ended.
     for (let i = 1; i < history.length; i++) expect(history[i]!.from_id).toBe(history[i - 1]!.to_id);
     const [row] = await sql()`select state_id from tasks where id = ${task.id}`;
@@ -208,17 +266,42 @@ describe('PATCH /tasks/{id}', () => {
       headers: { 'If-Match': '"1"' },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ title: 'Renamed', priority: 'urgent', assignee_id: owner.id, due_date: '2027-01-31', version: 2 });
+    expect(res.body).toMatchObject({
+      title: 'Renamed',
+      priority: 'urgent',
+      assignee_id: owner.id,
+      due_date: '2027-01-31',
+      version: 2,
+    });
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
-    const stale = await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { title: 'Lost' }, headers: { 'If-Match': '"1"' } });
+    const stale = await call('PATCH', `/tasks/${task.id}`, {
+      token: editor.token,
+      json: { title: 'Lost' },
+      headers: { 'If-Match': '"1"' },
+    });
     expectProblem(stale, 412);
     expect(stale.headers.get('ETag')).toBe('"2"');
     const before = await taskState(task.id);
-    expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { state_id: crypto.randomUUID() } }), 422);
-    expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { title: 'x', state_id: crypto.randomUUID() } }), 422);
+    expectProblem(
+      await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { state_id: crypto.randomUUID() } }),
+      422,
+    );
+    expectProblem(
+      await call('PATCH', `/tasks/${task.id}`, {
+        token: editor.token,
+        json: { title: 'x', state_id: crypto.randomUUID() },
+      }),
+      422,
+    );
     expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: {} }), 422);
-    expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { assignee_id: (await createUser()).id } }), 422);
-    expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { due_date: '2026-02-30' } }), 422);
+    expectProblem(
+      await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { assignee_id: (await createUser()).id } }),
+      422,
+    );
+    expectProblem(
+      await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { due_date: '2026-02-30' } }),
+      422,
+    );
     expect(await taskState(task.id)).toEqual(before);
     await call('PATCH', `/tasks/${task.id}`, { token: editor.token, json: { assignee_id: null } });
     const assignments = (await taskState(task.id)).events.filter((event) => event.kind === 'assignee');
@@ -231,7 +314,9 @@ describe('PATCH /tasks/{id}', () => {
   it('a member who leaves is unassigned from their tasks, with a history entry', async () => {
     const { owner, editor, project } = await team();
     const task = await createTask(owner, project.id, { assignee_id: editor.id });
-    expect((await call('DELETE', `/projects/${project.id}/members/${editor.id}`, { token: editor.token })).status).toBe(204);
+    expect((await call('DELETE', `/projects/${project.id}/members/${editor.id}`, { token: editor.token })).status).toBe(
+      204,
+    );
     const { task: row, events } = await taskState(task.id);
     expect(row!.assignee_id).toBeNull();
     expect(events.at(-1)).toMatchObject({ kind: 'assignee', from_id: editor.id, to_id: null });
@@ -250,7 +335,10 @@ describe('soft delete and restore', () => {
     expect((await call('GET', `/tasks/${task.id}`, { token: owner.token })).status).toBe(200);
     expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: owner.token, json: { title: 'x' } }), 404);
     expectProblem(await call('DELETE', `/tasks/${task.id}`, { token: owner.token }), 404);
-    expectProblem(await call('GET', `/projects/${project.id}/tasks?include_deleted=true`, { token: editor.token }), 403);
+    expectProblem(
+      await call('GET', `/projects/${project.id}/tasks?include_deleted=true`, { token: editor.token }),
+      403,
+    );
     const listed = await call('GET', `/projects/${project.id}/tasks?include_deleted=true`, { token: owner.token });
     expect(listed.body.map((t: { id: string }) => t.id)).toEqual([task.id]);
     expect((await call('GET', `/projects/${project.id}/tasks`, { token: owner.token })).body).toEqual([]);
@@ -270,9 +358,21 @@ describe('soft delete and restore', () => {
     expect((await call('GET', `/tasks/${task.id}`, { token: admin.token })).status).toBe(200);
     expect((await call('GET', `/tasks/${task.id}/history`, { token: admin.token })).status).toBe(200);
     // Changes need an active project, for admins too.
-    expectProblem(await call('POST', `/projects/${project.id}/tasks`, { token: admin.token, json: { title: 'x' } }), 404);
+    expectProblem(
+      await call('POST', `/projects/${project.id}/tasks`, { token: admin.token, json: { title: 'x' } }),
+      404,
+    );
     expectProblem(await call('PATCH', `/tasks/${task.id}`, { token: admin.token, json: { title: 'x' } }), 404);
-    expectProblem(await transition(admin, task.id, (await sql()`select id from workflow_states where project_id = ${project.id} and category = 'started' limit 1`)[0]!.id), 404);
+    expectProblem(
+      await transition(
+        admin,
+        task.id,
+        (
+          await sql()`select id from workflow_states where project_id = ${project.id} and category = 'started' limit 1`
+        )[0]!.id,
+      ),
+      404,
+    );
     expectProblem(await call('DELETE', `/tasks/${task.id}`, { token: admin.token }), 404);
   });
 });
@@ -284,10 +384,11 @@ describe('GET /tasks/{id}', () => {
     const res = await call('GET', `/tasks/${task.id}`, { token: viewer.token });
     expect(res.body).toMatchObject({ id: task.id, number: 1 });
     expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
-    expect((await call('GET', `/tasks/${task.id}`, { token: viewer.token, headers: { 'If-None-Match': '"1"' } })).status).toBe(304);
+    expect(
+      (await call('GET', `/tasks/${task.id}`, { token: viewer.token, headers: { 'If-None-Match': '"1"' } })).status,
+    ).toBe(304);
     expectProblem(await call('GET', `/tasks/${task.id}`, { token: (await createUser()).token }), 404);
     expectProblem(await call('GET', `/tasks/${crypto.randomUUID()}`, { token: viewer.token }), 404);
     expectProblem(await call('GET', '/tasks/not-a-uuid', { token: viewer.token }), 422);
   });
 });
-

@@ -8,7 +8,12 @@ import { changeUserRole, changeUserStatus, getUser, listUsers, USER_LIST_ORDER }
 export const list: RouteHandler<typeof routes.listUsers, AppEnv> = async (c) => {
   const query = c.req.valid('query');
   const page = readPageRequest(c, query, USER_LIST_ORDER);
-  const users = await listUsers(c.get('database').db, c.get('caller'), { q: query.q, role: query.role, isActive: query.is_active, page });
+  const users = await listUsers(c.get('database').db, c.get('caller'), {
+    q: query.q,
+    role: query.role,
+    isActive: query.is_active,
+    page,
+  });
   setPaginationHeaders(c, users, page);
   return c.json(users.items.map(toUserResponse), 200);
 };
@@ -19,11 +24,21 @@ export const get: RouteHandler<typeof routes.getUser, AppEnv> = async (c) => {
 };
 
 export const changeRole: RouteHandler<typeof routes.changeRole, AppEnv> = async (c) => {
-  const user = await changeUserRole(c.get('database').db, c.get('caller'), c.req.valid('param').id, c.req.valid('json').role);
+  const user = await changeUserRole(
+    c.get('database').db,
+    c.get('caller'),
+    c.req.valid('param').id,
+    c.req.valid('json').role,
+  );
   return c.json(toUserResponse(user), 200);
 };
 
 export const changeStatus: RouteHandler<typeof routes.changeStatus, AppEnv> = async (c) => {
-  const user = await changeUserStatus(c.get('database').db, c.get('caller'), c.req.valid('param').id, c.req.valid('json').is_active);
+  const user = await changeUserStatus(
+    c.get('database').db,
+    c.get('caller'),
+    c.req.valid('param').id,
+    c.req.valid('json').is_active,
+  );
   return c.json(toUserResponse(user), 200);
 };

@@ -29,7 +29,9 @@ const userColumns = getTableColumns(users);
  */
 export async function listUsers(db: Database, caller: Caller, filters: UserFilters): Promise<Page<UserRow>> {
   const conditions: (SQL | undefined)[] = [
-    filters.q === undefined ? undefined : or(ilike(users.email, sql.placeholder('pattern')), ilike(users.fullName, sql.placeholder('pattern'))),
+    filters.q === undefined
+      ? undefined
+      : or(ilike(users.email, sql.placeholder('pattern')), ilike(users.fullName, sql.placeholder('pattern'))),
     filters.role === undefined ? undefined : eq(users.role, sql.placeholder('role')),
     filters.isActive === undefined ? undefined : eq(users.isActive, sql.placeholder('isActive')),
   ];
@@ -44,7 +46,13 @@ export async function listUsers(db: Database, caller: Caller, filters: UserFilte
         .orderBy(desc(users.createdAt), desc(users.id))
         .$dynamic(),
     ).as('page');
-    const count = cappedCount(db.select({ one: sql`1` }).from(users).where(and(...conditions)).$dynamic());
+    const count = cappedCount(
+      db
+        .select({ one: sql`1` })
+        .from(users)
+        .where(and(...conditions))
+        .$dynamic(),
+    );
     return db
       .select({ user: regroup(userColumns, page), sortKey: page.sortKey, total: count })
       .from(anchor)
@@ -112,20 +120,34 @@ async function changeUser(db: Database, caller: Caller, targetId: string, change
     // A role or status change ends every session of the user and every access token issued so far.
     const [updated] = await tx
       .update(users)
-      .set({ role: next.role, isActive: next.isActive, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: sql`now()` })
+      .set({
+        role: next.role,
+        isActive: next.isActive,
+        tokenEpoch: sql`${users.tokenEpoch} + 1`,
+        updatedAt: sql`now()`,
+      })
       .where(eq(users.id, targetId))
       .returning();
     await revokeEverySession(tx, targetId);
-    await auditInsert(tx, { id: actor.id, request: caller.request }, {
-      action: 'role' in change ? 'user.role_change' : 'user.status_change',
-      entityType: 'user',
-      entityId: targetId,
-      changes: 'role' in change ? changedValues({ role: target.role }, { role: next.role }) : changedValues({ is_active: target.isActive }, { is_active: next.isActive }),
-    });
+    await auditInsert(
+      tx,
+      { id: actor.id, request: caller.request },
+      {
+        action: 'role' in change ? 'user.role_change' : 'user.status_change',
+        entityType: 'user',
+        entityId: targetId,
+        changes:
+          'role' in change
+            ? changedValues({ role: target.role }, { role: next.role })
+            : changedValues({ is_active: target.isActive }, { is_active: next.isActive }),
+      },
+    );
     return updated!;
   });
 }
 
-export const changeUserRole = (db: Database, caller: Caller, targetId: string, role: RoleName) => changeUser(db, caller, targetId, { role });
+export const changeUserRole = (db: Database, caller: Caller, targetId: string, role: RoleName) =>
+  changeUser(db, caller, targetId, { role });
 
-export const changeUserStatus = (db: Database, caller: Caller, targetId: string, isActive: boolean) => changeUser(db, caller, targetId, { isActive });
+export const changeUserStatus = (db: Database, caller: Caller, targetId: string, isActive: boolean) =>
+  changeUser(db, caller, targetId, { isActive });

@@ -10,9 +10,15 @@ export const RETENTION_BATCH = { batchSize: 1000, maxBatches: 50 };
  * The Cron Trigger's job (wrangler.toml `[triggers]`): deletes audit events older than
  * AUDIT_RETENTION_DAYS, in bounded batches, and logs how many went.
  */
-export async function applyAuditRetention(config: AppConfig, connectionString: string, batches = RETENTION_BATCH): Promise<number> {
+export async function applyAuditRetention(
+  config: AppConfig,
+  connectionString: string,
+  batches = RETENTION_BATCH,
+): Promise<number> {
   const database = createDatabase(connectionString, config.databaseConnectTimeoutSeconds);
-  const deleted = await database.run(() => deleteExpiredEvents(database.db, { days: config.auditRetentionDays, ...batches }));
+  const deleted = await database.run(() =>
+    deleteExpiredEvents(database.db, { days: config.auditRetentionDays, ...batches }),
+  );
   writeLog('info', { message: 'audit retention', retention_days: config.auditRetentionDays, deleted });
   return deleted;
 }

@@ -22,7 +22,8 @@ export const listProjectActivity = createRoute({
   method: 'get',
   path: '/projects/{id}/activity',
   summary: "A project's activity: changes to it, its members, states and tasks (any member)",
-  description: 'The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).',
+  description:
+    'The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).',
   request: { params: IdParams, query: ActivityQuery },
   responses: { 200: listResponse(AuditEventSchema, 'A page of events'), ...errorResponses(401, 403, 404) },
 });

@@ -35,7 +35,12 @@ const eventColumns = getTableColumns(auditEvents);
 
 /** The filters present, as conditions on placeholders named like them. */
 function conditions(filters: AuditFilters): SQL[] {
-  const column = { actorId: auditEvents.actorId, entityType: auditEvents.entityType, entityId: auditEvents.entityId, projectId: auditEvents.projectId };
+  const column = {
+    actorId: auditEvents.actorId,
+    entityType: auditEvents.entityType,
+    entityId: auditEvents.entityId,
+    projectId: auditEvents.projectId,
+  };
   return FILTERS.flatMap((name): SQL[] => {
     if (filters[name] === undefined) return [];
     if (name === 'action') return [sql`${auditEvents.action} = any(${sql.placeholder('actions')}::text[])`];
@@ -45,7 +50,10 @@ function conditions(filters: AuditFilters): SQL[] {
   });
 }
 
-const filterValues = (filters: AuditFilters) => ({ ...filters, actions: filters.action && `{${actionsMatching(filters.action).join(',')}}` });
+const filterValues = (filters: AuditFilters) => ({
+  ...filters,
+  actions: filters.action && `{${actionsMatching(filters.action).join(',')}}`,
+});
 
 /** Whether the event is about a task that is deleted now: its changes show what a viewer may no longer read. */
 const taskDeleted = sql<boolean>`(${auditEvents.entityType} = 'task' and exists (select 1 from ${tasks} where ${tasks.id} = ${auditEvents.entityId} and not ${tasks.isActive}))`;
@@ -56,13 +64,23 @@ function eventPage(db: Database, filters: AuditFilters, page: PageRequest) {
   return {
     page: pageWindow(
       db
-        .select({ ...eventColumns, sortKey: sortKeyText(auditEvents.at).as('sort_key'), taskDeleted: taskDeleted.as('task_deleted') })
+        .select({
+          ...eventColumns,
+          sortKey: sortKeyText(auditEvents.at).as('sort_key'),
+          taskDeleted: taskDeleted.as('task_deleted'),
+        })
         .from(auditEvents)
         .where(and(...where, page.after && afterCursor('desc', auditEvents.at, auditEvents.id)))
         .orderBy(desc(auditEvents.at), desc(auditEvents.id))
         .$dynamic(),
     ).as('page'),
-    count: cappedCount(db.select({ one: sql`1` }).from(auditEvents).where(and(...where)).$dynamic()),
+    count: cappedCount(
+      db
+        .select({ one: sql`1` })
+        .from(auditEvents)
+        .where(and(...where))
+        .$dynamic(),
+    ),
   };
 }
 
@@ -81,7 +99,8 @@ function toEventPage(rows: EventRow[], page: PageRequest, redactDeletedTasks = f
     page,
     {
       count: rows[0]?.total ?? 0,
-      item: (row): ListedEvent => (redactDeletedTasks && row.taskDeleted ? { ...row.event!, changes: {}, redacted: true } : row.event!),
+      item: (row): ListedEvent =>
+        redactDeletedTasks && row.taskDeleted ? { ...row.event!, changes: {}, redacted: true } : row.event!,
       key: (row) => [row.sortKey!, String(row.event!.id)],
     },
   );
@@ -90,12 +109,22 @@ function toEventPage(rows: EventRow[], page: PageRequest, redactDeletedTasks = f
 const anchor = alias(users, 'anchor');
 
 /** GET /auth/admin/audit (the route has checked that the caller is an admin). */
-export async function listAuditEvents(db: Database, caller: Caller, filters: AuditFilters, page: PageRequest): Promise<Page<ListedEvent>> {
+export async function listAuditEvents(
+  db: Database,
+  caller: Caller,
+  filters: AuditFilters,
+  page: PageRequest,
+): Promise<Page<ListedEvent>> {
   const shape = shapeOf('audit', filters, page);
   const statement = prepared(db, shape, () => {
     const { page: events, count } = eventPage(db, filters, page);
     return db
-      .select({ event: regroup(eventColumns, events), sortKey: events.sortKey, taskDeleted: events.taskDeleted, total: count })
+      .select({
+        event: regroup(eventColumns, events),
+        sortKey: events.sortKey,
+        taskDeleted: events.taskDeleted,
+        total: count,
+      })
       .from(anchor)
       .leftJoinLateral(events, sql`true`)
       .where(eq(anchor.id, sql.placeholder('callerId')))
@@ -151,7 +180,10 @@ const subquery = new QueryBuilder();
  * index), so no statement holds locks or builds WAL for long. Stops after `maxBatches`, leaving the rest
  * to the next run. Returns how many were deleted.
  */
-export async function deleteExpiredEvents(db: Database, options: { days: number; batchSize: number; maxBatches: number }): Promise<number> {
+export async function deleteExpiredEvents(
+  db: Database,
+  options: { days: number; batchSize: number; maxBatches: number },
+): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < options.maxBatches; batch++) {
     const doomed = subquery

@@ -11,7 +11,13 @@ import { toTokenResponse } from './auth.schemas.ts';
 
 export const signup: RouteHandler<typeof routes.signup, AppEnv> = async (c) => {
   const body = c.req.valid('json');
-  const user = await signUp(c.get('database').db, { email: body.email, password: body.password, fullName: body.full_name }, requestMeta(c), c.get('config'), c.get('work'));
+  const user = await signUp(
+    c.get('database').db,
+    { email: body.email, password: body.password, fullName: body.full_name },
+    requestMeta(c),
+    c.get('config'),
+    c.get('work'),
+  );
   return c.json(toUserResponse(user), 201);
 };
 
@@ -29,7 +35,12 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
 };
 
 export const updateMe: RouteHandler<typeof routes.updateMe, AppEnv> = async (c) =>
-  c.json(toUserResponse(await service.updateMe(c.get('database').db, c.get('caller'), { fullName: c.req.valid('json').full_name })), 200);
+  c.json(
+    toUserResponse(
+      await service.updateMe(c.get('database').db, c.get('caller'), { fullName: c.req.valid('json').full_name }),
+    ),
+    200,
+  );
 
 export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
   const body = c.req.valid('json');
@@ -44,4 +55,5 @@ export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> 
   return c.body(null, 204);
 };
 
-export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUserResponse(await currentUser(c)), 200);
+export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) =>
+  c.json(toUserResponse(await currentUser(c)), 200);

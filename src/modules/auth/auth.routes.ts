@@ -3,7 +3,14 @@ import { requireAuth } from '../../middleware/auth.ts';
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse, publicSecurity } from '../../lib/openapi.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { limitPerIp } from '../../middleware/rate-limit.ts';
-import { ChangePasswordBody, LoginFormSchema, LoginJsonSchema, SignupBodySchema, TokenSchema, UpdateMeBody } from './auth.schemas.ts';
+import {
+  ChangePasswordBody,
+  LoginFormSchema,
+  LoginJsonSchema,
+  SignupBodySchema,
+  TokenSchema,
+  UpdateMeBody,
+} from './auth.schemas.ts';
 
 export const signup = createRoute({
   method: 'post',
@@ -78,9 +85,9 @@ export const changePassword = createRoute({
   path: '/auth/me/password',
   operationId: 'changePassword',
   tags: ['auth'],
-  summary: 'Change the caller\'s password; every other session is revoked',
+  summary: "Change the caller's password; every other session is revoked",
   description:
-    'A wrong current password is a 403 and counts as a failed login. Every access token issued before stops working, this one included; this session\'s refresh token stays valid, so refresh to go on.',
+    "A wrong current password is a 403 and counts as a failed login. Every access token issued before stops working, this one included; this session's refresh token stays valid, so refresh to go on.",
   security: bearerSecurity,
   middleware: [limitPerIp('password'), requireAuth],
   request: { body: jsonBody(ChangePasswordBody, 'The current and the new password') },

@@ -33,12 +33,22 @@ export const TokenSchema = z
     access_token: z.string(),
     token_type: z.literal('bearer'),
     expires_in: z.number().int().openapi({ description: 'Seconds until the access token expires', example: 900 }),
-    refresh_token: z.string().openapi({ description: 'Opaque; exchange it at POST /auth/refresh for the next pair. Each works once.' }),
-    refresh_expires_in: z.number().int().openapi({ description: 'Seconds until the refresh token expires', example: 2592000 }),
+    refresh_token: z
+      .string()
+      .openapi({ description: 'Opaque; exchange it at POST /auth/refresh for the next pair. Each works once.' }),
+    refresh_expires_in: z
+      .number()
+      .int()
+      .openapi({ description: 'Seconds until the refresh token expires', example: 2592000 }),
   })
   .openapi('Token');
 
-export const toTokenResponse = (tokens: { accessToken: string; expiresIn: number; refreshToken: string; refreshExpiresIn: number }) => ({
+export const toTokenResponse = (tokens: {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}) => ({
   access_token: tokens.accessToken,
   token_type: 'bearer' as const,
   expires_in: tokens.expiresIn,
@@ -50,7 +60,9 @@ export const RefreshTokenBody = z
   .object({ refresh_token: z.string().min(1, 'must not be empty').max(512, 'is not a refresh token') })
   .openapi('RefreshTokenRequest');
 
-export const UpdateMeBody = z.object({ full_name: singleLineText(1, 200).nullable().openapi({ example: 'Ada Lovelace' }) }).openapi('UpdateMeRequest');
+export const UpdateMeBody = z
+  .object({ full_name: singleLineText(1, 200).nullable().openapi({ example: 'Ada Lovelace' }) })
+  .openapi('UpdateMeRequest');
 
 export const ChangePasswordBody = z
   .object({ current_password: loginPassword, new_password: newPassword })

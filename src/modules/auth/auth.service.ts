@@ -24,7 +24,13 @@ export interface SignupInput {
 }
 
 /** Self-service signup always creates an ordinary user; only an admin or the CLI makes admins. */
-export async function signUp(db: Database, input: SignupInput, request: RequestMeta, config: AppConfig, work: RequestWork): Promise<UserRow> {
+export async function signUp(
+  db: Database,
+  input: SignupInput,
+  request: RequestMeta,
+  config: AppConfig,
+  work: RequestWork,
+): Promise<UserRow> {
   requireStrongPassword(input.password, input.email, 'body.password');
   work.passwordHashes++;
   return createUser(db, { ...input, role: 'user' }, config.passwordPolicy, request);
@@ -32,7 +38,10 @@ export async function signUp(db: Database, input: SignupInput, request: RequestM
 
 /** PATCH /auth/me: the caller's own name, with its `user.update` event, in one statement. */
 export async function updateMe(db: Database, caller: Caller, changes: { fullName: string | null }): Promise<UserRow> {
-  const old = rowBefore(users, eq(users.id, sql.placeholder('callerId')), { id: users.id, oldFullName: sql`${users.fullName}`.as('old_full_name') });
+  const old = rowBefore(users, eq(users.id, sql.placeholder('callerId')), {
+    id: users.id,
+    oldFullName: sql`${users.fullName}`.as('old_full_name'),
+  });
   const updated = db.$with('updated').as(
     db
       .update(users)
@@ -43,8 +52,19 @@ export async function updateMe(db: Database, caller: Caller, changes: { fullName
   );
   const audit = db
     .$with('audit', {})
-    .as(auditOf('user.update', 'user', sql`select id as entity_id, null::uuid as project_id, ${changesOf([['full_name', sql.identifier('old_full_name'), sql.identifier('full_name')]])} as changes from ${updated}`));
-  const [user] = await db.with(updated, audit).select(regroup(userColumns, updated)).from(updated).prepare('update_me').execute(callerValues(caller));
+    .as(
+      auditOf(
+        'user.update',
+        'user',
+        sql`select id as entity_id, null::uuid as project_id, ${changesOf([['full_name', sql.identifier('old_full_name'), sql.identifier('full_name')]])} as changes from ${updated}`,
+      ),
+    );
+  const [user] = await db
+    .with(updated, audit)
+    .select(regroup(userColumns, updated))
+    .from(updated)
+    .prepare('update_me')
+    .execute(callerValues(caller));
   if (user) return user;
   return authorizeActor(await findCaller(db, caller));
 }
@@ -67,11 +87,13 @@ export async function changePassword(
   work: RequestWork,
 ): Promise<void> {
   const key = await passwordChangeKey(caller.id);
-  const { user, admitted, wait } = await beginPasswordChange(db, config).execute({ ...callerValues(caller), throttleKey: key }).then(([row]) => ({
-    user: authorizeActor(row?.user),
-    admitted: row!.admitted,
-    wait: row!.wait,
-  }));
+  const { user, admitted, wait } = await beginPasswordChange(db, config)
+    .execute({ ...callerValues(caller), throttleKey: key })
+    .then(([row]) => ({
+      user: authorizeActor(row?.user),
+      admitted: row!.admitted,
+      wait: row!.wait,
+    }));
   if (!admitted) throw tooManyAttempts(wait || config.loginThrottle.backoffSeconds);
   work.passwordHashes++;
   if (!(await verifyPassword(passwords.current, user.passwordHash, config.passwordPolicy)).valid) {
@@ -98,8 +120,21 @@ export async function changePassword(
   );
   const cleared = db.$with('cleared').as(db.delete(authThrottles).where(eq(authThrottles.keyHash, key)));
   // The event says that the password changed, never what to.
-  const audit = db.$with('audit', {}).as(auditOf('user.password_change', 'user', sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${changed}`));
-  const [done] = await db.with(changed, others, kept, cleared, audit).select({ id: changed.id }).from(changed).prepare('change_password').execute(callerValues(caller));
+  const audit = db
+    .$with('audit', {})
+    .as(
+      auditOf(
+        'user.password_change',
+        'user',
+        sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${changed}`,
+      ),
+    );
+  const [done] = await db
+    .with(changed, others, kept, cleared, audit)
+    .select({ id: changed.id })
+    .from(changed)
+    .prepare('change_password')
+    .execute(callerValues(caller));
   // The caller changed meanwhile (deactivated, revoked): refuse as any request would.
   if (!done) authorizeActor(await findCaller(db, caller));
 }
@@ -112,7 +147,10 @@ function beginPasswordChange(db: Database, config: AppConfig) {
     const key = sql`${sql.placeholder('throttleKey')}::text`;
     const activeCaller = sql`exists (select 1 from ${users} where ${isCaller} and ${users.isActive})`;
     const admitted = db.$with('admitted', {}).as(countAttempt(key, rule, { when: activeCaller }));
-    const wait = db.select({ wait: secondsUntil(authThrottles.blockedUntil) }).from(authThrottles).where(eq(authThrottles.keyHash, key));
+    const wait = db
+      .select({ wait: secondsUntil(authThrottles.blockedUntil) })
+      .from(authThrottles)
+      .where(eq(authThrottles.keyHash, key));
     return db
       .with(admitted)
       .select({

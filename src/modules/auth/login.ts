@@ -20,7 +20,9 @@ const accountRow = alias(authThrottles, 'account_row');
 
 // One body for unknown email and wrong password, so the answer does not reveal who has an account.
 const invalidCredentials = () =>
-  new AppError('credentials_invalid', 'invalid email or password', { headers: { 'WWW-Authenticate': 'Bearer realm="aegisflow"' } });
+  new AppError('credentials_invalid', 'invalid email or password', {
+    headers: { 'WWW-Authenticate': 'Bearer realm="aegisflow"' },
+  });
 
 /**
  * Login's first statement, in one round trip: the attempt is counted against the account's network key
@@ -44,7 +46,9 @@ function beginLogin(db: Database, config: AppConfig) {
       db
         .select({
           networkWait: secondsUntil(networkRow.blockedUntil).as('network_wait'),
-          accountWait: sql<number>`case when ${trusted} then 0 else ${secondsUntil(accountRow.blockedUntil)} end`.as('account_wait'),
+          accountWait: sql<number>`case when ${trusted} then 0 else ${secondsUntil(accountRow.blockedUntil)} end`.as(
+            'account_wait',
+          ),
         })
         .from(sql`(select 1) as attempt`)
         .leftJoin(networkRow, eq(networkRow.keyHash, networkKey))
@@ -56,7 +60,9 @@ function beginLogin(db: Database, config: AppConfig) {
     // Every admitted attempt counts against the account too; a success takes its own back (settleSuccess).
     const counted = db
       .$with('counted', {})
-      .as(countAttempt(accountKey, rules.account, { when: sql`exists (select 1 from ${admitted})`, evenIfBlocked: true }));
+      .as(
+        countAttempt(accountKey, rules.account, { when: sql`exists (select 1 from ${admitted})`, evenIfBlocked: true }),
+      );
     const candidate = db.$with('candidate').as(
       db
         .select(userColumns)
@@ -64,7 +70,10 @@ function beginLogin(db: Database, config: AppConfig) {
         .leftJoin(users, eq(sql`lower(${users.email})`, sql.placeholder('email'))),
     );
     const owner = subquery
-      .select({ userId: sql`${candidate.id}`.as('user_id'), tokenEpoch: sql`${candidate.tokenEpoch}`.as('token_epoch') })
+      .select({
+        userId: sql`${candidate.id}`.as('user_id'),
+        tokenEpoch: sql`${candidate.tokenEpoch}`.as('token_epoch'),
+      })
       .from(candidate)
       .where(and(eq(candidate.isActive, true), sql`exists (select 1 from ${admitted})`));
     const [session, token] = sessionCtes(db, owner);
@@ -90,17 +99,33 @@ function beginLogin(db: Database, config: AppConfig) {
  * an account exists. A success costs a second statement, which gives the counted attempt back
  * (`settleSuccess`): that is the price of counting every attempt before its password is checked.
  */
-export async function logIn(db: Database, email: string, password: string, request: RequestMeta, config: AppConfig, work: RequestWork): Promise<IssuedTokens> {
+export async function logIn(
+  db: Database,
+  email: string,
+  password: string,
+  request: RequestMeta,
+  config: AppConfig,
+  work: RequestWork,
+): Promise<IssuedTokens> {
   const keys = await throttleKeys(email, networkOf(request.ip ?? ''));
   const start = await sessionStart(config, request);
-  const [row] = await beginLogin(db, config).execute({ email, networkKey: keys.network, accountKey: keys.account, ...start.values });
+  const [row] = await beginLogin(db, config).execute({
+    email,
+    networkKey: keys.network,
+    accountKey: keys.account,
+    ...start.values,
+  });
   const { admitted, networkWait, accountWait, sessionId } = row!;
   // Refused by a block the statement saw, or by attempts that reached the limit while it waited.
   if (!admitted) throw tooManyAttempts(Math.max(networkWait, accountWait) || config.loginThrottle.backoffSeconds);
   // The candidate is the statement's FROM, so an unknown email reads as a user of null columns.
   const user = row!.user.id === null ? undefined : row!.user;
   work.passwordHashes++;
-  const { valid, needsRehash } = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(config.passwordPolicy)), config.passwordPolicy);
+  const { valid, needsRehash } = await verifyPassword(
+    password,
+    user?.passwordHash ?? (await dummyPasswordHash(config.passwordPolicy)),
+    config.passwordPolicy,
+  );
   if (!user || !valid) {
     if (user) await recordFailure(db, { userId: user.id, actorId: null, request, discardSessionId: sessionId });
     throw invalidCredentials();
@@ -119,7 +144,12 @@ export async function logIn(db: Database, email: string, password: string, reque
  * account logs in from; its own attempt taken back from the account-wide count (the failures of other
  * networks stay); an outdated hash replaced.
  */
-async function settleSuccess(db: Database, keys: { network: string; account: string }, userId: string, passwordHash: string | undefined): Promise<void> {
+async function settleSuccess(
+  db: Database,
+  keys: { network: string; account: string },
+  userId: string,
+  passwordHash: string | undefined,
+): Promise<void> {
   const statement = prepared(db, `settle_login:${passwordHash !== undefined}`, () => {
     const network = db.$with('network').as(
       db
@@ -142,7 +172,12 @@ async function settleSuccess(db: Database, keys: { network: string; account: str
       .where(and(eq(users.id, sql.placeholder('userId')), sql`${passwordHash !== undefined}`))
       .prepare(`settle_login:${passwordHash !== undefined}`);
   });
-  await statement.execute({ networkKey: keys.network, accountKey: keys.account, userId, passwordHash: passwordHash ?? null });
+  await statement.execute({
+    networkKey: keys.network,
+    accountKey: keys.account,
+    userId,
+    passwordHash: passwordHash ?? null,
+  });
 }
 
 /**
@@ -154,7 +189,11 @@ export async function recordFailure(
   db: Database,
   failed: { userId: string; actorId: string | null; request: RequestMeta; discardSessionId?: string | null },
 ): Promise<void> {
-  const event = auditInsert(db, { id: failed.actorId, request: failed.request }, { action: 'auth.login_failed', entityType: 'user', entityId: failed.userId, changes: {} });
+  const event = auditInsert(
+    db,
+    { id: failed.actorId, request: failed.request },
+    { action: 'auth.login_failed', entityType: 'user', entityId: failed.userId, changes: {} },
+  );
   if (!failed.discardSessionId) return void (await event);
   const audit = db.$with('audit').as(event);
   await db.with(audit).delete(sessions).where(eq(sessions.id, failed.discardSessionId));

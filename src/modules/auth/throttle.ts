@@ -40,7 +40,9 @@ export const passwordChangeKey = (userId: string) => sha256Hex(`password-change:
 
 /** The problem every refused attempt gets, whichever key refused it. */
 export function tooManyAttempts(retryAfter: number): AppError {
-  return new AppError('too_many_attempts', 'too many failed password attempts; retry later', { headers: { 'Retry-After': String(Math.max(1, retryAfter)) } });
+  return new AppError('too_many_attempts', 'too many failed password attempts; retry later', {
+    headers: { 'Retry-After': String(Math.max(1, retryAfter)) },
+  });
 }
 
 const rows = authThrottles;

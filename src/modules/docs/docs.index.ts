@@ -1,7 +1,13 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../context.ts';
 import { notFound } from '../../lib/problem.ts';
-import { DOCS_ASSETS_PATH, DOCS_CONTENT_SECURITY_POLICY, DOCS_HTML, DOCS_INIT_PATH, DOCS_INIT_SCRIPT } from './docs.page.ts';
+import {
+  DOCS_ASSETS_PATH,
+  DOCS_CONTENT_SECURITY_POLICY,
+  DOCS_HTML,
+  DOCS_INIT_PATH,
+  DOCS_INIT_SCRIPT,
+} from './docs.page.ts';
 
 // The page and its script change only with a deployment, so browsers revalidate rather than store them.
 const REVALIDATE = 'no-cache';

@@ -17,11 +17,17 @@ export const list: RouteHandler<typeof routes.listMembers, AppEnv> = async (c) =
 };
 
 export const add: RouteHandler<typeof routes.addMember, AppEnv> = async (c) =>
-  c.json(toMemberResponse(await service.addMember(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'))), 201);
+  c.json(
+    toMemberResponse(await service.addMember(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'))),
+    201,
+  );
 
 export const changeRole: RouteHandler<typeof routes.changeMemberRole, AppEnv> = async (c) => {
   const { id, user_id: userId } = c.req.valid('param');
-  return c.json(toMemberResponse(await service.changeMemberRole(db(c), c.get('caller'), id, userId, c.req.valid('json').role)), 200);
+  return c.json(
+    toMemberResponse(await service.changeMemberRole(db(c), c.get('caller'), id, userId, c.req.valid('json').role)),
+    200,
+  );
 };
 
 export const remove: RouteHandler<typeof routes.removeMember, AppEnv> = async (c) => {
@@ -31,7 +37,12 @@ export const remove: RouteHandler<typeof routes.removeMember, AppEnv> = async (c
 };
 
 export const transfer: RouteHandler<typeof routes.transferProject, AppEnv> = async (c) => {
-  const project = await service.transferProject(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json').user_id);
+  const project = await service.transferProject(
+    db(c),
+    c.get('caller'),
+    c.req.valid('param').id,
+    c.req.valid('json').user_id,
+  );
   c.header('ETag', etagFor(project.version));
   return c.json(toProjectResponse(project), 200);
 };

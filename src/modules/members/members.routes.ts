@@ -3,7 +3,14 @@ import { errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
 import { projectResponse } from '../projects/projects.routes.ts';
-import { AddMemberBody, ChangeMemberRoleBody, ListMembersQuery, MemberParams, MemberSchema, TransferProjectBody } from './members.schemas.ts';
+import {
+  AddMemberBody,
+  ChangeMemberRoleBody,
+  ListMembersQuery,
+  MemberParams,
+  MemberSchema,
+  TransferProjectBody,
+} from './members.schemas.ts';
 
 const authenticated = signedIn('members');
 

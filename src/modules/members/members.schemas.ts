@@ -39,11 +39,15 @@ const assignableRole = z
 export const AddMemberBody = z.object({ email: emailField, role: assignableRole }).openapi('AddMemberRequest');
 export const ChangeMemberRoleBody = z.object({ role: assignableRole }).openapi('ChangeMemberRoleRequest');
 export const TransferProjectBody = z
-  .object({ user_id: z.uuid('must be a UUID').openapi({ description: 'A current, active member who becomes the owner' }) })
+  .object({
+    user_id: z.uuid('must be a UUID').openapi({ description: 'A current, active member who becomes the owner' }),
+  })
   .openapi('TransferProjectRequest');
 
 export const MemberParams = IdParams.extend({
-  user_id: z.uuid('must be a UUID').openapi({ param: { name: 'user_id', in: 'path' }, example: '5d2f6a1e-3c4b-4e8f-9a0b-1c2d3e4f5a6b' }),
+  user_id: z
+    .uuid('must be a UUID')
+    .openapi({ param: { name: 'user_id', in: 'path' }, example: '5d2f6a1e-3c4b-4e8f-9a0b-1c2d3e4f5a6b' }),
 });
 
 /** Members are listed oldest first (the owner of a new project first). */

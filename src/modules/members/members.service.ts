@@ -12,7 +12,14 @@ import { postgresCode } from '../../db/errors.ts';
 import { AppError, conflict, notFound } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import type { ProjectView } from '../projects/projects.service.ts';
-import { callerFrom, callerMayWrite, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
+import {
+  callerFrom,
+  callerMayWrite,
+  callerMembership,
+  findProjectWithStanding,
+  joinCallerMembership,
+  standingOf,
+} from '../projects/standing.ts';
 import { type MemberView } from './members.schemas.ts';
 
 /*
@@ -32,15 +39,30 @@ const subquery = new QueryBuilder();
 const memberColumns = getTableColumns(projectMembers);
 
 /** A project's members, oldest first, with the caller's right to read them checked in the same statement. */
-export async function listMembers(db: Database, caller: Caller, projectId: string, pageRequest: PageRequest): Promise<Page<MemberView>> {
+export async function listMembers(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  pageRequest: PageRequest,
+): Promise<Page<MemberView>> {
   const shape = `project_members:${pageRequest.after ? 'after' : 'start'}`;
   const statement = prepared(db, shape, () => {
     const page = pageWindow(
       db
-        .select({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName, sortKey: sortKeyText(projectMembers.addedAt).as('sort_key') })
+        .select({
+          ...memberColumns,
+          email: memberUser.email,
+          fullName: memberUser.fullName,
+          sortKey: sortKeyText(projectMembers.addedAt).as('sort_key'),
+        })
         .from(projectMembers)
         .innerJoin(memberUser, eq(memberUser.id, projectMembers.userId))
-        .where(and(eq(projectMembers.projectId, sql.placeholder('projectId')), pageRequest.after && afterCursor('asc', projectMembers.addedAt, projectMembers.userId)))
+        .where(
+          and(
+            eq(projectMembers.projectId, sql.placeholder('projectId')),
+            pageRequest.after && afterCursor('asc', projectMembers.addedAt, projectMembers.userId),
+          ),
+        )
         .orderBy(asc(projectMembers.addedAt), asc(projectMembers.userId))
         .$dynamic(),
     ).as('page');
@@ -51,7 +73,13 @@ export async function listMembers(db: Database, caller: Caller, projectId: strin
         membershipRole: callerMembership.role,
         member: regroup({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName }, page),
         sortKey: page.sortKey,
-        total: cappedCount(db.select({ one: sql`1` }).from(projectMembers).where(eq(projectMembers.projectId, sql.placeholder('projectId'))).$dynamic()),
+        total: cappedCount(
+          db
+            .select({ one: sql`1` })
+            .from(projectMembers)
+            .where(eq(projectMembers.projectId, sql.placeholder('projectId')))
+            .$dynamic(),
+        ),
       })
       .from(users)
       .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
@@ -73,13 +101,21 @@ export async function listMembers(db: Database, caller: Caller, projectId: strin
 
 /** For a write's RETURNING: the written member's email and name, read beside the row. */
 const memberUserFields = {
-  email: sql<string>`(${subquery.select({ email: memberUser.email }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`.as('email'),
-  fullName: sql<string | null>`(${subquery.select({ fullName: memberUser.fullName }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`.as('full_name'),
+  email:
+    sql<string>`(${subquery.select({ email: memberUser.email }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`.as(
+      'email',
+    ),
+  fullName: sql<
+    string | null
+  >`(${subquery.select({ fullName: memberUser.fullName }).from(memberUser).where(eq(memberUser.id, projectMembers.userId))})`.as(
+    'full_name',
+  ),
 };
 const writtenMemberColumns = { ...memberColumns, ...memberUserFields };
 
 /** The audit rows of the memberships a statement wrote (`rows`, a CTE with `role` and, for changes, `old_role`). */
-const auditedMembers = (rows: SQLWrapper, role: AuditField) => sql`select user_id as entity_id, project_id, ${changesOf([role])} as changes from ${rows}`;
+const auditedMembers = (rows: SQLWrapper, role: AuditField) =>
+  sql`select user_id as entity_id, project_id, ${changesOf([role])} as changes from ${rows}`;
 
 /**
  * Adds the active user with `email` in one statement, if the caller may manage members of the (active)
@@ -87,7 +123,12 @@ const auditedMembers = (rows: SQLWrapper, role: AuditField) => sql`select user_i
  * concurrent add of the same user loses to the primary key and is explained as a 409. A project has at most
  * MAX_MEMBERS_PER_PROJECT members, counted by a trigger (migration 0011) after that lock.
  */
-export async function addMember(db: Database, caller: Caller, projectId: string, input: { email: string; role: ProjectRole }): Promise<MemberView> {
+export async function addMember(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  input: { email: string; role: ProjectRole },
+): Promise<MemberView> {
   const statement = prepared(db, 'add_member', () => {
     const target = alias(users, 'target');
     const added = db.$with('added').as(
@@ -104,7 +145,10 @@ export async function addMember(db: Database, caller: Caller, projectId: string,
               addedBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('added_by'),
             })
             .from(projects)
-            .innerJoin(target, and(eq(sql`lower(${target.email})`, sql.placeholder('email')), eq(target.isActive, true)))
+            .innerJoin(
+              target,
+              and(eq(sql`lower(${target.email})`, sql.placeholder('email')), eq(target.isActive, true)),
+            )
             .where(
               and(
                 eq(projects.id, sql.placeholder('projectId')),
@@ -119,23 +163,41 @@ export async function addMember(db: Database, caller: Caller, projectId: string,
         .onConflictDoNothing()
         .returning(writtenMemberColumns),
     );
-    const audit = db.$with('audit', {}).as(auditOf('member.add', 'member', auditedMembers(added, ['role', null, sql.identifier('role')])));
+    const audit = db
+      .$with('audit', {})
+      .as(auditOf('member.add', 'member', auditedMembers(added, ['role', null, sql.identifier('role')])));
     return db.with(added, audit).select(regroup(writtenMemberColumns, added)).from(added).prepare('add_member');
   });
-  const [member] = await statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }).catch((error: unknown) => {
-    if (postgresCode(error) === MEMBER_LIMIT_SQLSTATE) throw new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`);
-    throw error;
-  });
+  const [member] = await statement
+    .execute({ ...callerValues(caller), projectId, email: input.email, role: input.role })
+    .catch((error: unknown) => {
+      if (postgresCode(error) === MEMBER_LIMIT_SQLSTATE)
+        throw new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`);
+      throw error;
+    });
   if (member) return member;
   throw await explainMembershipRefusal(db, caller, projectId, { email: input.email }, 'add');
 }
 
-export async function changeMemberRole(db: Database, caller: Caller, projectId: string, userId: string, role: ProjectRole): Promise<MemberView> {
+export async function changeMemberRole(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  userId: string,
+  role: ProjectRole,
+): Promise<MemberView> {
   const statement = prepared(db, 'change_member_role', () => {
-    const old = rowBefore(projectMembers, and(eq(projectMembers.projectId, sql.placeholder('projectId')), eq(projectMembers.userId, sql.placeholder('userId')))!, {
-      userId: projectMembers.userId,
-      oldRole: sql`${projectMembers.role}`.as('old_role'),
-    });
+    const old = rowBefore(
+      projectMembers,
+      and(
+        eq(projectMembers.projectId, sql.placeholder('projectId')),
+        eq(projectMembers.userId, sql.placeholder('userId')),
+      )!,
+      {
+        userId: projectMembers.userId,
+        oldRole: sql`${projectMembers.role}`.as('old_role'),
+      },
+    );
     const changed = db.$with('changed').as(
       db
         .update(projectMembers)
@@ -153,8 +215,20 @@ export async function changeMemberRole(db: Database, caller: Caller, projectId: 
         )
         .returning({ ...writtenMemberColumns, oldRole: sql<ProjectRole>`${old.oldRole}`.as('old_role') }),
     );
-    const audit = db.$with('audit', {}).as(auditOf('member.role_change', 'member', auditedMembers(changed, ['role', sql.identifier('old_role'), sql.identifier('role')])));
-    return db.with(changed, audit).select(regroup(writtenMemberColumns, changed)).from(changed).prepare('change_member_role');
+    const audit = db
+      .$with('audit', {})
+      .as(
+        auditOf(
+          'member.role_change',
+          'member',
+          auditedMembers(changed, ['role', sql.identifier('old_role'), sql.identifier('role')]),
+        ),
+      );
+    return db
+      .with(changed, audit)
+      .select(regroup(writtenMemberColumns, changed))
+      .from(changed)
+      .prepare('change_member_role');
   });
   const [member] = await statement.execute({ ...callerValues(caller), projectId, userId, role });
   if (member) return member;
@@ -181,15 +255,28 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
         )
         .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId, role: projectMembers.role }),
     );
-    const removal = db.$with('removal', {}).as(auditOf('member.remove', 'member', auditedMembers(removed, ['role', sql.identifier('role'), null])));
+    const removal = db
+      .$with('removal', {})
+      .as(auditOf('member.remove', 'member', auditedMembers(removed, ['role', sql.identifier('role'), null])));
     const unassigned = db.$with('unassigned').as(
       db
         .update(tasks)
         .set({ assigneeId: null, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
-        .where(and(eq(tasks.projectId, sql.placeholder('projectId')), sql`${tasks.assigneeId} in (select ${sql.identifier('user_id')} from ${removed})`))
-        .returning({ taskId: sql<string>`${tasks.id}`.as('task_id'), fromId: sql<string>`${sql.placeholder('userId')}::uuid`.as('from_id'), toId: sql<null>`null::uuid`.as('to_id') }),
+        .where(
+          and(
+            eq(tasks.projectId, sql.placeholder('projectId')),
+            sql`${tasks.assigneeId} in (select ${sql.identifier('user_id')} from ${removed})`,
+          ),
+        )
+        .returning({
+          taskId: sql<string>`${tasks.id}`.as('task_id'),
+          fromId: sql<string>`${sql.placeholder('userId')}::uuid`.as('from_id'),
+          toId: sql<null>`null::uuid`.as('to_id'),
+        }),
     );
-    const history = db.$with('history', {}).as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
+    const history = db
+      .$with('history', {})
+      .as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
     const unassignment = db
       .$with('unassignment', {})
       .as(
@@ -199,7 +286,11 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
           sql`select task_id as entity_id, ${sql.placeholder('projectId')}::uuid as project_id, ${changesOf([['assignee_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${unassigned}`,
         ),
       );
-    return db.with(removed, removal, unassigned, history, unassignment).select({ userId: removed.userId }).from(removed).prepare('remove_member');
+    return db
+      .with(removed, removal, unassigned, history, unassignment)
+      .select({ userId: removed.userId })
+      .from(removed)
+      .prepare('remove_member');
   });
   const [removed] = await statement.execute({ ...callerValues(caller), projectId, userId });
   if (removed) return;
@@ -213,7 +304,10 @@ const activeProject = () =>
     .from(projects)
     .where(and(eq(projects.id, sql.placeholder('projectId')), isNull(projects.deletedAt)))})`;
 
-const callerIsActive = sql`exists (${subquery.select({ one: sql`1` }).from(users).where(and(isCaller, eq(users.isActive, true)))})`;
+const callerIsActive = sql`exists (${subquery
+  .select({ one: sql`1` })
+  .from(users)
+  .where(and(isCaller, eq(users.isActive, true)))})`;
 
 /** Why a membership change matched nothing: the first rule it breaks, read after the fact. */
 async function explainMembershipRefusal(
@@ -240,10 +334,16 @@ async function explainMembershipRefusal(
     if (found.role === 'owner') return conflict('already_member', 'that user owns the project');
     if (found.role) return conflict('already_member', 'that user is already a member');
   } else {
-    if (change === 'change' && targetUserId === caller.id) return conflict('self_membership', 'you cannot change your own role');
+    if (change === 'change' && targetUserId === caller.id)
+      return conflict('self_membership', 'you cannot change your own role');
     if (!found?.role) return notFound('member');
     if (found.role === 'owner') {
-      return conflict('owner_immutable', change === 'change' ? "the owner's role cannot be changed; transfer the project instead" : 'the owner cannot be removed; transfer the project first');
+      return conflict(
+        'owner_immutable',
+        change === 'change'
+          ? "the owner's role cannot be changed; transfer the project instead"
+          : 'the owner cannot be removed; transfer the project first',
+      );
     }
   }
   return conflict('changed_meanwhile', 'the project changed while the request was processed; retry');
@@ -256,7 +356,12 @@ async function explainMembershipRefusal(
  * checked, so a concurrent removal either finishes first (and the transfer is refused) or waits and then
  * finds an owner it may not remove. Either way exactly one owner remains, the one projects.owner_id names.
  */
-export async function transferProject(db: Database, caller: Caller, projectId: string, newOwnerId: string): Promise<ProjectView> {
+export async function transferProject(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  newOwnerId: string,
+): Promise<ProjectView> {
   return db.transaction(async (tx) => {
     await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for('update');
     const { actor, project, standing } = await findProjectWithStanding(tx as unknown as Database, caller, projectId);
@@ -294,7 +399,8 @@ export async function transferProject(db: Database, caller: Caller, projectId: s
       projectId,
       changes: { owner_id: { old: project.ownerId, new: newOwnerId } },
     });
-    const myRole = actor.id === project.ownerId ? 'manager' : actor.id === newOwnerId ? 'owner' : (standing.role ?? 'admin');
+    const myRole =
+      actor.id === project.ownerId ? 'manager' : actor.id === newOwnerId ? 'owner' : (standing.role ?? 'admin');
     return { ...updated!, myRole };
   });
 }

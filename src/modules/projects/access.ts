@@ -10,7 +10,9 @@ import { forbidden, notFound } from '../../lib/problem.ts';
  * role may do everything the roles below it may. `mayDo` judges a standing read from the database;
  * `callerMaySql` is the same judgement inside a statement, so a write checks it in its own WHERE.
  */
-const RANK: Record<ProjectRole, number> = Object.fromEntries(PROJECT_ROLES.map((role, index) => [role, index + 1])) as Record<ProjectRole, number>;
+const RANK: Record<ProjectRole, number> = Object.fromEntries(
+  PROJECT_ROLES.map((role, index) => [role, index + 1]),
+) as Record<ProjectRole, number>;
 
 /** The least role each action needs. */
 export const REQUIRED_ROLE = {
@@ -56,7 +58,8 @@ export function requireAccess(
   const hidden = project && project.deletedAt !== null && !standing.callerIsAdmin && !options.deletedVisible;
   // What is not found: the project, or the task reached through it (which a non-member may not know of either).
   if (!project || hidden || myRole(standing) === null) throw notFound(options.notFoundAs ?? 'project');
-  if (!mayDo(standing, action)) throw forbidden('project_role_required', `this action needs the ${REQUIRED_ROLE[action]} role in the project`);
+  if (!mayDo(standing, action))
+    throw forbidden('project_role_required', `this action needs the ${REQUIRED_ROLE[action]} role in the project`);
 }
 
 /** The rank of a membership role column in SQL (0 when null), generated from the same ranks. */
@@ -69,4 +72,3 @@ const rankSql = (role: SQLWrapper) =>
 /** In SQL: may a caller whose users.role is `callerRole` and membership role is `memberRole` do `action`? */
 export const callerMaySql = (action: ProjectAction, callerRole: SQLWrapper, memberRole: SQLWrapper): SQL =>
   sql`(${callerRole} = 'admin' or ${rankSql(memberRole)} >= ${sql.raw(String(RANK[REQUIRED_ROLE[action]]))})`;
-

@@ -55,9 +55,16 @@ export const update: RouteHandler<typeof routes.patchProject | typeof routes.rep
 
 /** Soft delete and restore: the same request shape, a different state change. */
 const changeState =
-  (action: typeof service.softDeleteProject): RouteHandler<typeof routes.deleteProject | typeof routes.restoreProject, AppEnv> =>
+  (
+    action: typeof service.softDeleteProject,
+  ): RouteHandler<typeof routes.deleteProject | typeof routes.restoreProject, AppEnv> =>
   async (c) => {
-    const project = await action(db(c), c.get('caller'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match']));
+    const project = await action(
+      db(c),
+      c.get('caller'),
+      c.req.valid('param').id,
+      parseIfMatch(c.req.valid('header')['if-match']),
+    );
     return respondWithProject(c, project, 200);
   };
 

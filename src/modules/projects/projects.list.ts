@@ -31,7 +31,10 @@ export interface ProjectListFilters {
 const SORT_COLUMNS = { name: projects.name, updated_at: projects.updatedAt } as const;
 
 /** The sort's column and tie-breaker: for created_at, the copies in project_members where that is the table walked. */
-function sortColumns(sort: ProjectSort, throughMemberships: boolean): { column: SQLWrapper; id: SQLWrapper; direction: 'asc' | 'desc' } {
+function sortColumns(
+  sort: ProjectSort,
+  throughMemberships: boolean,
+): { column: SQLWrapper; id: SQLWrapper; direction: 'asc' | 'desc' } {
   const field = sort.replace('-', '') as 'created_at' | keyof typeof SORT_COLUMNS;
   const direction = sort.startsWith('-') ? 'desc' : 'asc';
   if (field === 'created_at') {
@@ -45,12 +48,19 @@ function sortColumns(sort: ProjectSort, throughMemberships: boolean): { column: 
 const projectColumns = getTableColumns(projects);
 
 /** The order a sort names, for its cursors: name sorts carry text, the others timestamps. */
-export const projectListOrder = (sort: ProjectSort): ListOrder => ({ name: `projects:${sort}`, key: sort.endsWith('name') ? 'text' : 'timestamp' });
+export const projectListOrder = (sort: ProjectSort): ListOrder => ({
+  name: `projects:${sort}`,
+  key: sort.endsWith('name') ? 'text' : 'timestamp',
+});
 
 /** Statement shapes differ by which optional filters are present; their values are placeholders. */
 const present = (value: unknown, name: string) => (value === undefined ? '-' : name);
 
-export async function listProjects(db: Database, caller: Caller, filters: ProjectListFilters): Promise<Page<ProjectView>> {
+export async function listProjects(
+  db: Database,
+  caller: Caller,
+  filters: ProjectListFilters,
+): Promise<Page<ProjectView>> {
   const values = {
     ...callerValues(caller),
     pattern: filters.q === undefined ? undefined : containsPattern(filters.q),
@@ -65,13 +75,23 @@ export async function listProjects(db: Database, caller: Caller, filters: Projec
     if (!isAdmin(actor) || filters.role !== undefined) return pageOf(rows, filters, () => null);
   }
   const rows = await allProjectsStatement(db, filters).execute(values);
-  if (!isAdmin(callerFrom(caller, rows[0]?.actor))) throw forbidden('role_required', 'only admins may filter by owner_id or include deleted projects');
+  if (!isAdmin(callerFrom(caller, rows[0]?.actor)))
+    throw forbidden('role_required', 'only admins may filter by owner_id or include deleted projects');
   return pageOf(rows, filters, () => 'admin');
 }
 
-type ListRow = { project: ProjectRow | null; membershipRole: ProjectRole | null; sortKey: string | null; total: number };
+type ListRow = {
+  project: ProjectRow | null;
+  membershipRole: ProjectRole | null;
+  sortKey: string | null;
+  total: number;
+};
 
-function pageOf(rows: ListRow[], filters: ProjectListFilters, roleWithoutMembership: () => 'admin' | null): Page<ProjectView> {
+function pageOf(
+  rows: ListRow[],
+  filters: ProjectListFilters,
+  roleWithoutMembership: () => 'admin' | null,
+): Page<ProjectView> {
   // A page with no project still has its one row: the caller, and the count.
   const listed = rows.filter((row) => row.project !== null);
   return toPage(listed, filters.page, {
@@ -99,10 +119,18 @@ function ownProjectsStatement(db: Database, filters: ProjectListFilters) {
     const sort = sortColumns(filters.sort, true);
     const order = sort.direction === 'desc' ? desc : asc;
     const matching = (caller: SQLWrapper) =>
-      and(eq(projectMembers.userId, caller), eq(projects.isActive, true), ...commonConditions(filters, projectMembers.role));
+      and(
+        eq(projectMembers.userId, caller),
+        eq(projects.isActive, true),
+        ...commonConditions(filters, projectMembers.role),
+      );
     const page = pageWindow(
       db
-        .select({ ...projectColumns, membershipRole: projectMembers.role, sortKey: sortKeyText(sort.column).as('sort_key') })
+        .select({
+          ...projectColumns,
+          membershipRole: projectMembers.role,
+          sortKey: sortKeyText(sort.column).as('sort_key'),
+        })
         .from(projectMembers)
         .innerJoin(projects, eq(projects.id, projectMembers.projectId))
         .where(and(matching(users.id), keyset(filters, sort)))
@@ -118,7 +146,13 @@ function ownProjectsStatement(db: Database, filters: ProjectListFilters) {
         .$dynamic(),
     );
     return db
-      .select({ actor: actorColumns, project: regroup(projectColumns, page), membershipRole: page.membershipRole, sortKey: page.sortKey, total: count })
+      .select({
+        actor: actorColumns,
+        project: regroup(projectColumns, page),
+        membershipRole: page.membershipRole,
+        sortKey: page.sortKey,
+        total: count,
+      })
       .from(users)
       .leftJoinLateral(page, sql`true`)
       .where(isCaller)
@@ -139,7 +173,11 @@ function allProjectsStatement(db: Database, filters: ProjectListFilters) {
     );
     const page = pageWindow(
       db
-        .select({ ...projectColumns, membershipRole: callerMembership.role, sortKey: sortKeyText(sort.column).as('sort_key') })
+        .select({
+          ...projectColumns,
+          membershipRole: callerMembership.role,
+          sortKey: sortKeyText(sort.column).as('sort_key'),
+        })
         .from(projects)
         .leftJoin(callerMembership, joinCallerMembership())
         .where(and(matching, keyset(filters, sort)))
@@ -150,13 +188,22 @@ function allProjectsStatement(db: Database, filters: ProjectListFilters) {
     const count = cappedCount(
       (filters.role === undefined
         ? counted
-        : counted.innerJoin(callerMembership, and(eq(callerMembership.projectId, projects.id), eq(callerMembership.userId, sql.placeholder('callerId'))))
+        : counted.innerJoin(
+            callerMembership,
+            and(eq(callerMembership.projectId, projects.id), eq(callerMembership.userId, sql.placeholder('callerId'))),
+          )
       )
         .where(matching)
         .$dynamic(),
     );
     return db
-      .select({ actor: actorColumns, project: regroup(projectColumns, page), membershipRole: page.membershipRole, sortKey: page.sortKey, total: count })
+      .select({
+        actor: actorColumns,
+        project: regroup(projectColumns, page),
+        membershipRole: page.membershipRole,
+        sortKey: page.sortKey,
+        total: count,
+      })
       .from(users)
       .leftJoinLateral(page, sql`${users.role} = 'admin'`)
       .where(isCaller)

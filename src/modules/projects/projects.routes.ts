@@ -7,7 +7,9 @@ import { CreateProjectBody, ListProjectsQuery, ProjectSchema, UpdateProjectBody 
 
 const authenticated = signedIn('projects');
 
-const etagHeader = z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) });
+const etagHeader = z.object({
+  ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }),
+});
 
 /** A single project, with the ETag that `If-Match` expects back. */
 export const projectResponse = (description: string) => ({
@@ -43,7 +45,8 @@ export const getProject = createRoute({
   method: 'get',
   path: '/projects/{id}',
   summary: 'One project (owner or admin)',
-  description: 'Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).',
+  description:
+    'Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).',
   request: { params: IdParams, headers: IfNoneMatchHeaders },
   responses: {
     200: projectResponse('The project'),
@@ -52,7 +55,11 @@ export const getProject = createRoute({
   },
 });
 
-const updateRequest = { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateProjectBody, 'Fields to change') };
+const updateRequest = {
+  params: IdParams,
+  headers: IfMatchHeaders,
+  body: jsonBody(UpdateProjectBody, 'Fields to change'),
+};
 const updateResponses = { 200: projectResponse('The updated project'), ...errorResponses(401, 403, 404, 409, 412) };
 
 export const replaceProject = createRoute({

@@ -4,7 +4,9 @@ import { booleanQuery, PaginationQuery } from '../../lib/pagination.ts';
 import type { ProjectView } from './projects.service.ts';
 import { atLeastOneOf, multiLineText, singleLineText, timestamp } from '../../lib/validation.ts';
 
-export const ProjectRoleSchema = z.enum(PROJECT_ROLES).openapi('ProjectRole', { description: 'A role in a project, least to most: viewer, editor, manager, owner' });
+export const ProjectRoleSchema = z
+  .enum(PROJECT_ROLES)
+  .openapi('ProjectRole', { description: 'A role in a project, least to most: viewer, editor, manager, owner' });
 
 const MyRoleSchema = z.enum([...PROJECT_ROLES, 'admin']).openapi({
   description: "The caller's role in the project; `admin` where only the admin override gives access",
@@ -19,7 +21,10 @@ export const ProjectSchema = z
     description: z.string().nullable().openapi({ example: 'Everything for the Q3 launch' }),
     is_active: z.boolean(),
     deleted_at: timestamp.nullable(),
-    version: z.number().int().openapi({ description: 'Bumped on every change; the ETag is derived from it', example: 1 }),
+    version: z
+      .number()
+      .int()
+      .openapi({ description: 'Bumped on every change; the ETag is derived from it', example: 1 }),
     my_role: MyRoleSchema,
     created_at: timestamp,
     updated_at: timestamp,
@@ -43,10 +48,14 @@ export function toProjectResponse(project: ProjectView): ProjectResponse {
 }
 
 const name = singleLineText(1, 200).openapi({ example: 'Website relaunch' });
-const description = multiLineText(5000).nullable().openapi({ description: '`null` clears it', example: 'Everything for the Q3 launch' });
+const description = multiLineText(5000)
+  .nullable()
+  .openapi({ description: '`null` clears it', example: 'Everything for the Q3 launch' });
 
 // Unknown keys (id, owner_id, is_active, version, timestamps) are stripped: clients cannot set them.
-export const CreateProjectBody = z.object({ name, description: description.optional() }).openapi('CreateProjectRequest');
+export const CreateProjectBody = z
+  .object({ name, description: description.optional() })
+  .openapi('CreateProjectRequest');
 
 export const UpdateProjectBody = z
   .object({ name: name.optional(), description: description.optional() })
@@ -63,7 +72,9 @@ export const ListProjectsQuery = PaginationQuery.extend({
   sort: z
     .enum(PROJECT_SORTS, `must be one of ${PROJECT_SORTS.join(', ')}`)
     .default('-created_at')
-    .openapi({ description: 'Created_at orders page by index at any depth; name and updated_at read every matching project' }),
+    .openapi({
+      description: 'Created_at orders page by index at any depth; name and updated_at read every matching project',
+    }),
   role: z
     .enum(PROJECT_ROLES, `must be one of ${PROJECT_ROLES.join(', ')}`)
     .optional()

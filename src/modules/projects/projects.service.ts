@@ -4,7 +4,15 @@ import { auditOf, changesOf, rowBefore, type AuditField } from '../../db/audit.t
 import { regroup } from '../../db/pagination.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import { isNotNullViolation } from '../../db/errors.ts';
-import { DEFAULT_WORKFLOW, projectMembers, projects, users, workflowStates, type AuditAction, type ProjectRow } from '../../db/schema.ts';
+import {
+  DEFAULT_WORKFLOW,
+  projectMembers,
+  projects,
+  users,
+  workflowStates,
+  type AuditAction,
+  type ProjectRow,
+} from '../../db/schema.ts';
 import { callerValues, findCaller, isCaller } from '../../db/users.ts';
 import { authorizeActor, type Caller } from '../../lib/actor.ts';
 import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts';
@@ -32,11 +40,16 @@ const projectColumns = getTableColumns(projects);
 
 /** The audited fields of a project, as a change from the `old_`-prefixed columns to the current ones. */
 const PROJECT_FIELDS = ['name', 'description', 'owner_id', 'deleted_at'] as const;
-const PROJECT_CHANGED: AuditField[] = PROJECT_FIELDS.filter((field) => field !== 'owner_id').map((field) => [field, sql.identifier(`old_${field}`), sql.identifier(field)]);
+const PROJECT_CHANGED: AuditField[] = PROJECT_FIELDS.filter((field) => field !== 'owner_id').map((field) => [
+  field,
+  sql.identifier(`old_${field}`),
+  sql.identifier(field),
+]);
 const PROJECT_CREATED: AuditField[] = PROJECT_FIELDS.slice(0, 3).map((field) => [field, null, sql.identifier(field)]);
 
 /** The audit rows of the projects a statement wrote (`rows`, a CTE), one each. */
-const auditedProjects = (rows: SQLWrapper, fields: AuditField[]) => sql`select id as entity_id, id as project_id, ${changesOf(fields)} as changes from ${rows}`;
+const auditedProjects = (rows: SQLWrapper, fields: AuditField[]) =>
+  sql`select id as entity_id, id as project_id, ${changesOf(fields)} as changes from ${rows}`;
 
 /**
  * The project, its owner's membership row and its default workflow, in one statement: the project row is
@@ -61,7 +74,12 @@ export async function createProject(
     );
     const defaultWorkflow = db.$with('default_workflow').as(
       db.insert(workflowStates).values(
-        DEFAULT_WORKFLOW.map((state, position) => ({ projectId: sql.placeholder('projectId'), name: state.name, category: state.category, position })),
+        DEFAULT_WORKFLOW.map((state, position) => ({
+          projectId: sql.placeholder('projectId'),
+          name: state.name,
+          category: state.category,
+          position,
+        })),
       ),
     );
     const created = db.$with('created').as(
@@ -77,8 +95,14 @@ export async function createProject(
         })
         .returning(),
     );
-    const audit = db.$with('audit', {}).as(auditOf('project.create', 'project', auditedProjects(created, PROJECT_CREATED)));
-    return db.with(ownerMembership, defaultWorkflow, created, audit).select(regroup(projectColumns, created)).from(created).prepare('create_project');
+    const audit = db
+      .$with('audit', {})
+      .as(auditOf('project.create', 'project', auditedProjects(created, PROJECT_CREATED)));
+    return db
+      .with(ownerMembership, defaultWorkflow, created, audit)
+      .select(regroup(projectColumns, created))
+      .from(created)
+      .prepare('create_project');
   });
   try {
     const [project] = await statement.execute({
@@ -150,9 +174,17 @@ async function mutateProject(
             versionMatches(projects.version, form),
           ),
         )
-        .returning({ ...projectColumns, membershipRole: callerMembershipRole().as('membership_role'), oldName: before.oldName, oldDescription: before.oldDescription, oldDeletedAt: before.oldDeletedAt }),
+        .returning({
+          ...projectColumns,
+          membershipRole: callerMembershipRole().as('membership_role'),
+          oldName: before.oldName,
+          oldDescription: before.oldDescription,
+          oldDeletedAt: before.oldDeletedAt,
+        }),
     );
-    const audit = db.$with('audit', {}).as(auditOf(mutation.audit, 'project', auditedProjects(changed, PROJECT_CHANGED)));
+    const audit = db
+      .$with('audit', {})
+      .as(auditOf(mutation.audit, 'project', auditedProjects(changed, PROJECT_CHANGED)));
     return db
       .with(changed, audit)
       .select({ ...regroup(projectColumns, changed), membershipRole: changed.membershipRole })
@@ -179,7 +211,8 @@ async function explainRejectedWrite(
   // A deleted project is gone for every change but restoring it, for admins too.
   if (!project || (mutation.expectedState === 'active' && project.deletedAt !== null)) return notFound('project');
   requireAccess(project, standing, mutation.action, { deletedVisible: true });
-  if (mutation.expectedState === 'deleted' && project.deletedAt === null) return conflict('not_deleted', 'the project is not deleted');
+  if (mutation.expectedState === 'deleted' && project.deletedAt === null)
+    return conflict('not_deleted', 'the project is not deleted');
   if (!preconditionHolds(precondition, project.version)) {
     return new AppError('precondition_failed', 'If-Match does not match the current version of the project', {
       headers: { ETag: etagFor(project.version) },

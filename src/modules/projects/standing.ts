@@ -43,7 +43,11 @@ export async function findProjectWithStanding(db: Database, caller: Caller, proj
   );
   const [row] = await statement.execute({ ...callerValues(caller), projectId });
   const actor = callerFrom(caller, row?.actor);
-  return { actor, project: (row?.project ?? undefined) as ProjectRow | undefined, standing: standingOf(actor, row?.membershipRole) };
+  return {
+    actor,
+    project: (row?.project ?? undefined) as ProjectRow | undefined,
+    standing: standingOf(actor, row?.membershipRole),
+  };
 }
 
 /** Builds subqueries that need no database of their own. */

@@ -10,7 +10,12 @@ import * as service from './sessions.service.ts';
 const db = (c: AppContext) => c.get('database').db;
 
 export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) =>
-  c.json(toTokenResponse(await service.refreshSession(db(c), c.req.valid('json').refresh_token, c.get('config'), requestMeta(c))), 200);
+  c.json(
+    toTokenResponse(
+      await service.refreshSession(db(c), c.req.valid('json').refresh_token, c.get('config'), requestMeta(c)),
+    ),
+    200,
+  );
 
 export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
   await service.logOut(db(c), c.req.valid('json').refresh_token, requestMeta(c));
@@ -26,7 +31,10 @@ export const list: RouteHandler<typeof routes.listSessions, AppEnv> = async (c) 
   const page = readPageRequest(c, c.req.valid('query'), service.SESSION_LIST_ORDER);
   const sessions = await service.listSessions(db(c), c.get('caller'), page);
   setPaginationHeaders(c, sessions, page);
-  return c.json(sessions.items.map((session) => toSessionResponse(session, c.get('sessionId'))), 200);
+  return c.json(
+    sessions.items.map((session) => toSessionResponse(session, c.get('sessionId'))),
+    200,
+  );
 };
 
 export const revoke: RouteHandler<typeof routes.revokeSession, AppEnv> = async (c) => {

@@ -1,5 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, listResponse, publicSecurity } from '../../lib/openapi.ts';
+import {
+  bearerSecurity,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listResponse,
+  publicSecurity,
+} from '../../lib/openapi.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { limitPerIp } from '../../middleware/rate-limit.ts';
 import { RefreshTokenBody, TokenSchema } from '../auth/auth.schemas.ts';
@@ -26,7 +33,8 @@ export const logout = createRoute({
   security: publicSecurity,
   tags: ['sessions'],
   summary: "Revoke the refresh token's session",
-  description: "Its refresh token stops working at once; an access token it issued lives until it expires (use logout-all to end those too). Limited per client address like refresh.",
+  description:
+    'Its refresh token stops working at once; an access token it issued lives until it expires (use logout-all to end those too). Limited per client address like refresh.',
   middleware: [limitPerIp('logout')],
   request: { body: jsonBody(RefreshTokenBody, 'The current refresh token') },
   responses: { 204: { description: 'Logged out' }, ...errorResponses(401, 403, 429) },
@@ -38,7 +46,7 @@ export const logoutAll = createRoute({
   operationId: 'logOutEverywhere',
   security: bearerSecurity,
   tags: ['sessions'],
-  summary: "Revoke every session of the caller; every access token issued so far stops working",
+  summary: 'Revoke every session of the caller; every access token issued so far stops working',
   middleware: [requireAuth],
   responses: { 204: { description: 'Logged out everywhere' }, ...errorResponses(401, 403) },
 });
@@ -61,9 +69,8 @@ export const revokeSession = createRoute({
   operationId: 'revokeSession',
   security: bearerSecurity,
   tags: ['sessions'],
-  summary: 'Revoke one of the caller\'s sessions',
+  summary: "Revoke one of the caller's sessions",
   middleware: [requireAuth],
   request: { params: SessionParams },
   responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
 });
-

@@ -27,5 +27,7 @@ export function toSessionResponse(session: SessionView, currentSessionId: string
 
 export const ListSessionsQuery = PaginationQuery;
 export const SessionParams = z.object({
-  id: z.uuid('must be a UUID').openapi({ param: { name: 'id', in: 'path' }, example: '2b1c0d9e-8f7a-4b6c-9d5e-4f3a2b1c0d9e' }),
+  id: z
+    .uuid('must be a UUID')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '2b1c0d9e-8f7a-4b6c-9d5e-4f3a2b1c0d9e' }),
 });

@@ -35,7 +35,12 @@ export interface IssuedTokens {
 const subquery = new QueryBuilder();
 const refreshExpiry = (config: AppConfig) => new Date(Date.now() + config.sessions.refreshTokenSeconds * 1000);
 
-export async function issueTokens(config: AppConfig, user: { id: string; tokenEpoch: number }, sessionId: string, refreshToken: string): Promise<IssuedTokens> {
+export async function issueTokens(
+  config: AppConfig,
+  user: { id: string; tokenEpoch: number },
+  sessionId: string,
+  refreshToken: string,
+): Promise<IssuedTokens> {
   const access = await issueAccessToken({ userId: user.id, sessionId, tokenEpoch: user.tokenEpoch }, config.jwt);
   return { ...access, refreshToken, refreshExpiresIn: config.sessions.refreshTokenSeconds, sessionId };
 }
@@ -80,7 +85,12 @@ export function sessionCtes(db: Database, owner: SQLWrapper) {
  * unexpired, and its session and user are live; the next token is inserted and the session touched beside
  * it. Concurrent refreshes with one token queue on its row: the first wins, the rest find it rotated.
  */
-export async function refreshSession(db: Database, presented: string, config: AppConfig, request: RequestMeta): Promise<IssuedTokens> {
+export async function refreshSession(
+  db: Database,
+  presented: string,
+  config: AppConfig,
+  request: RequestMeta,
+): Promise<IssuedTokens> {
   if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
   const statement = prepared(db, 'refresh_session', () => {
     const used = db.$with('used').as(
@@ -98,7 +108,9 @@ export async function refreshSession(db: Database, presented: string, config: Ap
                 .select({ id: sessions.id })
                 .from(sessions)
                 .innerJoin(users, eq(users.id, sessions.userId))
-                .where(and(isNull(sessions.revokedAt), eq(users.isActive, true), eq(sessions.tokenEpoch, users.tokenEpoch))),
+                .where(
+                  and(isNull(sessions.revokedAt), eq(users.isActive, true), eq(sessions.tokenEpoch, users.tokenEpoch)),
+                ),
             ),
           ),
         )
@@ -132,7 +144,11 @@ export async function refreshSession(db: Database, presented: string, config: Ap
       .prepare('refresh_session');
   });
   const nextToken = newOpaqueToken();
-  const [row] = await statement.execute({ presentedHash: await sha256Hex(presented), nextHash: await sha256Hex(nextToken), expiresAt: refreshExpiry(config) });
+  const [row] = await statement.execute({
+    presentedHash: await sha256Hex(presented),
+    nextHash: await sha256Hex(nextToken),
+    expiresAt: refreshExpiry(config),
+  });
   if (row) return issueTokens(config, { id: row.userId, tokenEpoch: row.tokenEpoch }, row.sessionId, nextToken);
   throw await refusedRefreshToken(db, presented, request);
 }
@@ -145,7 +161,14 @@ const invalidRefreshToken = () => unauthorized('refresh_token_invalid', 'invalid
  */
 async function refusedRefreshToken(db: Database, presented: string, request: RequestMeta) {
   const [found] = await db
-    .select({ rotatedAt: refreshTokens.rotatedAt, expired: sql<boolean>`${refreshTokens.expiresAt} <= now()`, sessionId: sessions.id, revokedAt: sessions.revokedAt, isActive: users.isActive, staleEpoch: sql<boolean>`${sessions.tokenEpoch} <> ${users.tokenEpoch}` })
+    .select({
+      rotatedAt: refreshTokens.rotatedAt,
+      expired: sql<boolean>`${refreshTokens.expiresAt} <= now()`,
+      sessionId: sessions.id,
+      revokedAt: sessions.revokedAt,
+      isActive: users.isActive,
+      staleEpoch: sql<boolean>`${sessions.tokenEpoch} <> ${users.tokenEpoch}`,
+    })
     .from(refreshTokens)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -154,7 +177,12 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
   if (found.revokedAt !== null) return unauthorized('session_revoked', 'this session was revoked');
   if (found.rotatedAt !== null) {
     // Revoked by the system (no actor): whoever presents the token may not be its owner.
-    await revokeSessions(db, and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt))!, sql`null::uuid`, 'reuse_revoke').execute(requestValues(request));
+    await revokeSessions(
+      db,
+      and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt))!,
+      sql`null::uuid`,
+      'reuse_revoke',
+    ).execute(requestValues(request));
     return unauthorized('refresh_token_reused', 'this refresh token was already used; its session is revoked');
   }
   if (found.expired) return unauthorized('refresh_token_expired', 'refresh token expired');
@@ -170,7 +198,11 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
  */
 function revokeSessions(db: Database, where: SQL, actor: SQL, name: string) {
   const revoked = db.$with('revoked').as(
-    db.update(sessions).set({ revokedAt: sql`now()` }).where(where).returning({ id: sessions.id, userId: sessions.userId, revokedAt: sessions.revokedAt }),
+    db
+      .update(sessions)
+      .set({ revokedAt: sql`now()` })
+      .where(where)
+      .returning({ id: sessions.id, userId: sessions.userId, revokedAt: sessions.revokedAt }),
   );
   const audit = db
     .$with('audit', {})
@@ -193,9 +225,17 @@ export async function logOut(db: Database, presented: string, request: RequestMe
     subquery
       .select({ id: refreshTokens.sessionId })
       .from(refreshTokens)
-      .where(and(eq(refreshTokens.tokenHash, sql.placeholder('presentedHash')), isNull(refreshTokens.rotatedAt), gt(refreshTokens.expiresAt, sql`now()`))),
+      .where(
+        and(
+          eq(refreshTokens.tokenHash, sql.placeholder('presentedHash')),
+          isNull(refreshTokens.rotatedAt),
+          gt(refreshTokens.expiresAt, sql`now()`),
+        ),
+      ),
   );
-  const statement = prepared(db, 'log_out', () => revokeSessions(db, and(isNull(sessions.revokedAt), presentedSession)!, sql`user_id`, 'log_out'));
+  const statement = prepared(db, 'log_out', () =>
+    revokeSessions(db, and(isNull(sessions.revokedAt), presentedSession)!, sql`user_id`, 'log_out'),
+  );
   const [revoked] = await statement.execute({ ...requestValues(request), presentedHash: await sha256Hex(presented) });
   if (!revoked) throw await refusedRefreshToken(db, presented, request);
 }
@@ -214,9 +254,19 @@ export async function logOutEverywhere(db: Database, caller: Caller): Promise<vo
       db
         .update(sessions)
         .set({ revokedAt: sql`now()` })
-        .where(and(isNull(sessions.revokedAt), inArray(sessions.userId, subquery.select({ id: bumped.id }).from(bumped)))),
+        .where(
+          and(isNull(sessions.revokedAt), inArray(sessions.userId, subquery.select({ id: bumped.id }).from(bumped))),
+        ),
     );
-    const audit = db.$with('audit', {}).as(auditOf('session.revoke_all', 'user', sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${bumped}`));
+    const audit = db
+      .$with('audit', {})
+      .as(
+        auditOf(
+          'session.revoke_all',
+          'user',
+          sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${bumped}`,
+        ),
+      );
     return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped).prepare('logout_all');
   });
   const [done] = await statement.execute(callerValues(caller));
@@ -252,7 +302,13 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
         actor: actorColumns,
         session: regroup(sessionColumns, page),
         sortKey: page.sortKey,
-        total: cappedCount(db.select({ one: sql`1` }).from(sessions).where(live(sql.placeholder('callerId'))).$dynamic()),
+        total: cappedCount(
+          db
+            .select({ one: sql`1` })
+            .from(sessions)
+            .where(live(sql.placeholder('callerId')))
+            .$dynamic(),
+        ),
       })
       .from(users)
       .leftJoinLateral(page, sql`true`)
@@ -276,7 +332,13 @@ export async function revokeSession(db: Database, caller: Caller, sessionId: str
       and(
         eq(sessions.id, sql.placeholder('sessionId')),
         isNull(sessions.revokedAt),
-        inArray(sessions.userId, subquery.select({ id: users.id }).from(users).where(and(isCaller, eq(users.isActive, true)))),
+        inArray(
+          sessions.userId,
+          subquery
+            .select({ id: users.id })
+            .from(users)
+            .where(and(isCaller, eq(users.isActive, true))),
+        ),
       )!,
       sql`${sql.placeholder('callerId')}::uuid`,
       'revoke_session',

@@ -5,7 +5,15 @@ import type { z } from '@hono/zod-openapi';
 import { readPageRequest, setPaginationHeaders, type PageRequest } from '../../lib/pagination.ts';
 import { listMyTasks, listProjectTasks, listTaskHistory, type TaskFilters } from './tasks.list.ts';
 import type * as routes from './tasks.routes.ts';
-import { HISTORY_ORDER, taskListOrder, toHistoryResponse, toTaskResponse, type ListTasksQuery, type MyTasksQuery, type TaskView } from './tasks.schemas.ts';
+import {
+  HISTORY_ORDER,
+  taskListOrder,
+  toHistoryResponse,
+  toTaskResponse,
+  type ListTasksQuery,
+  type MyTasksQuery,
+  type TaskView,
+} from './tasks.schemas.ts';
 import * as service from './tasks.service.ts';
 
 const db = (c: AppContext) => c.get('database').db;
@@ -16,10 +24,17 @@ function respondWithTask<S extends 200 | 201>(c: AppContext, task: TaskView, sta
 }
 
 export const create: RouteHandler<typeof routes.createTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.createTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json')), 201);
+  respondWithTask(
+    c,
+    await service.createTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json')),
+    201,
+  );
 
 /** The filters both task lists take, from their query. */
-function filtersOf(query: z.infer<typeof MyTasksQuery> | z.infer<typeof ListTasksQuery>, page: PageRequest): TaskFilters {
+function filtersOf(
+  query: z.infer<typeof MyTasksQuery> | z.infer<typeof ListTasksQuery>,
+  page: PageRequest,
+): TaskFilters {
   return {
     stateId: query.state_id,
     category: query.category,
@@ -62,16 +77,54 @@ export const get: RouteHandler<typeof routes.getTask, AppEnv> = async (c) => {
 };
 
 export const update: RouteHandler<typeof routes.updateTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.updateTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'), parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(
+    c,
+    await service.updateTask(
+      db(c),
+      c.get('caller'),
+      c.req.valid('param').id,
+      c.req.valid('json'),
+      parseIfMatch(c.req.valid('header')['if-match']),
+    ),
+    200,
+  );
 
 export const remove: RouteHandler<typeof routes.deleteTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.softDeleteTask(db(c), c.get('caller'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(
+    c,
+    await service.softDeleteTask(
+      db(c),
+      c.get('caller'),
+      c.req.valid('param').id,
+      parseIfMatch(c.req.valid('header')['if-match']),
+    ),
+    200,
+  );
 
 export const restore: RouteHandler<typeof routes.restoreTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.restoreTask(db(c), c.get('caller'), c.req.valid('param').id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(
+    c,
+    await service.restoreTask(
+      db(c),
+      c.get('caller'),
+      c.req.valid('param').id,
+      parseIfMatch(c.req.valid('header')['if-match']),
+    ),
+    200,
+  );
 
 export const transition: RouteHandler<typeof routes.transitionTask, AppEnv> = async (c) =>
-  respondWithTask(c, await service.transitionTask(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json').to_state_id, parseIfMatch(c.req.valid('header')['if-match'])), 200);
+  respondWithTask(
+    c,
+    await service.transitionTask(
+      db(c),
+      c.get('caller'),
+      c.req.valid('param').id,
+      c.req.valid('json').to_state_id,
+      parseIfMatch(c.req.valid('header')['if-match']),
+    ),
+    200,
+  );
 
 export const history: RouteHandler<typeof routes.getTaskHistory, AppEnv> = async (c) => {
   const page = readPageRequest(c, c.req.valid('query'), HISTORY_ORDER);

@@ -1,9 +1,34 @@
-import { and, asc, desc, eq, getTableColumns, gte, ilike, isNull, lte, notInArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  ilike,
+  isNull,
+  lte,
+  notInArray,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
-import { projectMembers, projects, TASK_PRIORITIES, taskEvents, tasks, users, workflowStates, type StateCategory, type TaskEventRow, type TaskPriority } from '../../db/schema.ts';
+import {
+  projectMembers,
+  projects,
+  TASK_PRIORITIES,
+  taskEvents,
+  tasks,
+  users,
+  workflowStates,
+  type StateCategory,
+  type TaskEventRow,
+  type TaskPriority,
+} from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { containsPattern } from '../../lib/sql.ts';
@@ -34,7 +59,13 @@ export interface TaskFilters {
 function sortColumn(sort: TaskSort): SQLWrapper {
   const field = sort.replace('-', '') as 'position' | 'priority' | 'due_date' | 'number' | 'created_at' | 'updated_at';
   if (field === 'due_date') return sql`coalesce(${tasks.dueDate}, 'infinity'::date)`;
-  return { position: tasks.position, priority: tasks.priority, number: tasks.number, created_at: tasks.createdAt, updated_at: tasks.updatedAt }[field];
+  return {
+    position: tasks.position,
+    priority: tasks.priority,
+    number: tasks.number,
+    created_at: tasks.createdAt,
+    updated_at: tasks.updatedAt,
+  }[field];
 }
 
 /** The filters every task list shares; values are placeholders, present in the statement's shape only when given. */
@@ -60,7 +91,19 @@ const filterValues = (filters: TaskFilters) => ({
 });
 
 const shapeOf = (filters: TaskFilters, extra: unknown[]) =>
-  [filters.sort, ...[filters.stateId, filters.category, filters.priority, filters.dueBefore, filters.dueAfter, filters.q, filters.page.after, ...extra].map((value) => (value === undefined ? 0 : 1))].join(':');
+  [
+    filters.sort,
+    ...[
+      filters.stateId,
+      filters.category,
+      filters.priority,
+      filters.dueBefore,
+      filters.dueAfter,
+      filters.q,
+      filters.page.after,
+      ...extra,
+    ].map((value) => (value === undefined ? 0 : 1)),
+  ].join(':');
 
 /** The page as a subquery: task columns flat, its state's name and category, and the sort key; `tieBreaker` keeps the order total. */
 function taskPage(
@@ -82,7 +125,12 @@ function taskPage(
 
 function baseTaskQuery(db: Database, column: SQLWrapper) {
   return db
-    .select({ ...taskColumns, stateName: workflowStates.name, stateCategory: workflowStates.category, sortKey: sortKeyText(column).as('sort_key') })
+    .select({
+      ...taskColumns,
+      stateName: workflowStates.name,
+      stateCategory: workflowStates.category,
+      sortKey: sortKeyText(column).as('sort_key'),
+    })
     .from(tasks)
     .innerJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
     .$dynamic();
@@ -101,21 +149,50 @@ export interface ProjectTaskFilters extends TaskFilters {
 }
 
 /** GET /projects/{id}/tasks: any member; deleted tasks only for managers, owners and admins. */
-export async function listProjectTasks(db: Database, caller: Caller, projectId: string, filters: ProjectTaskFilters): Promise<Page<TaskView>> {
-  const assignee = filters.assignee === undefined ? 'any' : filters.assignee === 'none' || filters.assignee === 'me' ? filters.assignee : 'user';
+export async function listProjectTasks(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  filters: ProjectTaskFilters,
+): Promise<Page<TaskView>> {
+  const assignee =
+    filters.assignee === undefined
+      ? 'any'
+      : filters.assignee === 'none' || filters.assignee === 'me'
+        ? filters.assignee
+        : 'user';
   const name = `project_tasks:${shapeOf(filters, [filters.includeDeleted || undefined])}:${assignee}`;
   const statement = prepared(db, name, () => {
     const conditions = and(
       eq(tasks.projectId, sql.placeholder('projectId')),
       filters.includeDeleted ? undefined : eq(tasks.isActive, true),
-      { any: undefined, none: isNull(tasks.assigneeId), me: eq(tasks.assigneeId, sql.placeholder('callerId')), user: eq(tasks.assigneeId, sql.placeholder('assigneeId')) }[assignee],
+      {
+        any: undefined,
+        none: isNull(tasks.assigneeId),
+        me: eq(tasks.assigneeId, sql.placeholder('callerId')),
+        user: eq(tasks.assigneeId, sql.placeholder('assigneeId')),
+      }[assignee],
       ...filterConditions(filters),
     );
     const page = taskPage(db, conditions, filters, tasks.number);
-    const counted = db.select({ one: sql`1` }).from(tasks).$dynamic();
-    const count = cappedCount((filters.category === undefined ? counted : counted.innerJoin(workflowStates, eq(workflowStates.id, tasks.stateId))).where(conditions));
+    const counted = db
+      .select({ one: sql`1` })
+      .from(tasks)
+      .$dynamic();
+    const count = cappedCount(
+      (filters.category === undefined
+        ? counted
+        : counted.innerJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
+      ).where(conditions),
+    );
     return db
-      .select({ actor: actorColumns, project: { id: projects.id, deletedAt: projects.deletedAt }, membershipRole: callerMembership.role, ...taskOf(page), total: count })
+      .select({
+        actor: actorColumns,
+        project: { id: projects.id, deletedAt: projects.deletedAt },
+        membershipRole: callerMembership.role,
+        ...taskOf(page),
+        total: count,
+      })
       .from(users)
       .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
       .leftJoin(callerMembership, joinCallerMembership())
@@ -123,7 +200,12 @@ export async function listProjectTasks(db: Database, caller: Caller, projectId: 
       .where(isCaller)
       .prepare(name);
   });
-  const rows = await statement.execute({ ...callerValues(caller), projectId, assigneeId: filters.assignee, ...filterValues(filters) });
+  const rows = await statement.execute({
+    ...callerValues(caller),
+    projectId,
+    assigneeId: filters.assignee,
+    ...filterValues(filters),
+  });
   const first = rows[0];
   const standing = standingOf(callerFrom(caller, first?.actor), first?.membershipRole);
   requireAccess(first?.project, standing, filters.includeDeleted ? 'readDeletedTasks' : 'readTasks');
@@ -165,7 +247,10 @@ export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskF
     const readable = (query: ReturnType<typeof baseTaskQuery>, caller: SQLWrapper) =>
       query
         .innerJoin(projects, and(eq(projects.id, tasks.projectId), isNull(projects.deletedAt)))
-        .innerJoin(projectMembers, and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, caller)));
+        .innerJoin(
+          projectMembers,
+          and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, caller)),
+        );
     const page = taskPage(db, conditions(users.id), filters, tasks.id, (query) => readable(query, users.id));
     const count = cappedCount(
       db
@@ -173,13 +258,25 @@ export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskF
         .from(tasks)
         .innerJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
         .innerJoin(projects, and(eq(projects.id, tasks.projectId), isNull(projects.deletedAt)))
-        .innerJoin(projectMembers, and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, sql.placeholder('callerId'))))
+        .innerJoin(
+          projectMembers,
+          and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, sql.placeholder('callerId'))),
+        )
         .where(conditions(sql.placeholder('callerId')))
         .$dynamic(),
     );
-    return db.select({ actor: actorColumns, ...taskOf(page), total: count }).from(users).leftJoinLateral(page, sql`true`).where(isCaller).prepare(name);
+    return db
+      .select({ actor: actorColumns, ...taskOf(page), total: count })
+      .from(users)
+      .leftJoinLateral(page, sql`true`)
+      .where(isCaller)
+      .prepare(name);
   });
-  const rows = await statement.execute({ ...callerValues(caller), projectId: filters.projectId, ...filterValues(filters) });
+  const rows = await statement.execute({
+    ...callerValues(caller),
+    projectId: filters.projectId,
+    ...filterValues(filters),
+  });
   callerFrom(caller, rows[0]?.actor);
   return toTaskPage(rows, filters, 'mine', (row) => row.task.id);
 }
@@ -189,7 +286,12 @@ const historyOf = alias(tasks, 'history_of');
 const eventColumns = getTableColumns(taskEvents);
 
 /** GET /tasks/{id}/history: newest first, for whoever may read the task. */
-export async function listTaskHistory(db: Database, caller: Caller, taskId: string, pageRequest: PageRequest): Promise<Page<TaskEventRow>> {
+export async function listTaskHistory(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  pageRequest: PageRequest,
+): Promise<Page<TaskEventRow>> {
   requireTaskAccess(await findTaskWithStanding(db, caller, taskId), 'readTasks', 'for managers');
   const shape = `task_history:${pageRequest.after ? 'after' : 'start'}`;
   const statement = prepared(db, shape, () => {
@@ -197,11 +299,22 @@ export async function listTaskHistory(db: Database, caller: Caller, taskId: stri
       db
         .select({ ...eventColumns, sortKey: sortKeyText(taskEvents.at).as('sort_key') })
         .from(taskEvents)
-        .where(and(eq(taskEvents.taskId, historyOf.id), pageRequest.after && afterCursor('desc', taskEvents.at, taskEvents.id)))
+        .where(
+          and(
+            eq(taskEvents.taskId, historyOf.id),
+            pageRequest.after && afterCursor('desc', taskEvents.at, taskEvents.id),
+          ),
+        )
         .orderBy(desc(taskEvents.at), desc(taskEvents.id))
         .$dynamic(),
     ).as('page');
-    const count = cappedCount(db.select({ one: sql`1` }).from(taskEvents).where(eq(taskEvents.taskId, sql.placeholder('taskId'))).$dynamic());
+    const count = cappedCount(
+      db
+        .select({ one: sql`1` })
+        .from(taskEvents)
+        .where(eq(taskEvents.taskId, sql.placeholder('taskId')))
+        .$dynamic(),
+    );
     return db
       .select({ event: regroup(eventColumns, page), sortKey: page.sortKey, total: count })
       .from(historyOf)

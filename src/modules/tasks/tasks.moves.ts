@@ -34,11 +34,20 @@ export const historyOf = (changes: SQL, kind: 'state' | 'assignee', actor: SQLWr
   sql`insert into ${taskEvents} (task_id, kind, from_id, to_id, actor_id) select task_id, ${kind}, from_id, to_id, ${actor}::uuid from (${changes}) as changes`;
 
 /** Moves every task of one state to another (a state being deleted), each with its history entry and audit event, in one statement. */
-export async function moveTasksToState(db: Database, caller: Caller, move: { fromStateId: string; to: WorkflowStateRow }): Promise<void> {
+export async function moveTasksToState(
+  db: Database,
+  caller: Caller,
+  move: { fromStateId: string; to: WorkflowStateRow },
+): Promise<void> {
   const moved = db.$with('moved').as(
     db
       .update(tasks)
-      .set({ stateId: move.to.id, ...enteringState(move.to.category), version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+      .set({
+        stateId: move.to.id,
+        ...enteringState(move.to.category),
+        version: sql`${tasks.version} + 1`,
+        updatedAt: sql`now()`,
+      })
       .where(eq(tasks.stateId, move.fromStateId))
       .returning({
         taskId: sql<string>`${tasks.id}`.as('task_id'),
@@ -47,9 +56,22 @@ export async function moveTasksToState(db: Database, caller: Caller, move: { fro
         toId: sql<string>`${tasks.stateId}`.as('to_id'),
       }),
   );
-  const history = db.$with('history', {}).as(historyOf(sql`select task_id, from_id, to_id from ${moved}`, 'state', sql.placeholder('callerId')));
+  const history = db
+    .$with('history', {})
+    .as(historyOf(sql`select task_id, from_id, to_id from ${moved}`, 'state', sql.placeholder('callerId')));
   const audit = db
     .$with('audit', {})
-    .as(auditOf('task.transition', 'task', sql`select task_id as entity_id, project_id, ${changesOf([['state_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${moved}`));
-  await db.with(moved, history, audit).select({ moved: sql<number>`count(*)` }).from(moved).prepare('move_tasks_to_state').execute(callerValues(caller));
+    .as(
+      auditOf(
+        'task.transition',
+        'task',
+        sql`select task_id as entity_id, project_id, ${changesOf([['state_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${moved}`,
+      ),
+    );
+  await db
+    .with(moved, history, audit)
+    .select({ moved: sql<number>`count(*)` })
+    .from(moved)
+    .prepare('move_tasks_to_state')
+    .execute(callerValues(caller));
 }

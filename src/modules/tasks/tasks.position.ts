@@ -36,7 +36,8 @@ function midpoint(a: string, b: string | null): string {
  * the state). Throws when the two are not in order, which the caller's lock rules out.
  */
 export function keyBetween(before: string | null, after: string | null): string {
-  if (before !== null && after !== null && before >= after) throw new RangeError(`keys out of order: ${before} >= ${after}`);
+  if (before !== null && after !== null && before >= after)
+    throw new RangeError(`keys out of order: ${before} >= ${after}`);
   // At the end of the state, stay below the next created key, which a later task will take.
   const ceiling = after ?? (before === null ? null : createdKey(Number(before.slice(0, CREATED_KEY_LENGTH)) + 1));
   let key = midpoint(before ?? '', ceiling);

@@ -17,8 +17,14 @@ import {
 
 const authenticated = signedIn('tasks');
 
-const etagHeader = z.object({ ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }) });
-const taskResponse = (description: string) => ({ description, headers: etagHeader, content: { 'application/json': { schema: TaskSchema } } });
+const etagHeader = z.object({
+  ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }),
+});
+const taskResponse = (description: string) => ({
+  description,
+  headers: etagHeader,
+  content: { 'application/json': { schema: TaskSchema } },
+});
 
 export const createTask = createRoute({
   ...authenticated,
@@ -71,7 +77,8 @@ export const updateTask = createRoute({
   method: 'patch',
   path: '/tasks/{id}',
   summary: 'Edit a task, or move it within its state with before_id/after_id (editors and above)',
-  description: 'The state changes only through POST /tasks/{id}/transition. Honours If-Match (412 with the current ETag).',
+  description:
+    'The state changes only through POST /tasks/{id}/transition. Honours If-Match (412 with the current ETag).',
   request: { params: TaskParams, headers: IfMatchHeaders, body: jsonBody(UpdateTaskBody, 'Fields to change') },
   responses: { 200: taskResponse('The updated task'), ...errorResponses(401, 403, 404, 409, 412) },
 });

@@ -4,7 +4,9 @@ import { booleanQuery, PaginationQuery, type ListOrder } from '../../lib/paginat
 import { atLeastOneOf, IdParams, multiLineText, singleLineText, timestamp } from '../../lib/validation.ts';
 import { StateCategorySchema } from '../workflows/workflows.schemas.ts';
 
-export const TaskPrioritySchema = z.enum(TASK_PRIORITIES, `must be one of ${TASK_PRIORITIES.join(', ')}`).openapi('TaskPriority');
+export const TaskPrioritySchema = z
+  .enum(TASK_PRIORITIES, `must be one of ${TASK_PRIORITIES.join(', ')}`)
+  .openapi('TaskPriority');
 
 const dateField = z.iso.date('must be a real date, YYYY-MM-DD').openapi({ example: '2026-12-24' });
 
@@ -19,14 +21,20 @@ export const TaskSchema = z
     priority: TaskPrioritySchema,
     assignee_id: z.uuid().nullable(),
     due_date: dateField.nullable(),
-    position: z.string().openapi({ description: 'Order within the state: compare as strings; change it with before_id or after_id', example: '000000000042' }),
+    position: z.string().openapi({
+      description: 'Order within the state: compare as strings; change it with before_id or after_id',
+      example: '000000000042',
+    }),
     created_by: z.uuid().nullable(),
     created_at: timestamp,
     updated_at: timestamp,
     started_at: timestamp.nullable(),
     completed_at: timestamp.nullable(),
     canceled_at: timestamp.nullable(),
-    version: z.number().int().openapi({ description: 'Bumped on every change; the ETag is derived from it', example: 1 }),
+    version: z
+      .number()
+      .int()
+      .openapi({ description: 'Bumped on every change; the ETag is derived from it', example: 1 }),
     is_active: z.boolean(),
     deleted_at: timestamp.nullable(),
   })
@@ -63,14 +71,20 @@ export function toTaskResponse(task: TaskView): TaskResponse {
 
 const title = singleLineText(1, 200).openapi({ example: 'Write the launch post' });
 const description = multiLineText(20_000).nullable().openapi({ description: '`null` clears it' });
-const assigneeId = z.uuid('must be a UUID').nullable().openapi({ description: 'The owner or a current member; `null` unassigns' });
+const assigneeId = z
+  .uuid('must be a UUID')
+  .nullable()
+  .openapi({ description: 'The owner or a current member; `null` unassigns' });
 
 // Unknown keys (id, number, version, timestamps, created_by) are stripped: clients cannot set them.
 export const CreateTaskBody = z
   .object({
     title,
     description: description.optional(),
-    state_id: z.uuid('must be a UUID').optional().openapi({ description: "Default: the project's first unstarted state (or backlog)" }),
+    state_id: z
+      .uuid('must be a UUID')
+      .optional()
+      .openapi({ description: "Default: the project's first unstarted state (or backlog)" }),
     priority: TaskPrioritySchema.default('none'),
     assignee_id: assigneeId.optional(),
     due_date: dateField.nullable().optional(),
@@ -86,27 +100,64 @@ export const UpdateTaskBody = z
     priority: TaskPrioritySchema.optional(),
     assignee_id: assigneeId.optional(),
     due_date: dateField.nullable().optional(),
-    before_id: z.uuid('must be a UUID').optional().openapi({ description: 'Move the task just above this task of the same state' }),
-    after_id: z.uuid('must be a UUID').optional().openapi({ description: 'Move the task just below this task of the same state' }),
+    before_id: z
+      .uuid('must be a UUID')
+      .optional()
+      .openapi({ description: 'Move the task just above this task of the same state' }),
+    after_id: z
+      .uuid('must be a UUID')
+      .optional()
+      .openapi({ description: 'Move the task just below this task of the same state' }),
     // Other keys are ignored (ids, numbers and timestamps are never the client's to set), but a state_id is
     // refused with a pointer to the one place a state changes rather than silently dropped.
-    state_id: z.unknown().optional().openapi({ not: {}, description: 'Never accepted: a task changes state only through `POST /tasks/{id}/transition`' }),
+    state_id: z.unknown().optional().openapi({
+      not: {},
+      description: 'Never accepted: a task changes state only through `POST /tasks/{id}/transition`',
+    }),
   })
-  .refine((body) => !('state_id' in body), { message: 'a task changes state only through POST /tasks/{id}/transition', path: ['state_id'] })
-  .refine((body) => !(body.before_id && body.after_id), { message: 'give before_id or after_id, not both', path: ['after_id'] })
-  .refine((body) => UPDATABLE.some((field) => body[field] !== undefined), { message: `provide at least one of ${UPDATABLE.join(', ')}` })
+  .refine((body) => !('state_id' in body), {
+    message: 'a task changes state only through POST /tasks/{id}/transition',
+    path: ['state_id'],
+  })
+  .refine((body) => !(body.before_id && body.after_id), {
+    message: 'give before_id or after_id, not both',
+    path: ['after_id'],
+  })
+  .refine((body) => UPDATABLE.some((field) => body[field] !== undefined), {
+    message: `provide at least one of ${UPDATABLE.join(', ')}`,
+  })
   .openapi('UpdateTaskRequest', { anyOf: atLeastOneOf(UPDATABLE) });
 export type TaskChanges = Pick<z.infer<typeof UpdateTaskBody>, (typeof UPDATABLE)[number]>;
 
 export const TransitionTaskBody = z.object({ to_state_id: z.uuid('must be a UUID') }).openapi('TransitionTaskRequest');
 
-export const TASK_SORTS = ['position', '-position', 'priority', '-priority', 'due_date', '-due_date', 'number', '-number', 'created_at', '-created_at', 'updated_at', '-updated_at'] as const;
+export const TASK_SORTS = [
+  'position',
+  '-position',
+  'priority',
+  '-priority',
+  'due_date',
+  '-due_date',
+  'number',
+  '-number',
+  'created_at',
+  '-created_at',
+  'updated_at',
+  '-updated_at',
+] as const;
 export type TaskSort = (typeof TASK_SORTS)[number];
 
 /** The order a sort names, for its cursors: a project's tasks break ties by number, the caller's own (from many projects) by id. */
 export const taskListOrder = (list: 'project' | 'mine', sort: TaskSort): ListOrder => {
   const field = sort.replace('-', '');
-  const key = field === 'position' ? 'text' : field === 'priority' || field === 'number' ? 'integer' : field === 'due_date' ? 'date' : 'timestamp';
+  const key =
+    field === 'position'
+      ? 'text'
+      : field === 'priority' || field === 'number'
+        ? 'integer'
+        : field === 'due_date'
+          ? 'date'
+          : 'timestamp';
   return { name: `tasks:${list}:${sort}`, key, tie: list === 'project' ? 'integer' : 'uuid' };
 };
 
@@ -127,13 +178,18 @@ export const ListTasksQuery = PaginationQuery.extend({
     .openapi({
       type: 'string',
       pattern: '^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$',
-      description: 'A member\'s id, `me` or `none`',
+      description: "A member's id, `me` or `none`",
     }),
-  include_deleted: booleanQuery.optional().openapi({ description: 'Managers, owners and admins: include soft-deleted tasks' }),
+  include_deleted: booleanQuery
+    .optional()
+    .openapi({ description: 'Managers, owners and admins: include soft-deleted tasks' }),
   sort: z
     .enum(TASK_SORTS, `must be one of ${TASK_SORTS.join(', ')}`)
     .default('-number')
-    .openapi({ description: 'number (the default, newest first) and position page by index at any depth; the others read every matching task' }),
+    .openapi({
+      description:
+        'number (the default, newest first) and position page by index at any depth; the others read every matching task',
+    }),
 });
 
 export const MyTasksQuery = PaginationQuery.extend({
@@ -144,14 +200,18 @@ export const MyTasksQuery = PaginationQuery.extend({
 });
 
 export const TaskParams = z.object({
-  id: z.uuid('must be a UUID').openapi({ param: { name: 'id', in: 'path' }, example: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' }),
+  id: z
+    .uuid('must be a UUID')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' }),
 });
 export const ProjectParams = IdParams;
 
 export const HistoryEntrySchema = z
   .object({
     id: z.number().int(),
-    kind: z.enum(['state', 'assignee']).openapi({ description: '`state`: a state change (from/to are state ids); `assignee`: an assignment (user ids)' }),
+    kind: z.enum(['state', 'assignee']).openapi({
+      description: '`state`: a state change (from/to are state ids); `assignee`: an assignment (user ids)',
+    }),
     from: z.uuid().nullable(),
     to: z.uuid().nullable(),
     actor_id: z.uuid().nullable(),
@@ -160,7 +220,14 @@ export const HistoryEntrySchema = z
   .openapi('TaskHistoryEntry');
 
 export function toHistoryResponse(event: TaskEventRow): z.infer<typeof HistoryEntrySchema> {
-  return { id: event.id, kind: event.kind, from: event.fromId, to: event.toId, actor_id: event.actorId, at: event.at.toISOString() };
+  return {
+    id: event.id,
+    kind: event.kind,
+    from: event.fromId,
+    to: event.toId,
+    actor_id: event.actorId,
+    at: event.at.toISOString(),
+  };
 }
 
 export const HISTORY_ORDER: ListOrder = { name: 'task_history', key: 'timestamp', tie: 'integer' };

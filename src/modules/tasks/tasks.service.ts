@@ -21,7 +21,14 @@ import { etagFor, preconditionHolds, type Precondition } from '../../lib/etag.ts
 import { ifMatchValues, versionMatches } from '../../db/if-match.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { mayDo, requireAccess, type ProjectAction } from '../projects/access.ts';
-import { callerFrom, callerMayWrite, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
+import {
+  callerFrom,
+  callerMayWrite,
+  callerMembership,
+  findProjectWithStanding,
+  joinCallerMembership,
+  standingOf,
+} from '../projects/standing.ts';
 import { enteringState, historyOf, startingIn } from './tasks.moves.ts';
 import { CREATED_KEY_LENGTH, createdKey, keyBetween, MAX_KEY_LENGTH } from './tasks.position.ts';
 import type { TaskChanges, TaskView } from './tasks.schemas.ts';
@@ -92,7 +99,13 @@ const assigneeMayBe = (projectId: SQLWrapper) =>
     .select({ one: sql`1` })
     .from(projectMembers)
     .innerJoin(users, eq(users.id, projectMembers.userId))
-    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, sql`${sql.placeholder('assigneeId')}::uuid`), eq(users.isActive, true)))}))`;
+    .where(
+      and(
+        eq(projectMembers.projectId, projectId),
+        eq(projectMembers.userId, sql`${sql.placeholder('assigneeId')}::uuid`),
+        eq(users.isActive, true),
+      ),
+    )}))`;
 
 /** The state a new task starts in: the one named, or the project's first unstarted state (backlog if none). */
 const firstState = (projectId: SQLWrapper, named: boolean) =>
@@ -101,25 +114,37 @@ const firstState = (projectId: SQLWrapper, named: boolean) =>
     : sql`(${subquery
         .select({ id: workflowStates.id })
         .from(workflowStates)
-        .where(and(eq(workflowStates.projectId, projectId), sql`${workflowStates.category} in ('unstarted', 'backlog')`))
+        .where(
+          and(eq(workflowStates.projectId, projectId), sql`${workflowStates.category} in ('unstarted', 'backlog')`),
+        )
         .orderBy(desc(sql`${workflowStates.category} = 'unstarted'`), asc(workflowStates.position))
         .limit(1)})`;
 
 /** A task's priority by name, as the API and the audit trail show it (stored as its TASK_PRIORITIES index). */
-const priorityName = (column: SQLWrapper) => sql`(${sql.raw(`array[${TASK_PRIORITIES.map((name) => `'${name}'`).join(', ')}]`)})[${column} + 1]`;
+const priorityName = (column: SQLWrapper) =>
+  sql`(${sql.raw(`array[${TASK_PRIORITIES.map((name) => `'${name}'`).join(', ')}]`)})[${column} + 1]`;
 
 /** The audited fields of a task (its columns' names), the values they had in `old_`-prefixed columns (`rowBefore`). */
 const TASK_FIELDS = ['title', 'description', 'priority', 'assignee_id', 'due_date', 'position', 'deleted_at'] as const;
 const shown = (field: string, column: SQLWrapper) => (field === 'priority' ? priorityName(column) : column);
-const TASK_CREATED: AuditField[] = [...TASK_FIELDS.slice(0, 5), 'state_id'].map((field) => [field, null, shown(field, sql.identifier(field))]);
-const TASK_CHANGED: AuditField[] = TASK_FIELDS.map((field) => [field, shown(field, sql.identifier(`old_${field}`)), shown(field, sql.identifier(field))]);
+const TASK_CREATED: AuditField[] = [...TASK_FIELDS.slice(0, 5), 'state_id'].map((field) => [
+  field,
+  null,
+  shown(field, sql.identifier(field)),
+]);
+const TASK_CHANGED: AuditField[] = TASK_FIELDS.map((field) => [
+  field,
+  shown(field, sql.identifier(`old_${field}`)),
+  shown(field, sql.identifier(field)),
+]);
 const TASK_TRANSITIONED: AuditField[] = [['state_id', sql.identifier('from_id'), sql.identifier('state_id')]];
 /** For `rowBefore` and the RETURNING that passes them on: `old_title` and so on. */
 const oldTaskFields = (source: (field: string) => SQLWrapper) =>
   Object.fromEntries(TASK_FIELDS.map((field) => [`old_${field}`, sql`${source(field)}`.as(`old_${field}`)]));
 
 /** The audit rows of the tasks a statement wrote (`rows`, a CTE), one each. */
-const auditedTasks = (rows: SQLWrapper, fields: AuditField[]) => sql`select id as entity_id, project_id, ${changesOf(fields)} as changes from ${rows}`;
+const auditedTasks = (rows: SQLWrapper, fields: AuditField[]) =>
+  sql`select id as entity_id, project_id, ${changesOf(fields)} as changes from ${rows}`;
 
 export interface NewTask {
   title: string;
@@ -155,12 +180,20 @@ export async function createTask(db: Database, caller: Caller, projectId: string
                 sql`exists (${subquery
                   .select({ one: sql`1` })
                   .from(workflowStates)
-                  .where(and(eq(workflowStates.projectId, projects.id), eq(workflowStates.id, firstState(projects.id, named))))})`,
+                  .where(
+                    and(
+                      eq(workflowStates.projectId, projects.id),
+                      eq(workflowStates.id, firstState(projects.id, named)),
+                    ),
+                  )})`,
                 assigneeMayBe(projects.id),
               ),
             ),
         )
-        .onConflictDoUpdate({ target: projectTaskCounters.projectId, set: { lastNumber: sql`${projectTaskCounters.lastNumber} + 1` } })
+        .onConflictDoUpdate({
+          target: projectTaskCounters.projectId,
+          set: { lastNumber: sql`${projectTaskCounters.lastNumber} + 1` },
+        })
         .returning({ projectId: projectTaskCounters.projectId, number: projectTaskCounters.lastNumber }),
     );
     const start = alias(workflowStates, 'start');
@@ -193,10 +226,24 @@ export async function createTask(db: Database, caller: Caller, projectId: string
         )
         .returning(),
     );
-    const stateHistory = db.$with('state_history', {}).as(historyOf(sql`select id as task_id, null::uuid as from_id, state_id as to_id from ${created}`, 'state', sql.placeholder('callerId')));
+    const stateHistory = db
+      .$with('state_history', {})
+      .as(
+        historyOf(
+          sql`select id as task_id, null::uuid as from_id, state_id as to_id from ${created}`,
+          'state',
+          sql.placeholder('callerId'),
+        ),
+      );
     const assigneeHistory = db
       .$with('assignee_history', {})
-      .as(historyOf(sql`select id as task_id, null::uuid as from_id, assignee_id as to_id from ${created} where assignee_id is not null`, 'assignee', sql.placeholder('callerId')));
+      .as(
+        historyOf(
+          sql`select id as task_id, null::uuid as from_id, assignee_id as to_id from ${created} where assignee_id is not null`,
+          'assignee',
+          sql.placeholder('callerId'),
+        ),
+      );
     const audit = db.$with('audit', {}).as(auditOf('task.create', 'task', auditedTasks(created, TASK_CREATED)));
     return db
       .with(counter, created, stateHistory, assigneeHistory, audit)
@@ -228,19 +275,28 @@ function aliased(timestamps: ReturnType<typeof startingIn>) {
   };
 }
 
-async function explainRefusedCreate(db: Database, caller: Caller, projectId: string, input: NewTask): Promise<AppError> {
+async function explainRefusedCreate(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  input: NewTask,
+): Promise<AppError> {
   const { project, standing } = await findProjectWithStanding(db, caller, projectId);
   if (!project || project.deletedAt !== null) return notFound('project');
   requireAccess(project, standing, 'writeTasks');
   if (input.state_id !== undefined) {
-    const [state] = await db.select({ id: workflowStates.id }).from(workflowStates).where(and(eq(workflowStates.id, input.state_id), eq(workflowStates.projectId, projectId)));
+    const [state] = await db
+      .select({ id: workflowStates.id })
+      .from(workflowStates)
+      .where(and(eq(workflowStates.id, input.state_id), eq(workflowStates.projectId, projectId)));
     if (!state) return validationFailed([{ path: 'body.state_id', message: 'is not a state of this project' }]);
   }
   if (input.assignee_id && !(await isActiveMember(db, projectId, input.assignee_id))) return invalidAssignee();
   return conflict('changed_meanwhile', 'the project changed while the request was processed; retry');
 }
 
-const invalidAssignee = () => validationFailed([{ path: 'body.assignee_id', message: 'must be the owner or an active member of the project' }]);
+const invalidAssignee = () =>
+  validationFailed([{ path: 'body.assignee_id', message: 'must be the owner or an active member of the project' }]);
 
 async function isActiveMember(db: Database, projectId: string, userId: string): Promise<boolean> {
   const [member] = await db
@@ -273,11 +329,20 @@ interface TaskMutation {
  * Every change but a transition: one conditional UPDATE (the caller's right, the project, the task's state
  * and If-Match in its WHERE), the assignment's history entry in the same statement.
  */
-async function mutateTask(db: Database, caller: Caller, taskId: string, mutation: TaskMutation, precondition: Precondition | undefined): Promise<TaskView> {
+async function mutateTask(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  mutation: TaskMutation,
+  precondition: Precondition | undefined,
+): Promise<TaskView> {
   const { form, versions } = ifMatchValues(precondition);
   const name = `${mutation.name}:${form}`;
   const statement = prepared(db, name, () => {
-    const old = rowBefore(tasks, eq(tasks.id, sql.placeholder('taskId')), { id: tasks.id, ...oldTaskFields((field) => sql.identifier(field)) });
+    const old = rowBefore(tasks, eq(tasks.id, sql.placeholder('taskId')), {
+      id: tasks.id,
+      ...oldTaskFields((field) => sql.identifier(field)),
+    });
     const changed = db.$with('changed').as(
       db
         .update(tasks)
@@ -293,11 +358,20 @@ async function mutateTask(db: Database, caller: Caller, taskId: string, mutation
             mutation.assigns ? assigneeMayBe(tasks.projectId) : undefined,
           ),
         )
-        .returning({ ...taskColumns, ...oldTaskFields((field) => sql`${sql.identifier('before')}.${sql.identifier(`old_${field}`)}`) }),
+        .returning({
+          ...taskColumns,
+          ...oldTaskFields((field) => sql`${sql.identifier('before')}.${sql.identifier(`old_${field}`)}`),
+        }),
     );
     const history = db
       .$with('history', {})
-      .as(historyOf(sql`select id as task_id, old_assignee_id as from_id, assignee_id as to_id from ${changed} where old_assignee_id is distinct from assignee_id`, 'assignee', sql.placeholder('callerId')));
+      .as(
+        historyOf(
+          sql`select id as task_id, old_assignee_id as from_id, assignee_id as to_id from ${changed} where old_assignee_id is distinct from assignee_id`,
+          'assignee',
+          sql.placeholder('callerId'),
+        ),
+      );
     const audit = db.$with('audit', {}).as(auditOf(mutation.audit, 'task', auditedTasks(changed, TASK_CHANGED)));
     return db
       .with(changed, ...(mutation.assigns ? [history] : []), audit)
@@ -312,7 +386,10 @@ async function mutateTask(db: Database, caller: Caller, taskId: string, mutation
 }
 
 const activeProjectOf = (projectId: SQLWrapper) =>
-  sql`exists (${subquery.select({ one: sql`1` }).from(projects).where(and(eq(projects.id, projectId), isNull(projects.deletedAt)))})`;
+  sql`exists (${subquery
+    .select({ one: sql`1` })
+    .from(projects)
+    .where(and(eq(projects.id, projectId), isNull(projects.deletedAt)))})`;
 
 async function explainRejectedTaskWrite(
   db: Database,
@@ -324,12 +401,16 @@ async function explainRejectedTaskWrite(
   const found = await findTaskWithStanding(db, caller, taskId);
   requireTaskAccess(found, mutation.action, mutation.expectedState === 'deleted' ? 'visible' : 'hidden');
   const { task } = found;
-  if (mutation.expectedState === 'deleted' && task.deletedAt === null) return conflict('not_deleted', 'the task is not deleted');
+  if (mutation.expectedState === 'deleted' && task.deletedAt === null)
+    return conflict('not_deleted', 'the task is not deleted');
   if (!preconditionHolds(precondition, task.version)) {
-    return new AppError('precondition_failed', 'If-Match does not match the current version of the task', { headers: { ETag: etagFor(task.version) } });
+    return new AppError('precondition_failed', 'If-Match does not match the current version of the task', {
+      headers: { ETag: etagFor(task.version) },
+    });
   }
   const assigneeId = mutation.values?.assigneeId as string | null | undefined;
-  if (mutation.assigns && assigneeId && !(await isActiveMember(db, task.projectId, assigneeId))) return invalidAssignee();
+  if (mutation.assigns && assigneeId && !(await isActiveMember(db, task.projectId, assigneeId)))
+    return invalidAssignee();
   return conflict('changed_meanwhile', 'the task changed while the request was processed; retry');
 }
 
@@ -339,7 +420,11 @@ const slot = (name: string, cast = '') => sql`${sql.placeholder(name)}${sql.raw(
 const FIELDS = {
   title: { column: 'title', value: (changes: TaskChanges) => changes.title, cast: '' },
   description: { column: 'description', value: (changes: TaskChanges) => changes.description, cast: '' },
-  priority: { column: 'priority', value: (changes: TaskChanges) => changes.priority && TASK_PRIORITIES.indexOf(changes.priority), cast: '::smallint' },
+  priority: {
+    column: 'priority',
+    value: (changes: TaskChanges) => changes.priority && TASK_PRIORITIES.indexOf(changes.priority),
+    cast: '::smallint',
+  },
   assignee_id: { column: 'assigneeId', value: (changes: TaskChanges) => changes.assignee_id, cast: '::uuid' },
   due_date: { column: 'dueDate', value: (changes: TaskChanges) => changes.due_date, cast: '::date' },
 } as const;
@@ -349,16 +434,26 @@ const FIELDS = {
  * locks the task's state row for the short transaction that reads the neighbours and writes the key, so
  * concurrent moves within a state take turns and never compute the same key from the same neighbours.
  */
-export async function updateTask(db: Database, caller: Caller, taskId: string, changes: TaskChanges, precondition?: Precondition): Promise<TaskView> {
+export async function updateTask(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  changes: TaskChanges,
+  precondition?: Precondition,
+): Promise<TaskView> {
   const fields = (Object.keys(FIELDS) as (keyof typeof FIELDS)[]).filter((field) => changes[field] !== undefined);
-  const values: Record<string, unknown> = Object.fromEntries(fields.map((field) => [FIELDS[field].column, FIELDS[field].value(changes)]));
+  const values: Record<string, unknown> = Object.fromEntries(
+    fields.map((field) => [FIELDS[field].column, FIELDS[field].value(changes)]),
+  );
   const mutation = (moved: boolean): TaskMutation => ({
     name: `update_task:${fields.join(',')}${moved ? ':position' : ''}`,
     action: 'writeTasks',
     audit: 'task.update',
     expectedState: 'active',
     set: () => ({
-      ...Object.fromEntries(fields.map((field) => [FIELDS[field].column, slot(FIELDS[field].column, FIELDS[field].cast)])),
+      ...Object.fromEntries(
+        fields.map((field) => [FIELDS[field].column, slot(FIELDS[field].column, FIELDS[field].cast)]),
+      ),
       ...(moved ? { position: slot('position') } : {}),
     }),
     values,
@@ -371,7 +466,11 @@ export async function updateTask(db: Database, caller: Caller, taskId: string, c
     const tx = transaction as unknown as Database;
     const found = await findTaskWithStanding(tx, caller, taskId);
     requireTaskAccess(found, 'writeTasks', 'hidden');
-    await tx.select({ id: workflowStates.id }).from(workflowStates).where(eq(workflowStates.id, found.task.stateId)).for('no key update');
+    await tx
+      .select({ id: workflowStates.id })
+      .from(workflowStates)
+      .where(eq(workflowStates.id, found.task.stateId))
+      .for('no key update');
     // Read after the lock: a transition may have moved the task meanwhile.
     const [task] = await tx.select({ stateId: tasks.stateId }).from(tasks).where(eq(tasks.id, taskId));
     const [anchor] = await tx
@@ -395,8 +494,11 @@ export async function updateTask(db: Database, caller: Caller, taskId: string, c
       )
       .orderBy(changes.after_id ? asc(tasks.position) : desc(tasks.position))
       .limit(1);
-    const position = changes.after_id ? keyBetween(anchor.position, neighbour?.position ?? null) : keyBetween(neighbour?.position ?? null, anchor.position);
-    values.position = position.length > MAX_KEY_LENGTH ? await rebalanceState(tx, anchor.stateId, taskId, position) : position;
+    const position = changes.after_id
+      ? keyBetween(anchor.position, neighbour?.position ?? null)
+      : keyBetween(neighbour?.position ?? null, anchor.position);
+    values.position =
+      position.length > MAX_KEY_LENGTH ? await rebalanceState(tx, anchor.stateId, taskId, position) : position;
     return mutateTask(tx, caller, taskId, mutation(true), precondition);
   });
 }
@@ -428,7 +530,11 @@ async function rebalanceState(tx: Database, stateId: string, movedId: string, mo
       .from(ordered)
       .where(and(eq(tasks.id, ordered.id), ne(tasks.id, movedId))),
   );
-  const [moved] = await tx.with(ordered, others).select({ key: ordered.key }).from(ordered).where(eq(ordered.id, movedId));
+  const [moved] = await tx
+    .with(ordered, others)
+    .select({ key: ordered.key })
+    .from(ordered)
+    .where(eq(ordered.id, movedId));
   return moved!.key;
 }
 
@@ -457,7 +563,13 @@ export const restoreTask = (db: Database, caller: Caller, taskId: string, precon
  * state of the task's project and an allowed move (every move, unless the project restricts them); the
  * timestamps follow the target's category (tasks.moves.ts) and the history entry is written beside it.
  */
-export async function transitionTask(db: Database, caller: Caller, taskId: string, toStateId: string, precondition?: Precondition): Promise<TaskView> {
+export async function transitionTask(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  toStateId: string,
+  precondition?: Precondition,
+): Promise<TaskView> {
   const { form, versions } = ifMatchValues(precondition);
   const name = `transition_task:${form}`;
   const statement = prepared(db, name, () => {
@@ -465,7 +577,12 @@ export async function transitionTask(db: Database, caller: Caller, taskId: strin
     const moved = db.$with('moved').as(
       db
         .update(tasks)
-        .set({ stateId: sql`${target.id}`, ...enteringState(target.category), version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+        .set({
+          stateId: sql`${target.id}`,
+          ...enteringState(target.category),
+          version: sql`${tasks.version} + 1`,
+          updatedAt: sql`now()`,
+        })
         .from(before)
         .innerJoin(target, eq(target.id, sql.placeholder('toStateId')))
         .where(
@@ -484,7 +601,15 @@ export async function transitionTask(db: Database, caller: Caller, taskId: strin
         )
         .returning({ ...taskColumns, fromId: sql<string>`${before.stateId}`.as('from_id') }),
     );
-    const history = db.$with('history', {}).as(historyOf(sql`select id as task_id, from_id, state_id as to_id from ${moved}`, 'state', sql.placeholder('callerId')));
+    const history = db
+      .$with('history', {})
+      .as(
+        historyOf(
+          sql`select id as task_id, from_id, state_id as to_id from ${moved}`,
+          'state',
+          sql.placeholder('callerId'),
+        ),
+      );
     const audit = db.$with('audit', {}).as(auditOf('task.transition', 'task', auditedTasks(moved, TASK_TRANSITIONED)));
     return db
       .with(moved, history, audit)
@@ -510,32 +635,57 @@ const transitionAllowed = (projectId: SQLWrapper, fromStateId: SQLWrapper, toSta
         sql`(not ${projects.transitionsRestricted} or exists (${subquery
           .select({ one: sql`1` })
           .from(workflowTransitions)
-          .where(and(eq(workflowTransitions.fromStateId, fromStateId), eq(workflowTransitions.toStateId, toStateId)))}))`,
+          .where(
+            and(eq(workflowTransitions.fromStateId, fromStateId), eq(workflowTransitions.toStateId, toStateId)),
+          )}))`,
       ),
     )})`;
 
-async function explainRefusedTransition(db: Database, caller: Caller, taskId: string, toStateId: string, precondition: Precondition | undefined): Promise<AppError> {
+async function explainRefusedTransition(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  toStateId: string,
+  precondition: Precondition | undefined,
+): Promise<AppError> {
   const found = await findTaskWithStanding(db, caller, taskId);
   requireTaskAccess(found, 'writeTasks', 'hidden');
   const { task } = found;
-  const [target] = await db.select({ id: workflowStates.id }).from(workflowStates).where(and(eq(workflowStates.id, toStateId), eq(workflowStates.projectId, task.projectId)));
-  if (!target) return validationFailed([{ path: 'body.to_state_id', message: 'is not a state of this task\'s project' }]);
+  const [target] = await db
+    .select({ id: workflowStates.id })
+    .from(workflowStates)
+    .where(and(eq(workflowStates.id, toStateId), eq(workflowStates.projectId, task.projectId)));
+  if (!target)
+    return validationFailed([{ path: 'body.to_state_id', message: "is not a state of this task's project" }]);
   if (toStateId === task.stateId) return conflict('already_in_state', 'the task is already in that state');
   if (!preconditionHolds(precondition, task.version)) {
-    return new AppError('precondition_failed', 'If-Match does not match the current version of the task', { headers: { ETag: etagFor(task.version) } });
+    return new AppError('precondition_failed', 'If-Match does not match the current version of the task', {
+      headers: { ETag: etagFor(task.version) },
+    });
   }
   const allowed = await allowedTargets(db, task.projectId, task.stateId);
   if (!allowed.includes(toStateId)) {
-    return new AppError('transition_not_allowed', 'this project does not allow that move; see allowed', { extensions: { allowed } });
+    return new AppError('transition_not_allowed', 'this project does not allow that move; see allowed', {
+      extensions: { allowed },
+    });
   }
   return conflict('changed_meanwhile', 'the task changed while the request was processed; retry');
 }
 
 /** The states a task in `fromStateId` may move to. */
 async function allowedTargets(db: Database, projectId: string, fromStateId: string): Promise<string[]> {
-  const [project] = await db.select({ restricted: projects.transitionsRestricted }).from(projects).where(eq(projects.id, projectId));
+  const [project] = await db
+    .select({ restricted: projects.transitionsRestricted })
+    .from(projects)
+    .where(eq(projects.id, projectId));
   const rows = project?.restricted
-    ? await db.select({ id: workflowTransitions.toStateId }).from(workflowTransitions).where(eq(workflowTransitions.fromStateId, fromStateId))
-    : await db.select({ id: workflowStates.id }).from(workflowStates).where(and(eq(workflowStates.projectId, projectId), ne(workflowStates.id, fromStateId)));
+    ? await db
+        .select({ id: workflowTransitions.toStateId })
+        .from(workflowTransitions)
+        .where(eq(workflowTransitions.fromStateId, fromStateId))
+    : await db
+        .select({ id: workflowStates.id })
+        .from(workflowStates)
+        .where(and(eq(workflowStates.projectId, projectId), ne(workflowStates.id, fromStateId)));
   return rows.map((row) => row.id).sort();
 }

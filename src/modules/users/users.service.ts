@@ -12,7 +12,11 @@ import { requireStrongPassword } from '../../lib/password-strength.ts';
 /** Users are shared by auth (signup, login, me), admin management and the command-line tool. */
 
 export async function findUserByEmail(db: Database, normalisedEmail: string): Promise<UserRow | undefined> {
-  const [user] = await db.select().from(users).where(eq(sql`lower(${users.email})`, normalisedEmail)).limit(1);
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, normalisedEmail))
+    .limit(1);
   return user;
 }
 
@@ -30,17 +34,37 @@ const USER_CREATED: AuditField[] = ['email', 'full_name', 'role'].map((field) =>
  * Creates the account and its `user.signup` event in one statement. `request` is the signup request (the
  * new user is its actor), or null for the command-line tools (the system).
  */
-export async function createUser(db: Database, input: NewUser, policy: PasswordPolicy, request: RequestMeta | null): Promise<UserRow> {
+export async function createUser(
+  db: Database,
+  input: NewUser,
+  policy: PasswordPolicy,
+  request: RequestMeta | null,
+): Promise<UserRow> {
   requireStrongPassword(input.password, input.email, 'body.password');
   const passwordHash = await hashPassword(input.password, policy);
   const created = db.$with('created').as(
-    db.insert(users).values({ email: input.email, passwordHash, fullName: input.fullName ?? null, role: input.role ?? 'user' }).returning(),
+    db
+      .insert(users)
+      .values({ email: input.email, passwordHash, fullName: input.fullName ?? null, role: input.role ?? 'user' })
+      .returning(),
   );
   const audit = db
     .$with('audit', {})
-    .as(auditOf('user.signup', 'user', sql`select id as entity_id, null::uuid as project_id, ${changesOf(USER_CREATED)} as changes from ${created}`, request ? sql`entity_id` : sql`null::uuid`));
+    .as(
+      auditOf(
+        'user.signup',
+        'user',
+        sql`select id as entity_id, null::uuid as project_id, ${changesOf(USER_CREATED)} as changes from ${created}`,
+        request ? sql`entity_id` : sql`null::uuid`,
+      ),
+    );
   try {
-    const [user] = await db.with(created, audit).select(regroup(getTableColumns(users), created)).from(created).prepare('create_user').execute(requestValues(request));
+    const [user] = await db
+      .with(created, audit)
+      .select(regroup(getTableColumns(users), created))
+      .from(created)
+      .prepare('create_user')
+      .execute(requestValues(request));
     return user!;
   } catch (error) {
     // The unique index decides, so two simultaneous signups with one email cannot both succeed.

@@ -2,7 +2,16 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
-import { CreateStateBody, DeleteStateQuery, ReplaceTransitionsBody, StateParams, MAX_TRANSITIONS, StateSchema, TransitionsSchema, UpdateStateBody } from './workflows.schemas.ts';
+import {
+  CreateStateBody,
+  DeleteStateQuery,
+  ReplaceTransitionsBody,
+  StateParams,
+  MAX_TRANSITIONS,
+  StateSchema,
+  TransitionsSchema,
+  UpdateStateBody,
+} from './workflows.schemas.ts';
 
 const authenticated = signedIn('workflows');
 
@@ -34,7 +43,8 @@ export const updateState = createRoute({
   method: 'patch',
   path: '/projects/{id}/states/{state_id}',
   summary: 'Rename, move or recategorise a state (managers, the owner, admins)',
-  description: 'A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.',
+  description:
+    'A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.',
   request: { params: StateParams, body: jsonBody(UpdateStateBody, 'What to change') },
   responses: { 200: jsonResponse(StateSchema, 'The state'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -45,7 +55,8 @@ export const deleteState = createRoute({
   method: 'delete',
   path: '/projects/{id}/states/{state_id}',
   summary: 'Delete a state, moving its tasks to `move_to` (managers, the owner, admins)',
-  description: 'A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.',
+  description:
+    'A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.',
   request: { params: StateParams, query: DeleteStateQuery },
   responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404, 409) },
 });
@@ -56,7 +67,8 @@ export const listTransitions = createRoute({
   method: 'get',
   path: '/projects/{id}/transitions',
   summary: 'The moves allowed between states (any member)',
-  description: 'By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.',
+  description:
+    'By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.',
   request: { params: IdParams },
   responses: { 200: jsonResponse(TransitionsSchema, 'The allowed moves'), ...errorResponses(401, 403, 404) },
 });

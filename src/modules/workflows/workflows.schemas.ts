@@ -9,7 +9,8 @@ export const MAX_TRANSITIONS = MAX_STATES_CEILING * (MAX_STATES_CEILING - 1);
 export const StateCategorySchema = z
   .enum(STATE_CATEGORIES, `must be one of ${STATE_CATEGORIES.join(', ')}`)
   .openapi('StateCategory', {
-    description: 'What a state means, whatever its name: entering `started` sets a task\'s started_at, `completed` its completed_at, `canceled` its canceled_at',
+    description:
+      "What a state means, whatever its name: entering `started` sets a task's started_at, `completed` its completed_at, `canceled` its canceled_at",
   });
 
 export const StateSchema = z
@@ -24,7 +25,13 @@ export const StateSchema = z
 export type StateView = WorkflowStateRow & { taskCount: number };
 
 export function toStateResponse(state: StateView): z.infer<typeof StateSchema> {
-  return { id: state.id, name: state.name, category: state.category, position: state.position, task_count: state.taskCount };
+  return {
+    id: state.id,
+    name: state.name,
+    category: state.category,
+    position: state.position,
+    task_count: state.taskCount,
+  };
 }
 
 const stateName = singleLineText(1, 100).openapi({ example: 'In review' });
@@ -36,7 +43,11 @@ const position = z
   .openapi({ description: 'Where in the workflow (0 is first); the states from there on move down one' });
 
 export const CreateStateBody = z
-  .object({ name: stateName, category: StateCategorySchema, position: position.optional().openapi({ description: 'Default: last' }) })
+  .object({
+    name: stateName,
+    category: StateCategorySchema,
+    position: position.optional().openapi({ description: 'Default: last' }),
+  })
   .openapi('CreateStateRequest');
 
 export const UpdateStateBody = z
@@ -47,11 +58,16 @@ export const UpdateStateBody = z
   .openapi('UpdateStateRequest', { anyOf: atLeastOneOf(['name', 'category', 'position']) });
 
 export const StateParams = IdParams.extend({
-  state_id: z.uuid('must be a UUID').openapi({ param: { name: 'state_id', in: 'path' }, example: '3f2c1b0a-9d8e-4f7a-8b6c-5d4e3f2a1b0c' }),
+  state_id: z
+    .uuid('must be a UUID')
+    .openapi({ param: { name: 'state_id', in: 'path' }, example: '3f2c1b0a-9d8e-4f7a-8b6c-5d4e3f2a1b0c' }),
 });
 
 export const DeleteStateQuery = z.object({
-  move_to: z.uuid('must be a UUID').optional().openapi({ description: 'Another state of the project to move the state\'s tasks to; required when it holds any' }),
+  move_to: z
+    .uuid('must be a UUID')
+    .optional()
+    .openapi({ description: "Another state of the project to move the state's tasks to; required when it holds any" }),
 });
 
 export const TransitionSchema = z
@@ -61,13 +77,17 @@ export const TransitionSchema = z
 export const TransitionsSchema = z
   .object({
     restricted: z.boolean().openapi({
-      description: 'false: every move between two different states is allowed, and `transitions` is empty; true: only the listed moves',
+      description:
+        'false: every move between two different states is allowed, and `transitions` is empty; true: only the listed moves',
     }),
     transitions: z.array(TransitionSchema).openapi({ description: 'The allowed moves when `restricted`' }),
   })
   .openapi('WorkflowTransitions');
 
-export const toTransitionsResponse = (allowed: { restricted: boolean; transitions: { fromStateId: string; toStateId: string }[] }) => ({
+export const toTransitionsResponse = (allowed: {
+  restricted: boolean;
+  transitions: { fromStateId: string; toStateId: string }[];
+}) => ({
   restricted: allowed.restricted,
   transitions: allowed.transitions.map((pair) => ({ from_state_id: pair.fromStateId, to_state_id: pair.toStateId })),
 });
@@ -75,4 +95,6 @@ export const toTransitionsResponse = (allowed: { restricted: boolean; transition
 export const ReplaceTransitionsBody = z
   .array(TransitionSchema)
   .max(MAX_TRANSITIONS, `at most ${MAX_TRANSITIONS} transitions`)
-  .openapi('ReplaceTransitionsRequest', { description: 'Every allowed move; any move not listed is refused from now on' });
+  .openapi('ReplaceTransitionsRequest', {
+    description: 'Every allowed move; any move not listed is refused from now on',
+  });

@@ -3,11 +3,26 @@ import { changedValues, auditInsert } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { postgresCode } from '../../db/errors.ts';
-import { projects, tasks, users, workflowStates, workflowTransitions, type AuditAction, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
+import {
+  projects,
+  tasks,
+  users,
+  workflowStates,
+  workflowTransitions,
+  type AuditAction,
+  type StateCategory,
+  type WorkflowStateRow,
+} from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
-import { callerFrom, callerMembership, findProjectWithStanding, joinCallerMembership, standingOf } from '../projects/standing.ts';
+import {
+  callerFrom,
+  callerMembership,
+  findProjectWithStanding,
+  joinCallerMembership,
+  standingOf,
+} from '../projects/standing.ts';
 import { moveTasksToState } from '../tasks/tasks.moves.ts';
 import type { StateView } from './workflows.schemas.ts';
 
@@ -23,10 +38,14 @@ function requireStartAndFinish(categories: StateCategory[]) {
   if (!categories.some((category) => category === 'unstarted' || category === 'backlog')) {
     throw conflict('workflow_incomplete', 'a workflow needs at least one state in the unstarted or backlog category');
   }
-  if (!categories.includes('completed')) throw conflict('workflow_incomplete', 'a workflow needs at least one state in the completed category');
+  if (!categories.includes('completed'))
+    throw conflict('workflow_incomplete', 'a workflow needs at least one state in the completed category');
 }
 
-const taskCount = sql<number>`(select count(*) from ${tasks} where ${tasks.stateId} = ${workflowStates.id} and ${tasks.isActive})`.mapWith(Number);
+const taskCount =
+  sql<number>`(select count(*) from ${tasks} where ${tasks.stateId} = ${workflowStates.id} and ${tasks.isActive})`.mapWith(
+    Number,
+  );
 
 /** The states of a project, in order, each with its task count, with the caller's right to read them checked in the same statement. */
 export async function listStates(db: Database, caller: Caller, projectId: string): Promise<StateView[]> {
@@ -53,32 +72,55 @@ export async function listStates(db: Database, caller: Caller, projectId: string
 }
 
 /** Runs `change` in a transaction holding the project row, once the caller may manage the (active) project's workflow. */
-async function changeWorkflow<T>(db: Database, caller: Caller, projectId: string, change: (tx: Database, states: WorkflowStateRow[]) => Promise<T>): Promise<T> {
+async function changeWorkflow<T>(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  change: (tx: Database, states: WorkflowStateRow[]) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
     await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for('update');
     const { project, standing } = await findProjectWithStanding(tx, caller, projectId);
     if (!project || project.deletedAt !== null) throw notFound('project');
     requireAccess(project, standing, 'manageWorkflow');
-    const states = await tx.select().from(workflowStates).where(eq(workflowStates.projectId, projectId)).orderBy(asc(workflowStates.position));
+    const states = await tx
+      .select()
+      .from(workflowStates)
+      .where(eq(workflowStates.projectId, projectId))
+      .orderBy(asc(workflowStates.position));
     try {
       return await change(tx, states);
     } catch (error) {
       // The unique index on (project_id, lower(name)) decides, concurrent renames included.
-      if (postgresCode(error) === '23505') throw conflict('state_name_taken', 'the project already has a state with this name');
+      if (postgresCode(error) === '23505')
+        throw conflict('state_name_taken', 'the project already has a state with this name');
       throw error;
     }
   });
 }
 
 /** What the audit trail records of a state. */
-const stateFields = (state: WorkflowStateRow) => ({ name: state.name, category: state.category, position: state.position });
+const stateFields = (state: WorkflowStateRow) => ({
+  name: state.name,
+  category: state.category,
+  position: state.position,
+});
 
-const auditState = (tx: Database, caller: Caller, action: AuditAction, stateId: string, projectId: string, changes: ReturnType<typeof changedValues>) =>
-  auditInsert(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
+const auditState = (
+  tx: Database,
+  caller: Caller,
+  action: AuditAction,
+  stateId: string,
+  projectId: string,
+  changes: ReturnType<typeof changedValues>,
+) => auditInsert(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
 
 const withCount = async (tx: Database, state: WorkflowStateRow): Promise<StateView> => {
-  const [counted] = await tx.select({ n: count() }).from(tasks).where(and(eq(tasks.stateId, state.id), eq(tasks.isActive, true)));
+  const [counted] = await tx
+    .select({ n: count() })
+    .from(tasks)
+    .where(and(eq(tasks.stateId, state.id), eq(tasks.isActive, true)));
   return { ...state, taskCount: counted!.n };
 };
 
@@ -89,7 +131,13 @@ function requirePosition(position: number | undefined, last: number): number {
 }
 
 /** Adds a state; a project has at most `maxStates` (MAX_STATES_PER_PROJECT), since every read of its workflow lists them all. */
-export function createState(db: Database, caller: Caller, projectId: string, input: { name: string; category: StateCategory; position?: number }, maxStates: number) {
+export function createState(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  input: { name: string; category: StateCategory; position?: number },
+  maxStates: number,
+) {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
     if (states.length >= maxStates) {
       throw new AppError('state_limit_reached', `a project has at most ${maxStates} states`);
@@ -99,7 +147,10 @@ export function createState(db: Database, caller: Caller, projectId: string, inp
       .update(workflowStates)
       .set({ position: sql`${workflowStates.position} + 1` })
       .where(and(eq(workflowStates.projectId, projectId), gte(workflowStates.position, position)));
-    const [state] = await tx.insert(workflowStates).values({ projectId, name: input.name, category: input.category, position }).returning();
+    const [state] = await tx
+      .insert(workflowStates)
+      .values({ projectId, name: input.name, category: input.category, position })
+      .returning();
     await auditState(tx, caller, 'state.create', state!.id, projectId, changedValues({}, stateFields(state!)));
     return { ...state!, taskCount: 0 };
   });
@@ -129,7 +180,9 @@ export function updateState(
           and(
             eq(workflowStates.projectId, projectId),
             ne(workflowStates.id, stateId),
-            to > from ? and(gt(workflowStates.position, from), lte(workflowStates.position, to)) : and(gte(workflowStates.position, to), lt(workflowStates.position, from)),
+            to > from
+              ? and(gt(workflowStates.position, from), lte(workflowStates.position, to))
+              : and(gte(workflowStates.position, to), lt(workflowStates.position, from)),
           ),
         );
     }
@@ -138,7 +191,14 @@ export function updateState(
       .set({ name: changes.name ?? current.name, category: changes.category ?? current.category, position })
       .where(eq(workflowStates.id, stateId))
       .returning();
-    await auditState(tx, caller, 'state.update', stateId, projectId, changedValues(stateFields(current), stateFields(state!)));
+    await auditState(
+      tx,
+      caller,
+      'state.update',
+      stateId,
+      projectId,
+      changedValues(stateFields(current), stateFields(state!)),
+    );
     return withCount(tx, state!);
   });
 }
@@ -148,11 +208,18 @@ export function updateState(
  * `move_to`, a state that holds any is a 409 with the count; with it, they move there as a transition
  * would move them (timestamps by category, a history entry each), whatever transitions are allowed.
  */
-export function deleteState(db: Database, caller: Caller, projectId: string, stateId: string, moveTo: string | undefined) {
+export function deleteState(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  stateId: string,
+  moveTo: string | undefined,
+) {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const doomed = states.find((state) => state.id === stateId);
     if (!doomed) throw notFound('state');
-    const target = moveTo === undefined ? undefined : states.find((state) => state.id === moveTo && state.id !== stateId);
+    const target =
+      moveTo === undefined ? undefined : states.find((state) => state.id === moveTo && state.id !== stateId);
     if (moveTo !== undefined && !target) {
       throw validationFailed([{ path: 'query.move_to', message: 'must be another state of this project' }]);
     }
@@ -163,7 +230,10 @@ export function deleteState(db: Database, caller: Caller, projectId: string, sta
       .where(eq(tasks.stateId, stateId));
     if (held!.all > 0) {
       if (!target) {
-        throw conflict('state_not_empty', `the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`);
+        throw conflict(
+          'state_not_empty',
+          `the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`,
+        );
       }
       await moveTasksToState(tx, caller, { fromStateId: stateId, to: target });
     }
@@ -209,17 +279,31 @@ const restrictedTransitions = (db: Database, projectId: string) =>
 const asPairs = (list: Transition[] | null) => list?.map((pair) => [pair.fromStateId, pair.toStateId]) ?? null;
 
 /** Replaces the allowed moves with `pairs` (each between two different states of the project); the project is restricted from then on. */
-export function replaceTransitions(db: Database, caller: Caller, projectId: string, pairs: Transition[]): Promise<AllowedTransitions> {
+export function replaceTransitions(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  pairs: Transition[],
+): Promise<AllowedTransitions> {
   return changeWorkflow(db, caller, projectId, async (tx, states) => {
     const known = new Set(states.map((state) => state.id));
     const errors = pairs.flatMap((pair, index) => [
-      ...(known.has(pair.fromStateId) ? [] : [{ path: `body.${index}.from_state_id`, message: 'is not a state of this project' }]),
-      ...(known.has(pair.toStateId) ? [] : [{ path: `body.${index}.to_state_id`, message: 'is not a state of this project' }]),
-      ...(pair.fromStateId === pair.toStateId ? [{ path: `body.${index}`, message: 'a transition joins two different states' }] : []),
+      ...(known.has(pair.fromStateId)
+        ? []
+        : [{ path: `body.${index}.from_state_id`, message: 'is not a state of this project' }]),
+      ...(known.has(pair.toStateId)
+        ? []
+        : [{ path: `body.${index}.to_state_id`, message: 'is not a state of this project' }]),
+      ...(pair.fromStateId === pair.toStateId
+        ? [{ path: `body.${index}`, message: 'a transition joins two different states' }]
+        : []),
     ]);
     if (errors.length > 0) throw validationFailed(errors.slice(0, 50));
     const unique = [...new Map(pairs.map((pair) => [`${pair.fromStateId}>${pair.toStateId}`, pair])).values()];
-    const [project] = await tx.select({ restricted: projects.transitionsRestricted }).from(projects).where(eq(projects.id, projectId));
+    const [project] = await tx
+      .select({ restricted: projects.transitionsRestricted })
+      .from(projects)
+      .where(eq(projects.id, projectId));
     const before = project!.restricted ? await restrictedTransitions(tx, projectId) : null;
     await tx.update(projects).set({ transitionsRestricted: true }).where(eq(projects.id, projectId));
     await tx.delete(workflowTransitions).where(eq(workflowTransitions.projectId, projectId));
@@ -235,4 +319,3 @@ export function replaceTransitions(db: Database, caller: Caller, projectId: stri
     return { restricted: true, transitions: after };
   });
 }
-
