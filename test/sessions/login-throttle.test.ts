@@ -107,6 +107,17 @@ describe('per account and network (the fast key)', () => {
     expect(ghost.headers.get('Retry-After')).toBe(known.headers.get('Retry-After'));
   });
 
+  it('a key guessed at for weeks (thousands of attempts) still answers 401 and waits at most an hour, never a 500', async () => {
+    const user = await createUser();
+    const where = network();
+    await sql()`insert into auth_throttles (key_hash, attempts, blocked_until, last_attempt_at)
+                values (${keyOf(`login:${user.email}:${where.prefix}`)}, 5000, now() - interval '1 second', now())`;
+    expectProblem(await login(user.email, 'still guessing', where.address()), 401);
+    const blocked = await login(user.email, PASSWORD, where.address());
+    expectProblem(blocked, 429, 'too_many_attempts');
+    expect(Number(blocked.headers.get('Retry-After'))).toBeLessThanOrEqual(3600);
+  });
+
   it("a successful login clears its network's count", async () => {
     const user = await createUser();
     const where = network();

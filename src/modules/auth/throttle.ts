@@ -51,10 +51,14 @@ const rows = authThrottles;
 export const secondsUntil = (blockedUntil: SQLWrapper) =>
   sql<number>`coalesce(greatest(0, ceil(extract(epoch from ${blockedUntil} - now()))), 0)::int`;
 
-/** When a key with `attempts` counted is blocked until: from the limit on, the backoff doubling per attempt. */
+/**
+ * When a key with `attempts` counted is blocked until: from the limit on, the backoff doubling per attempt,
+ * at most an hour. The exponent stops at 12 (any backoff of a second or more has reached the hour by then):
+ * a key guessed at once an hour never starts over, and 2 to the power of its count would overflow.
+ */
 const blockedAfter = (attempts: SQL, rule: ThrottleRule) => {
   const limit = sql.raw(String(rule.limit));
-  const wait = sql`least(${sql.raw(String(rule.backoffSeconds))} * power(2, ${attempts} - ${limit}), ${sql.raw(String(MAX_BACKOFF_SECONDS))})`;
+  const wait = sql`least(${sql.raw(String(rule.backoffSeconds))} * power(2, least(${attempts} - ${limit}, 12)), ${sql.raw(String(MAX_BACKOFF_SECONDS))})`;
   return sql`case when ${attempts} >= ${limit} then now() + make_interval(secs => ${wait}) end`;
 };
 
