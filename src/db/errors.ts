@@ -65,3 +65,12 @@ export function isNotNullViolation(error: unknown, column: string): boolean {
       (cause as { code?: unknown }).code === '23502' && (cause as { column_name?: unknown }).column_name === column,
   );
 }
+
+/** The constraint a statement violated (postgres.js's `constraint_name`), if any. */
+export function violatedConstraint(error: unknown): string | undefined {
+  for (const cause of causes(error)) {
+    const name = (cause as { constraint_name?: unknown }).constraint_name;
+    if (typeof name === 'string') return name;
+  }
+  return undefined;
+}

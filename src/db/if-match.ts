@@ -1,25 +1,25 @@
 import { sql, type Column } from 'drizzle-orm';
-import type { Precondition } from '../lib/etag.ts';
+import { etagFor, type Precondition } from '../lib/etag.ts';
+import { AppError } from '../lib/problem.ts';
+import { guard } from './guards.ts';
 
 /**
- * If-Match inside a conditional write: no header ('any': no condition), valid tags ('listed': the row's
- * version must be one of them), or only tags that are not ours ('none': the write matches nothing). The
- * form is part of a prepared statement's shape; the versions fill its `versions` placeholder as an array
- * literal (versions are integers, lib/etag.ts).
+ * If-Match inside a guarded write: the `versions` placeholder holds the versions its tags name as an array
+ * literal (versions are integers, lib/etag.ts), or null when any version will do (no header, or `*`).
+ * Only tags that are not ours give an empty array, which no version matches.
  */
-export type VersionForm = 'any' | 'listed' | 'none';
-
-export function ifMatchValues(precondition: Precondition | undefined): {
-  form: VersionForm;
-  versions: string | undefined;
-} {
+export function ifMatchValues(precondition: Precondition | undefined): { versions: string | null } {
   const versions = precondition?.kind === 'versions' ? precondition.versions : undefined;
-  const form = versions === undefined ? 'any' : versions.length ? 'listed' : 'none';
-  return { form, versions: versions && `{${versions.join(',')}}` };
+  return { versions: versions ? `{${versions.join(',')}}` : null };
 }
 
-/** The WHERE condition of `form` on a row's version column (undefined: none). */
-export const versionMatches = (version: Column, form: VersionForm) =>
-  ({ any: undefined, listed: sql`${version} = any(${sql.placeholder('versions')}::integer[])`, none: sql`false` })[
-    form
-  ];
+/** The guard of a row's `version` column against If-Match: 412 with the row's current ETag (its facts' `version`). */
+export const versionGuard = <Facts extends { version: number | null }>(version: Column, what: string) =>
+  guard<Facts>(
+    'version_matches',
+    sql`(${sql.placeholder('versions')}::integer[] is null or ${version} = any(${sql.placeholder('versions')}::integer[]))`,
+    (facts) =>
+      new AppError('precondition_failed', `If-Match does not match the current version of the ${what}`, {
+        headers: { ETag: etagFor(facts.version ?? 0) },
+      }),
+  );

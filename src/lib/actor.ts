@@ -38,10 +38,13 @@ export type Actor = Pick<UserRow, 'id' | 'role'>;
  * expires.
  */
 export function authorizeActor<T extends Pick<UserRow, 'isActive'>>(row: T | null | undefined): T {
-  if (!row) throw unauthorized('token_invalid', 'invalid token');
-  if (!row.isActive) throw forbidden('account_inactive', 'this account is inactive');
+  if (!row) throw tokenRevoked();
+  if (!row.isActive) throw accountInactive();
   return row;
 }
+
+export const tokenRevoked = () => unauthorized('token_invalid', 'invalid token');
+export const accountInactive = () => forbidden('account_inactive', 'this account is inactive');
 
 export const hasRole = (actor: Pick<UserRow, 'role'>, role: RoleName) => actor.role === role;
 export const isAdmin = (actor: Pick<UserRow, 'role'>) => hasRole(actor, 'admin');

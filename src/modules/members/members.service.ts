@@ -1,40 +1,39 @@
-import { and, asc, eq, getTableColumns, isNull, ne, sql, type SQLWrapper } from 'drizzle-orm';
-import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
-import { auditOf, changesOf, auditInsert, rowBefore, type AuditField } from '../../db/audit.ts';
+import { and, asc, eq, getTableColumns, sql, type SQLWrapper } from 'drizzle-orm';
+import { alias, QueryBuilder, type SelectedFields } from 'drizzle-orm/pg-core';
+import { auditOf, changesOf, auditInsert, type AuditField } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
+import { GuardedWrite, lockedRow, oneRow } from '../../db/guards.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
 import { projectMembers, projects, tasks, users, type ProjectRole } from '../../db/schema.ts';
 import { historyOf } from '../tasks/tasks.moves.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import { postgresCode } from '../../db/errors.ts';
-import { AppError, conflict, notFound } from '../../lib/problem.ts';
+import { conflict, notFound } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import type { ProjectView } from '../projects/projects.service.ts';
 import {
   callerFrom,
-  callerMayWrite,
   callerMembership,
   findProjectWithStanding,
   joinCallerMembership,
   standingOf,
 } from '../projects/standing.ts';
+import { ADD, CHANGE_ROLE, REMOVE, target, targetMembership } from './members.guards.ts';
 import { type MemberView } from './members.schemas.ts';
+
+export { MAX_MEMBERS_PER_PROJECT } from './members.guards.ts';
 
 /*
  * Members of a project: the access rules are access.ts's, checked in the statement that reads or writes
- * (standing.ts). Adding, changing and removing a member are one statement each; only a refusal reads
- * again, to say why. The transfer is a short transaction that locks the project row, because it moves
+ * (standing.ts). Adding, changing and removing a member are one guarded statement each (members.guards.ts),
+ * a refusal included. The transfer is a short transaction that locks the project row, because it moves
  * the owner role between two rows and the project, and must serialise with every other membership change.
  */
 
 /** The member's users row, beside the caller's (`users`) in the same statement. */
 const memberUser = alias(users, 'member_user');
 
-/** The cap the trigger of migration 0011 enforces, and the SQLSTATE it raises. */
-export const MAX_MEMBERS_PER_PROJECT = 1000;
-const MEMBER_LIMIT_SQLSTATE = 'AFM01';
 const subquery = new QueryBuilder();
 const memberColumns = getTableColumns(projectMembers);
 
@@ -117,11 +116,38 @@ const writtenMemberColumns = { ...memberColumns, ...memberUserFields };
 const auditedMembers = (rows: SQLWrapper, role: AuditField) =>
   sql`select user_id as entity_id, project_id, ${changesOf([role])} as changes from ${rows}`;
 
+/** The membership `userId` names in the project `projectId`, locked, for a change's facts. */
+const lockedMembership = () =>
+  lockedRow(
+    projectMembers,
+    and(
+      eq(projectMembers.projectId, sql.placeholder('projectId')),
+      eq(projectMembers.userId, sql.placeholder('userId')),
+    )!,
+  );
+
+/** The facts CTE's FROM for a change of an existing membership: it, its project, the caller. */
+const membershipFacts = <Selection extends SelectedFields>(db: Database, write: GuardedWrite, selection: Selection) =>
+  db
+    .select(
+      write.facts({
+        // Named apart from the columns of `project_members`, which the UPDATE's RETURNING names unqualified.
+        memberProjectId: sql<string>`${projects.id}`.as('member_project_id'),
+        memberUserId: sql<string>`${projectMembers.userId}`.as('member_user_id'),
+        ...selection,
+      }),
+    )
+    .from(oneRow)
+    .leftJoinLateral(lockedMembership(), sql`true`)
+    .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
+    .leftJoin(users, isCaller)
+    .leftJoin(callerMembership, joinCallerMembership());
+
 /**
- * Adds the active user with `email` in one statement, if the caller may manage members of the (active)
- * project. The project row is locked, so an add cannot interleave with a transfer or another add; a
- * concurrent add of the same user loses to the primary key and is explained as a 409. A project has at most
- * MAX_MEMBERS_PER_PROJECT members, counted by a trigger (migration 0011) after that lock.
+ * Adds the active user with `email` in one guarded statement (members.guards.ts). The project row is
+ * locked, so an add cannot interleave with a transfer or another add; a concurrent add of the same user
+ * loses to the primary key, which its guard names. A project has at most MAX_MEMBERS_PER_PROJECT members,
+ * counted again by a trigger (migration 0011) after that lock.
  */
 export async function addMember(
   db: Database,
@@ -130,53 +156,57 @@ export async function addMember(
   input: { email: string; role: ProjectRole },
 ): Promise<MemberView> {
   const statement = prepared(db, 'add_member', () => {
-    const target = alias(users, 'target');
+    const facts = db.$with('facts').as(
+      db
+        .select(
+          ADD.facts({
+            projectId: sql<string>`${projects.id}`.as('project_id'),
+            projectCreatedAt: sql<Date>`${projects.createdAt}`.as('project_created_at'),
+            targetId: sql<string>`${target.id}`.as('target_id'),
+          }),
+        )
+        .from(oneRow)
+        .leftJoinLateral(lockedRow(projects, eq(projects.id, sql.placeholder('projectId'))), sql`true`)
+        .leftJoin(users, isCaller)
+        .leftJoin(callerMembership, joinCallerMembership())
+        .leftJoin(target, eq(sql`lower(${target.email})`, sql.placeholder('email')))
+        .leftJoin(
+          targetMembership,
+          and(eq(targetMembership.projectId, projects.id), eq(targetMembership.userId, target.id)),
+        ),
+    );
     const added = db.$with('added').as(
       db
         .insert(projectMembers)
         .select(
           subquery
             .select({
-              projectId: projects.id,
-              userId: target.id,
+              projectId: facts.projectId,
+              userId: sql<string>`${facts.targetId}`.as('user_id'),
               role: sql<ProjectRole>`${sql.placeholder('role')}`.as('role'),
-              projectCreatedAt: projects.createdAt,
+              projectCreatedAt: facts.projectCreatedAt,
               addedAt: sql<Date>`now()`.as('added_at'),
               addedBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('added_by'),
             })
-            .from(projects)
-            .innerJoin(
-              target,
-              and(eq(sql`lower(${target.email})`, sql.placeholder('email')), eq(target.isActive, true)),
-            )
-            .where(
-              and(
-                eq(projects.id, sql.placeholder('projectId')),
-                isNull(projects.deletedAt),
-                ne(target.id, sql.placeholder('callerId')),
-                callerMayWrite('manageMembers'),
-              ),
-            )
-            // Not FOR SHARE: adds to one project queue here, which the member cap counts on (migration 0011).
-            .for('no key update', { of: projects }),
+            .from(facts)
+            .where(ADD.allHold(facts)),
         )
-        .onConflictDoNothing()
         .returning(writtenMemberColumns),
     );
     const audit = db
       .$with('audit', {})
       .as(auditOf('member.add', 'member', auditedMembers(added, ['role', null, sql.identifier('role')])));
-    return db.with(added, audit).select(regroup(writtenMemberColumns, added)).from(added).prepare('add_member');
+    return db
+      .with(facts, added, audit)
+      .select({ guards: ADD.results(facts), member: regroup(writtenMemberColumns, added) })
+      .from(facts)
+      .leftJoin(added, sql`true`)
+      .prepare('add_member');
   });
-  const [member] = await statement
-    .execute({ ...callerValues(caller), projectId, email: input.email, role: input.role })
-    .catch((error: unknown) => {
-      if (postgresCode(error) === MEMBER_LIMIT_SQLSTATE)
-        throw new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`);
-      throw error;
-    });
-  if (member) return member;
-  throw await explainMembershipRefusal(db, caller, projectId, { email: input.email }, 'add');
+  const row = await ADD.run(
+    statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }),
+  );
+  return ADD.outcome({ guards: row.guards, facts: {}, written: row.member });
 }
 
 export async function changeMemberRole(
@@ -187,33 +217,22 @@ export async function changeMemberRole(
   role: ProjectRole,
 ): Promise<MemberView> {
   const statement = prepared(db, 'change_member_role', () => {
-    const old = rowBefore(
-      projectMembers,
-      and(
-        eq(projectMembers.projectId, sql.placeholder('projectId')),
-        eq(projectMembers.userId, sql.placeholder('userId')),
-      )!,
-      {
-        userId: projectMembers.userId,
-        oldRole: sql`${projectMembers.role}`.as('old_role'),
-      },
-    );
+    const facts = db
+      .$with('facts')
+      .as(membershipFacts(db, CHANGE_ROLE, { oldRole: sql<ProjectRole>`${projectMembers.role}`.as('old_role') }));
     const changed = db.$with('changed').as(
       db
         .update(projectMembers)
         .set({ role: sql`${sql.placeholder('role')}` })
-        .from(old)
+        .from(facts)
         .where(
           and(
-            eq(projectMembers.projectId, sql.placeholder('projectId')),
-            eq(projectMembers.userId, old.userId),
-            ne(projectMembers.role, 'owner'),
-            ne(projectMembers.userId, sql.placeholder('callerId')),
-            activeProject(),
-            callerMayWrite('manageMembers', projectMembers.projectId),
+            eq(projectMembers.projectId, facts.memberProjectId),
+            eq(projectMembers.userId, facts.memberUserId),
+            CHANGE_ROLE.allHold(facts),
           ),
         )
-        .returning({ ...writtenMemberColumns, oldRole: sql<ProjectRole>`${old.oldRole}`.as('old_role') }),
+        .returning({ ...writtenMemberColumns, oldRole: facts.oldRole }),
     );
     const audit = db
       .$with('audit', {})
@@ -225,14 +244,14 @@ export async function changeMemberRole(
         ),
       );
     return db
-      .with(changed, audit)
-      .select(regroup(writtenMemberColumns, changed))
-      .from(changed)
+      .with(facts, changed, audit)
+      .select({ guards: CHANGE_ROLE.results(facts), member: regroup(writtenMemberColumns, changed) })
+      .from(facts)
+      .leftJoin(changed, sql`true`)
       .prepare('change_member_role');
   });
-  const [member] = await statement.execute({ ...callerValues(caller), projectId, userId, role });
-  if (member) return member;
-  throw await explainMembershipRefusal(db, caller, projectId, { userId }, 'change');
+  const row = await CHANGE_ROLE.run(statement.execute({ ...callerValues(caller), projectId, userId, role }));
+  return CHANGE_ROLE.outcome({ guards: row.guards, facts: {}, written: row.member });
 }
 
 /**
@@ -241,6 +260,7 @@ export async function changeMemberRole(
  */
 export async function removeMember(db: Database, caller: Caller, projectId: string, userId: string): Promise<void> {
   const statement = prepared(db, 'remove_member', () => {
+    const facts = db.$with('facts').as(membershipFacts(db, REMOVE, {}));
     const removed = db.$with('removed').as(
       db
         .delete(projectMembers)
@@ -248,9 +268,7 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
           and(
             eq(projectMembers.projectId, sql.placeholder('projectId')),
             eq(projectMembers.userId, sql.placeholder('userId')),
-            ne(projectMembers.role, 'owner'),
-            activeProject(),
-            sql`(${and(eq(projectMembers.userId, sql.placeholder('callerId')), callerIsActive)} or ${callerMayWrite('manageMembers', projectMembers.projectId)})`,
+            sql`(select ${REMOVE.allHold(facts)} from ${facts})`,
           ),
         )
         .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId, role: projectMembers.role }),
@@ -277,76 +295,25 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
     const history = db
       .$with('history', {})
       .as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
-    const unassignment = db
-      .$with('unassignment', {})
-      .as(
-        auditOf(
-          'task.update',
-          'task',
-          sql`select task_id as entity_id, ${sql.placeholder('projectId')}::uuid as project_id, ${changesOf([['assignee_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${unassigned}`,
-        ),
-      );
+    const unassignedFields: AuditField[] = [['assignee_id', sql.identifier('from_id'), sql.identifier('to_id')]];
+    const unassignment = db.$with('unassignment', {}).as(
+      auditOf(
+        'task.update',
+        'task',
+        sql`select task_id as entity_id, ${sql.placeholder('projectId')}::uuid as project_id,
+                   ${changesOf(unassignedFields)} as changes
+            from ${unassigned}`,
+      ),
+    );
     return db
-      .with(removed, removal, unassigned, history, unassignment)
-      .select({ userId: removed.userId })
-      .from(removed)
+      .with(facts, removed, removal, unassigned, history, unassignment)
+      .select({ guards: REMOVE.results(facts), removed: { userId: removed.userId } })
+      .from(facts)
+      .leftJoin(removed, sql`true`)
       .prepare('remove_member');
   });
-  const [removed] = await statement.execute({ ...callerValues(caller), projectId, userId });
-  if (removed) return;
-  throw await explainMembershipRefusal(db, caller, projectId, { userId }, 'remove');
-}
-
-/** The project `projectId` placeholder names exists and is not deleted (membership changes need an active project). */
-const activeProject = () =>
-  sql`exists (${subquery
-    .select({ one: sql`1` })
-    .from(projects)
-    .where(and(eq(projects.id, sql.placeholder('projectId')), isNull(projects.deletedAt)))})`;
-
-const callerIsActive = sql`exists (${subquery
-  .select({ one: sql`1` })
-  .from(users)
-  .where(and(isCaller, eq(users.isActive, true)))})`;
-
-/** Why a membership change matched nothing: the first rule it breaks, read after the fact. */
-async function explainMembershipRefusal(
-  db: Database,
-  caller: Caller,
-  projectId: string,
-  target: { email: string } | { userId: string },
-  change: 'add' | 'change' | 'remove',
-): Promise<AppError> {
-  const { project, standing } = await findProjectWithStanding(db, caller, projectId);
-  if (!project || project.deletedAt !== null) return notFound('project');
-  const targetUserId = 'userId' in target ? target.userId : undefined;
-  // Any member may leave; everything else is managing members.
-  requireAccess(project, standing, change === 'remove' && targetUserId === caller.id ? 'readProject' : 'manageMembers');
-  const [found] = await db
-    .select({ user: { id: users.id, isActive: users.isActive }, role: projectMembers.role })
-    .from(users)
-    .leftJoin(projectMembers, and(eq(projectMembers.userId, users.id), eq(projectMembers.projectId, projectId)))
-    .where('email' in target ? eq(sql`lower(${users.email})`, target.email) : eq(users.id, target.userId))
-    .limit(1);
-  if (change === 'add') {
-    if (!found || !found.user.isActive) return notFound('an active user with this email');
-    if (found.user.id === caller.id) return conflict('self_membership', 'you cannot add yourself');
-    if (found.role === 'owner') return conflict('already_member', 'that user owns the project');
-    if (found.role) return conflict('already_member', 'that user is already a member');
-  } else {
-    if (change === 'change' && targetUserId === caller.id)
-      return conflict('self_membership', 'you cannot change your own role');
-    if (!found?.role) return notFound('member');
-    if (found.role === 'owner') {
-      return conflict(
-        'owner_immutable',
-        change === 'change'
-          ? "the owner's role cannot be changed; transfer the project instead"
-          : 'the owner cannot be removed; transfer the project first',
-      );
-    }
-  }
-  return conflict('changed_meanwhile', 'the project changed while the request was processed; retry');
+  const row = await REMOVE.run(statement.execute({ ...callerValues(caller), projectId, userId }));
+  REMOVE.outcome({ guards: row.guards, facts: {}, written: row.removed });
 }
 
 /**

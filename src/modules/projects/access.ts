@@ -58,9 +58,12 @@ export function requireAccess(
   const hidden = project && project.deletedAt !== null && !standing.callerIsAdmin && !options.deletedVisible;
   // What is not found: the project, or the task reached through it (which a non-member may not know of either).
   if (!project || hidden || myRole(standing) === null) throw notFound(options.notFoundAs ?? 'project');
-  if (!mayDo(standing, action))
-    throw forbidden('project_role_required', `this action needs the ${REQUIRED_ROLE[action]} role in the project`);
+  if (!mayDo(standing, action)) throw roleRequired(action);
 }
+
+/** The 403 of a member whose role is below what `action` needs. */
+export const roleRequired = (action: ProjectAction) =>
+  forbidden('project_role_required', `this action needs the ${REQUIRED_ROLE[action]} role in the project`);
 
 /** The rank of a membership role column in SQL (0 when null), generated from the same ranks. */
 const rankSql = (role: SQLWrapper) =>

@@ -1,15 +1,17 @@
-import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
+import { and, eq, isNotNull, sql, type SQLWrapper } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { prepared, type Database } from '../../db/client.ts';
+import { guard } from '../../db/guards.ts';
 import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
-import { authorizeActor, isAdmin, type Actor, type Caller } from '../../lib/actor.ts';
-import { callerMaySql, type ProjectAction, type Standing } from './access.ts';
+import { accountInactive, authorizeActor, isAdmin, tokenRevoked, type Actor, type Caller } from '../../lib/actor.ts';
+import { notFound } from '../../lib/problem.ts';
+import { callerMaySql, roleRequired, type ProjectAction, type Standing } from './access.ts';
 
 /*
  * The caller's standing in a project, read inside the statement that needs it, so a request stays one
  * statement: the caller's users row (exists, active, admin) and their project_members row, joined with
- * the project. Reads select it beside their data; writes test it in their WHERE (`callerMayWrite`).
+ * the project. Reads select it beside their data; writes judge it in their guards (below).
  */
 
 /** The caller's own membership row, under its own name so it never collides with the table a statement writes. */
@@ -50,24 +52,35 @@ export async function findProjectWithStanding(db: Database, caller: Caller, proj
   };
 }
 
-/** Builds subqueries that need no database of their own. */
-const subquery = new QueryBuilder();
+/*
+ * The guards (db/guards.ts) every project-scoped write starts with, over a facts CTE that joins the caller's
+ * `users` row (on `isCaller`) and `callerMembership`: the caller, then whether they may know the project or
+ * task at all (404, as reads answer), then their role (403).
+ */
+
+/** The token's user, at its epoch (401), and active (403). */
+export const callerGuards = <Facts>() => [
+  guard<Facts>('caller_known', isNotNull(users.id), tokenRevoked),
+  guard<Facts>('caller_active', users.isActive, accountInactive),
+];
 
 /**
- * For a write's WHERE: true when the caller is active and may do `action` in the project `projectId`,
- * as a scalar subquery (cheaper to plan than `update ... from users`). No active caller gives NULL, so no
- * write. Statements using it are executed with a `caller` value.
+ * `known` (the project or task exists in the state the write needs) and the caller is a member or an
+ * admin: else 404 `notFoundAs`, as a non-member may not learn it exists. Then the role `action` needs,
+ * unless `orElse` holds (a member leaving the project needs no role).
  */
-export const callerMayWrite = (action: ProjectAction, projectId: SQLWrapper = projects.id): SQL =>
-  sql`(${subquery
-    .select({ allowed: callerMaySql(action, users.role, callerMembership.role) })
-    .from(users)
-    .leftJoin(callerMembership, joinCallerMembership(projectId))
-    .where(and(isCaller, eq(users.isActive, true)))})`;
-
-/** The caller's membership role in the project `projectId`, for a write's RETURNING. */
-export const callerMembershipRole = (projectId: SQLWrapper = projects.id): SQL<Standing['role']> =>
-  sql<Standing['role']>`(${subquery
-    .select({ role: callerMembership.role })
-    .from(callerMembership)
-    .where(and(eq(callerMembership.projectId, projectId), eq(callerMembership.userId, sql.placeholder('callerId'))))})`;
+export const accessGuards = <Facts>(
+  action: ProjectAction,
+  known: SQLWrapper,
+  notFoundAs: 'project' | 'task',
+  orElse: SQLWrapper = sql`false`,
+) => [
+  guard<Facts>(
+    `${notFoundAs}_known`,
+    sql`(${known} and (${callerMembership.role} is not null or ${users.role} = 'admin'))`,
+    () => notFound(notFoundAs),
+  ),
+  guard<Facts>('role_allows', sql`(${orElse} or ${callerMaySql(action, users.role, callerMembership.role)})`, () =>
+    roleRequired(action),
+  ),
+];

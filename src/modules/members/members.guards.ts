@@ -1,0 +1,78 @@
+import { eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
+import { guard, GuardedWrite } from '../../db/guards.ts';
+import { projectMembers, projects, users } from '../../db/schema.ts';
+import { AppError, conflict, notFound } from '../../lib/problem.ts';
+import { accessGuards, callerGuards } from '../projects/standing.ts';
+
+/*
+ * The rules of every membership change, each declared once (db/guards.ts), in the order a refusal names
+ * them. Their facts CTE joins the project (`projects`), the caller's `users` row and `caller_membership`,
+ * and the membership being changed (`project_members`, locked) or, for an add, the user the email names
+ * (`target`) and any membership they already have (`target_membership`).
+ */
+
+const subquery = new QueryBuilder();
+
+/** The cap the trigger of migration 0011 enforces, and the SQLSTATE it raises. */
+export const MAX_MEMBERS_PER_PROJECT = 1000;
+const MEMBER_LIMIT_SQLSTATE = 'AFM01';
+
+/** The user an add names by email, and the membership they may already have. */
+export const target = alias(users, 'target');
+export const targetMembership = alias(projectMembers, 'target_membership');
+
+const activeProject = sql`(${projects.id} is not null and ${projects.deletedAt} is null)`;
+const managing = [...callerGuards(), ...accessGuards('manageMembers', activeProject, 'project')];
+
+export const ADD = new GuardedWrite(
+  ...managing,
+  guard('user_known', sql`(${target.id} is not null and ${target.isActive})`, () =>
+    notFound('an active user with this email'),
+  ),
+  guard('not_self', sql`${target.id} <> ${sql.placeholder('callerId')}::uuid`, () =>
+    conflict('self_membership', 'you cannot add yourself'),
+  ),
+  guard('not_owner', sql`${targetMembership.role} is distinct from 'owner'`, () =>
+    conflict('already_member', 'that user owns the project'),
+  ),
+  // A concurrent add of the same user passes this guard and then loses to the primary key.
+  guard(
+    'not_member',
+    isNull(targetMembership.userId),
+    () => conflict('already_member', 'that user is already a member'),
+    'project_members_project_id_user_id_pk',
+  ),
+  // The guard answers from the statement's snapshot; the trigger counts again after the project's lock.
+  guard(
+    'below_member_limit',
+    sql`(${subquery
+      .select({ count: sql`count(*)` })
+      .from(projectMembers)
+      .where(eq(projectMembers.projectId, projects.id))}) < ${sql.raw(String(MAX_MEMBERS_PER_PROJECT))}`,
+    () => new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`),
+    MEMBER_LIMIT_SQLSTATE,
+  ),
+);
+
+const memberKnown = guard('member_known', isNotNull(projectMembers.userId), () => notFound('member'));
+const changingSelf = sql`${sql.placeholder('userId')}::uuid = ${sql.placeholder('callerId')}::uuid`;
+
+export const CHANGE_ROLE = new GuardedWrite(
+  ...managing,
+  guard('not_self', sql`not ${changingSelf}`, () => conflict('self_membership', 'you cannot change your own role')),
+  memberKnown,
+  guard('not_owner', sql`${projectMembers.role} <> 'owner'`, () =>
+    conflict('owner_immutable', "the owner's role cannot be changed; transfer the project instead"),
+  ),
+);
+
+/** Removing a member: managers remove anyone but the owner, and any member may leave. */
+export const REMOVE = new GuardedWrite(
+  ...callerGuards(),
+  ...accessGuards('manageMembers', activeProject, 'project', changingSelf),
+  memberKnown,
+  guard('not_owner', sql`${projectMembers.role} <> 'owner'`, () =>
+    conflict('owner_immutable', 'the owner cannot be removed; transfer the project first'),
+  ),
+);
