@@ -303,8 +303,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A project's activity: changes to it, its members, states and tasks (any member)
-         * @description The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).
+         * A project's activity: changes to it, its members, states and tasks (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin. The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).
          */
         get: operations["listProjectActivity"];
         put?: never;
@@ -344,18 +344,27 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One project (owner or admin)
-         * @description Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).
+         * One project (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin. Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).
          */
         get: operations["getProject"];
-        /** Update a project (owner or admin) */
+        /**
+         * Update a project (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin.
+         */
         put: operations["replaceProject"];
         post?: never;
-        /** Soft-delete a project (owner or admin) */
+        /**
+         * Soft-delete a project (owner, admin)
+         * @description Needs the `owner` role in the project or a higher one, or admin.
+         */
         delete: operations["deleteProject"];
         options?: never;
         head?: never;
-        /** Update a project (owner or admin) */
+        /**
+         * Update a project (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin.
+         */
         patch: operations["updateProject"];
         trace?: never;
     };
@@ -368,7 +377,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Undo a soft delete (owner or admin) */
+        /**
+         * Undo a soft delete (owner, admin)
+         * @description Needs the `owner` role in the project or a higher one, or admin.
+         */
         post: operations["restoreProject"];
         delete?: never;
         options?: never;
@@ -383,12 +395,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Members of a project, the owner included (any member) */
+        /**
+         * Members of a project, the owner included (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin.
+         */
         get: operations["listProjectMembers"];
         put?: never;
         /**
-         * Add an active user as a viewer, editor or manager (managers, the owner, admins)
-         * @description 404 when no active user has the email (whether it is unknown or deactivated); 409 when the user is already a member, owns the project, or is the caller.
+         * Add an active user as a viewer, editor or manager (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. 404 when no active user has the email (whether it is unknown or deactivated); 409 when the user is already a member, owns the project, or is the caller.
          */
         post: operations["addProjectMember"];
         delete?: never;
@@ -408,15 +423,15 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Remove a member (managers, the owner, admins), or leave (any member, for themselves)
-         * @description Access ends at once, for requests already authenticated too. The owner cannot be removed (409).
+         * Remove a member, or leave (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. Any member may remove themselves (leave). Access ends at once, for requests already authenticated too. The owner cannot be removed (409).
          */
         delete: operations["removeProjectMember"];
         options?: never;
         head?: never;
         /**
-         * Change a member's role (managers, the owner, admins)
-         * @description 409 for the owner (transfer the project instead) and for the caller's own role.
+         * Change a member's role (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. 409 for the owner (transfer the project instead) and for the caller's own role.
          */
         patch: operations["changeProjectMemberRole"];
         trace?: never;
@@ -431,8 +446,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Make a member the owner (the owner, admins); the previous owner stays as a manager
-         * @description 409 when the new owner is not an active member of the project.
+         * Make a member the owner (owner, admin)
+         * @description Needs the `owner` role in the project or a higher one, or admin. The previous owner stays as a manager. 409 when the new owner is not an active member of the project.
          */
         post: operations["transferProject"];
         delete?: never;
@@ -448,12 +463,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A project's workflow states, in order, with their task counts (any member) */
+        /**
+         * A project's workflow states, in order, with their task counts (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin.
+         */
         get: operations["listWorkflowStates"];
         put?: never;
         /**
-         * Add a state (managers, the owner, admins)
-         * @description Names are unique per project, case-insensitively (409). A project has at most 50 states (`MAX_STATES_PER_PROJECT`; 409 `state_limit_reached`). In a project with restricted transitions a new state has none until they are replaced.
+         * Add a state (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. Names are unique per project, case-insensitively (409). A project has at most 50 states (`MAX_STATES_PER_PROJECT`; 409 `state_limit_reached`). In a project with restricted transitions a new state has none until they are replaced.
          */
         post: operations["createWorkflowState"];
         delete?: never;
@@ -473,15 +491,15 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a state, moving its tasks to `move_to` (managers, the owner, admins)
-         * @description A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.
+         * Delete a state, moving its tasks to `move_to` (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.
          */
         delete: operations["deleteWorkflowState"];
         options?: never;
         head?: never;
         /**
-         * Rename, move or recategorise a state (managers, the owner, admins)
-         * @description A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.
+         * Rename, move or recategorise a state (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.
          */
         patch: operations["updateWorkflowState"];
         trace?: never;
@@ -494,13 +512,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The moves allowed between states (any member)
-         * @description By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.
+         * The moves allowed between states (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin. By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.
          */
         get: operations["listWorkflowTransitions"];
         /**
-         * Replace the allowed moves (managers, the owner, admins); enforced on every transition from then on
-         * @description At most 6320 pairs; the project is restricted from then on.
+         * Replace the allowed moves; enforced on every transition from then on (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. At most 6320 pairs; the project is restricted from then on.
          */
         put: operations["replaceWorkflowTransitions"];
         post?: never;
@@ -517,12 +535,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A project's tasks (any member; include_deleted for managers, the owner, admins) */
+        /**
+         * A project's tasks (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin. `include_deleted`: manager, owner, admin.
+         */
         get: operations["listProjectTasks"];
         put?: never;
         /**
-         * Create a task (editors, managers, the owner, admins)
-         * @description It takes the project's next number and starts in `state_id`, or the first unstarted state.
+         * Create a task (editor, manager, owner, admin)
+         * @description Needs the `editor` role in the project or a higher one, or admin. It takes the project's next number and starts in `state_id`, or the first unstarted state.
          */
         post: operations["createTask"];
         delete?: never;
@@ -555,17 +576,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One task (any member of its project) */
+        /**
+         * One task (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin.
+         */
         get: operations["getTask"];
         put?: never;
         post?: never;
-        /** Soft-delete a task (editors and above) */
+        /**
+         * Soft-delete a task (editor, manager, owner, admin)
+         * @description Needs the `editor` role in the project or a higher one, or admin.
+         */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
         /**
-         * Edit a task, or move it within its state with before_id/after_id (editors and above)
-         * @description The state changes only through POST /tasks/{id}/transition. Honours If-Match (412 with the current ETag).
+         * Edit a task, or move it within its state with before_id/after_id (editor, manager, owner, admin)
+         * @description Needs the `editor` role in the project or a higher one, or admin. The state changes only through POST /tasks/{id}/transition. Honours If-Match (412 with the current ETag).
          */
         patch: operations["updateTask"];
         trace?: never;
@@ -579,7 +606,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Undo a soft delete (editors and above) */
+        /**
+         * Undo a soft delete (editor, manager, owner, admin)
+         * @description Needs the `editor` role in the project or a higher one, or admin.
+         */
         post: operations["restoreTask"];
         delete?: never;
         options?: never;
@@ -597,8 +627,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Move a task to another state of its project (editors and above)
-         * @description The one way a state changes. Entering a started state sets started_at once, completed sets completed_at, canceled sets canceled_at; leaving clears the last two. A move the project does not allow is a 409 listing the `allowed` states. Honours If-Match.
+         * Move a task to another state of its project (editor, manager, owner, admin)
+         * @description Needs the `editor` role in the project or a higher one, or admin. The one way a state changes. Entering a started state sets started_at once, completed sets completed_at, canceled sets canceled_at; leaving clears the last two. A move the project does not allow is a 409 listing the `allowed` states. Honours If-Match.
          */
         post: operations["transitionTask"];
         delete?: never;
@@ -614,7 +644,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A task's state changes and assignments, newest first */
+        /**
+         * A task's state changes and assignments, newest first (any member, admin)
+         * @description Needs the `viewer` role in the project or a higher one, or admin.
+         */
         get: operations["getTaskHistory"];
         put?: never;
         post?: never;

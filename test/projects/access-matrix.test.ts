@@ -1,17 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/http.ts';
-import {
-  CALLERS,
-  createTeam,
-  everyone,
-  expectCell,
-  managers,
-  ownerOnly,
-  teamProject,
-  type Caller,
-  type Team,
-} from '../support/matrix.ts';
+import { CALLERS, createTeam, expectCell, teamProject, type Team } from '../support/matrix.ts';
 import { projectState } from '../support/projects.ts';
+import { PROJECT_ROUTES } from '../support/access-routes.ts';
 import type { TestUser } from '../support/users.ts';
 
 /**
@@ -19,72 +10,6 @@ import type { TestUser } from '../support/users.ts';
  * cell runs on a fresh project (owner, a viewer, an editor, a manager, a member to act on, and a
  * deactivated member); a refused request must leave the project and its memberships exactly as they were.
  */
-interface Route {
-  name: string;
-  /** A deleted project for the route to act on (restore). */
-  deleted?: boolean;
-  request: (projectId: string, team: Team) => { method: string; path: string; json?: unknown };
-  /** The status each caller gets. */
-  expect: Record<Caller, number>;
-}
-
-const ROUTES: Route[] = [
-  { name: 'GET /projects/{id}', request: (id) => ({ method: 'GET', path: `/projects/${id}` }), expect: everyone(200) },
-  {
-    name: 'PATCH /projects/{id}',
-    request: (id) => ({ method: 'PATCH', path: `/projects/${id}`, json: { name: 'Renamed' } }),
-    expect: managers(200),
-  },
-  {
-    name: 'PUT /projects/{id}',
-    request: (id) => ({ method: 'PUT', path: `/projects/${id}`, json: { description: 'New' } }),
-    expect: managers(200),
-  },
-  {
-    name: 'DELETE /projects/{id}',
-    request: (id) => ({ method: 'DELETE', path: `/projects/${id}` }),
-    expect: ownerOnly(200),
-  },
-  {
-    name: 'POST /projects/{id}/restore',
-    deleted: true,
-    request: (id) => ({ method: 'POST', path: `/projects/${id}/restore` }),
-    expect: ownerOnly(200),
-  },
-  {
-    name: 'GET /projects/{id}/members',
-    request: (id) => ({ method: 'GET', path: `/projects/${id}/members` }),
-    expect: everyone(200),
-  },
-  {
-    name: 'POST /projects/{id}/members',
-    request: (id, team) => ({
-      method: 'POST',
-      path: `/projects/${id}/members`,
-      json: { email: team.newcomer.email, role: 'viewer' },
-    }),
-    expect: managers(201),
-  },
-  {
-    name: 'PATCH /projects/{id}/members/{user_id}',
-    request: (id, team) => ({
-      method: 'PATCH',
-      path: `/projects/${id}/members/${team.subject.id}`,
-      json: { role: 'editor' },
-    }),
-    expect: managers(200),
-  },
-  {
-    name: 'DELETE /projects/{id}/members/{user_id}',
-    request: (id, team) => ({ method: 'DELETE', path: `/projects/${id}/members/${team.subject.id}` }),
-    expect: managers(204),
-  },
-  {
-    name: 'POST /projects/{id}/transfer',
-    request: (id, team) => ({ method: 'POST', path: `/projects/${id}/transfer`, json: { user_id: team.subject.id } }),
-    expect: ownerOnly(200),
-  },
-];
 
 let team: Team;
 
@@ -99,7 +24,7 @@ async function matrixProject(deleted: boolean) {
 }
 
 describe('the project access matrix', () => {
-  for (const route of ROUTES) {
+  for (const route of PROJECT_ROUTES) {
     describe(route.name, () => {
       for (const caller of CALLERS) {
         const status = route.expect[caller];

@@ -1,127 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
 import { call, expectProblem } from '../support/http.ts';
-import {
-  CALLERS,
-  createTeam,
-  editors,
-  everyone,
-  expectCell,
-  managers,
-  teamProject,
-  tokenOf,
-  type Caller,
-  type Team,
-} from '../support/matrix.ts';
-import { createTask, statesOf, type State } from '../support/tasks.ts';
+import { CALLERS, createTeam, expectCell, teamProject, tokenOf, type Team } from '../support/matrix.ts';
+import { createTask, statesOf } from '../support/tasks.ts';
+import { TASK_ROUTES, type TaskFixture } from '../support/access-routes.ts';
 
 /**
  * Every task and workflow route for every kind of caller (the members matrix of the projects issue, on
  * the routes of the tasks issue). A refusal must leave the project's states, transitions, tasks and
  * history exactly as they were.
  */
-interface Fixture {
-  projectId: string;
-  taskId: string;
-  deletedTaskId: string;
-  states: Record<string, State>;
-}
-
-interface Route {
-  name: string;
-  request: (fixture: Fixture, team: Team) => { method: string; path: string; json?: unknown };
-  expect: Record<Caller, number>;
-}
-
-const ROUTES: Route[] = [
-  {
-    name: 'GET /projects/{id}/states',
-    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/states` }),
-    expect: everyone(200),
-  },
-  {
-    name: 'POST /projects/{id}/states',
-    request: (f) => ({
-      method: 'POST',
-      path: `/projects/${f.projectId}/states`,
-      json: { name: 'QA', category: 'started' },
-    }),
-    expect: managers(201),
-  },
-  {
-    name: 'PATCH /projects/{id}/states/{state_id}',
-    request: (f) => ({
-      method: 'PATCH',
-      path: `/projects/${f.projectId}/states/${f.states['In review']!.id}`,
-      json: { name: 'Review' },
-    }),
-    expect: managers(200),
-  },
-  {
-    name: 'DELETE /projects/{id}/states/{state_id}',
-    request: (f) => ({ method: 'DELETE', path: `/projects/${f.projectId}/states/${f.states['In review']!.id}` }),
-    expect: managers(204),
-  },
-  {
-    name: 'GET /projects/{id}/transitions',
-    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/transitions` }),
-    expect: everyone(200),
-  },
-  {
-    name: 'PUT /projects/{id}/transitions',
-    request: (f) => ({
-      method: 'PUT',
-      path: `/projects/${f.projectId}/transitions`,
-      json: [{ from_state_id: f.states['To do']!.id, to_state_id: f.states.Done!.id }],
-    }),
-    expect: managers(200),
-  },
-  {
-    name: 'POST /projects/{id}/tasks',
-    request: (f) => ({ method: 'POST', path: `/projects/${f.projectId}/tasks`, json: { title: 'New work' } }),
-    expect: editors(201),
-  },
-  {
-    name: 'GET /projects/{id}/tasks',
-    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/tasks` }),
-    expect: everyone(200),
-  },
-  {
-    name: 'GET /projects/{id}/tasks?include_deleted=true',
-    request: (f) => ({ method: 'GET', path: `/projects/${f.projectId}/tasks?include_deleted=true` }),
-    expect: managers(200),
-  },
-  { name: 'GET /tasks/{id}', request: (f) => ({ method: 'GET', path: `/tasks/${f.taskId}` }), expect: everyone(200) },
-  {
-    name: 'PATCH /tasks/{id}',
-    request: (f) => ({ method: 'PATCH', path: `/tasks/${f.taskId}`, json: { title: 'Edited' } }),
-    expect: editors(200),
-  },
-  {
-    name: 'DELETE /tasks/{id}',
-    request: (f) => ({ method: 'DELETE', path: `/tasks/${f.taskId}` }),
-    expect: editors(200),
-  },
-  {
-    name: 'POST /tasks/{id}/restore',
-    request: (f) => ({ method: 'POST', path: `/tasks/${f.deletedTaskId}/restore` }),
-    expect: editors(200),
-  },
-  {
-    name: 'POST /tasks/{id}/transition',
-    request: (f) => ({
-      method: 'POST',
-      path: `/tasks/${f.taskId}/transition`,
-      json: { to_state_id: f.states['In progress']!.id },
-    }),
-    expect: editors(200),
-  },
-  {
-    name: 'GET /tasks/{id}/history',
-    request: (f) => ({ method: 'GET', path: `/tasks/${f.taskId}/history` }),
-    expect: everyone(200),
-  },
-];
 
 let team: Team;
 
@@ -129,7 +17,7 @@ beforeAll(async () => {
   team = await createTeam();
 });
 
-async function fixture(): Promise<Fixture> {
+async function fixture(): Promise<TaskFixture> {
   const project = await teamProject(team);
   const task = await createTask(team.owner, project.id);
   const deleted = await createTask(team.owner, project.id);
@@ -159,7 +47,7 @@ async function workState(projectId: string) {
 }
 
 describe('the task and workflow access matrix', () => {
-  for (const route of ROUTES) {
+  for (const route of TASK_ROUTES) {
     describe(route.name, () => {
       for (const caller of CALLERS) {
         const status = route.expect[caller];

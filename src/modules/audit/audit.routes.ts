@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { requireRole, signedIn } from '../../middleware/auth.ts';
+import { projectRoute } from '../projects/access.ts';
 import { ActivityQuery, AdminAuditQuery, AuditEventSchema } from './audit.schemas.ts';
 
 export const listAuditEvents = createRoute({
@@ -21,9 +22,11 @@ export const listProjectActivity = createRoute({
   operationId: 'listProjectActivity',
   method: 'get',
   path: '/projects/{id}/activity',
-  summary: "A project's activity: changes to it, its members, states and tasks (any member)",
-  description:
+  ...projectRoute(
+    'readProject',
+    "A project's activity: changes to it, its members, states and tasks",
     'The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).',
+  ),
   request: { params: IdParams, query: ActivityQuery },
   responses: { 200: listResponse(AuditEventSchema, 'A page of events'), ...errorResponses(401, 403, 404) },
 });

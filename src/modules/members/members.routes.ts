@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
+import { projectRoute } from '../projects/access.ts';
 import { projectResponse } from '../projects/projects.routes.ts';
 import {
   AddMemberBody,
@@ -19,7 +20,7 @@ export const listMembers = createRoute({
   operationId: 'listProjectMembers',
   method: 'get',
   path: '/projects/{id}/members',
-  summary: 'Members of a project, the owner included (any member)',
+  ...projectRoute('readMembers', 'Members of a project, the owner included'),
   request: { params: IdParams, query: ListMembersQuery },
   responses: { 200: listResponse(MemberSchema, 'A page of members, oldest first'), ...errorResponses(401, 403, 404) },
 });
@@ -29,9 +30,11 @@ export const addMember = createRoute({
   operationId: 'addProjectMember',
   method: 'post',
   path: '/projects/{id}/members',
-  summary: 'Add an active user as a viewer, editor or manager (managers, the owner, admins)',
-  description:
+  ...projectRoute(
+    'manageMembers',
+    'Add an active user as a viewer, editor or manager',
     '404 when no active user has the email (whether it is unknown or deactivated); 409 when the user is already a member, owns the project, or is the caller.',
+  ),
   request: { params: IdParams, body: jsonBody(AddMemberBody, 'Who, and with which role') },
   responses: { 201: jsonResponse(MemberSchema, 'The new member'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -41,8 +44,11 @@ export const changeMemberRole = createRoute({
   operationId: 'changeProjectMemberRole',
   method: 'patch',
   path: '/projects/{id}/members/{user_id}',
-  summary: "Change a member's role (managers, the owner, admins)",
-  description: "409 for the owner (transfer the project instead) and for the caller's own role.",
+  ...projectRoute(
+    'manageMembers',
+    "Change a member's role",
+    "409 for the owner (transfer the project instead) and for the caller's own role.",
+  ),
   request: { params: MemberParams, body: jsonBody(ChangeMemberRoleBody, 'The new role') },
   responses: { 200: jsonResponse(MemberSchema, 'The member'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -52,8 +58,11 @@ export const removeMember = createRoute({
   operationId: 'removeProjectMember',
   method: 'delete',
   path: '/projects/{id}/members/{user_id}',
-  summary: 'Remove a member (managers, the owner, admins), or leave (any member, for themselves)',
-  description: 'Access ends at once, for requests already authenticated too. The owner cannot be removed (409).',
+  ...projectRoute(
+    'manageMembers',
+    'Remove a member, or leave',
+    'Any member may remove themselves (leave). Access ends at once, for requests already authenticated too. The owner cannot be removed (409).',
+  ),
   request: { params: MemberParams },
   responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },
 });
@@ -63,8 +72,11 @@ export const transferProject = createRoute({
   operationId: 'transferProject',
   method: 'post',
   path: '/projects/{id}/transfer',
-  summary: 'Make a member the owner (the owner, admins); the previous owner stays as a manager',
-  description: '409 when the new owner is not an active member of the project.',
+  ...projectRoute(
+    'transferProject',
+    'Make a member the owner',
+    'The previous owner stays as a manager. 409 when the new owner is not an active member of the project.',
+  ),
   request: { params: IdParams, body: jsonBody(TransferProjectBody, 'The new owner') },
   responses: { 200: projectResponse('The project under its new owner'), ...errorResponses(401, 403, 404, 409) },
 });

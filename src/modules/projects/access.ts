@@ -75,3 +75,29 @@ const rankSql = (role: SQLWrapper) =>
 /** In SQL: may a caller whose users.role is `callerRole` and membership role is `memberRole` do `action`? */
 export const callerMaySql = (action: ProjectAction, callerRole: SQLWrapper, memberRole: SQLWrapper): SQL =>
   sql`(${callerRole} = 'admin' or ${rankSql(memberRole)} >= ${sql.raw(String(RANK[REQUIRED_ROLE[action]]))})`;
+
+/** Who may do `action`, as route summaries and the README's "Who" column say it. */
+export const whoMay = (action: ProjectAction): string =>
+  ({
+    viewer: 'any member, admin',
+    editor: 'editor, manager, owner, admin',
+    manager: 'manager, owner, admin',
+    owner: 'owner, admin',
+  })[REQUIRED_ROLE[action]];
+
+/**
+ * A project-scoped route's access rule as its OpenAPI operation publishes it, generated from the role table:
+ * the summary names who may, the description the least role, and `x-required-role` says it for machines.
+ * Spread into the route's `createRoute`; test/platform/required-roles.test.ts holds each to the access
+ * matrices and the README.
+ */
+export function projectRoute(action: ProjectAction, summary: string, description?: string) {
+  const role = REQUIRED_ROLE[action];
+  return {
+    summary: `${summary} (${whoMay(action)})`,
+    description: [`Needs the \`${role}\` role in the project or a higher one, or admin.`, description]
+      .filter(Boolean)
+      .join(' '),
+    'x-required-role': role,
+  } as const;
+}

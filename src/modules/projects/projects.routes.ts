@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
+import { projectRoute } from './access.ts';
 import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
 import { CreateProjectBody, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
 
@@ -44,9 +45,11 @@ export const getProject = createRoute({
   operationId: 'getProject',
   method: 'get',
   path: '/projects/{id}',
-  summary: 'One project (owner or admin)',
-  description:
+  ...projectRoute(
+    'readProject',
+    'One project',
     'Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).',
+  ),
   request: { params: IdParams, headers: IfNoneMatchHeaders },
   responses: {
     200: projectResponse('The project'),
@@ -67,7 +70,7 @@ export const replaceProject = createRoute({
   operationId: 'replaceProject',
   method: 'put',
   path: '/projects/{id}',
-  summary: 'Update a project (owner or admin)',
+  ...projectRoute('updateProject', 'Update a project'),
   request: updateRequest,
   responses: updateResponses,
 });
@@ -77,7 +80,7 @@ export const patchProject = createRoute({
   operationId: 'updateProject',
   method: 'patch',
   path: '/projects/{id}',
-  summary: 'Update a project (owner or admin)',
+  ...projectRoute('updateProject', 'Update a project'),
   request: updateRequest,
   responses: updateResponses,
 });
@@ -87,7 +90,7 @@ export const deleteProject = createRoute({
   operationId: 'deleteProject',
   method: 'delete',
   path: '/projects/{id}',
-  summary: 'Soft-delete a project (owner or admin)',
+  ...projectRoute('deleteProject', 'Soft-delete a project'),
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: { 200: projectResponse('The deleted project'), ...errorResponses(401, 403, 404, 409, 412) },
 });
@@ -97,7 +100,7 @@ export const restoreProject = createRoute({
   operationId: 'restoreProject',
   method: 'post',
   path: '/projects/{id}/restore',
-  summary: 'Undo a soft delete (owner or admin)',
+  ...projectRoute('restoreProject', 'Undo a soft delete'),
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: { 200: projectResponse('The restored project'), ...errorResponses(401, 403, 404, 409, 412) },
 });

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
 import { errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { signedIn } from '../../middleware/auth.ts';
+import { projectRoute, whoMay } from '../projects/access.ts';
 import {
   CreateTaskBody,
   HistoryEntrySchema,
@@ -31,8 +32,11 @@ export const createTask = createRoute({
   operationId: 'createTask',
   method: 'post',
   path: '/projects/{id}/tasks',
-  summary: 'Create a task (editors, managers, the owner, admins)',
-  description: "It takes the project's next number and starts in `state_id`, or the first unstarted state.",
+  ...projectRoute(
+    'writeTasks',
+    'Create a task',
+    "It takes the project's next number and starts in `state_id`, or the first unstarted state.",
+  ),
   request: { params: ProjectParams, body: jsonBody(CreateTaskBody, 'The new task') },
   responses: { 201: taskResponse('The created task'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -42,7 +46,7 @@ export const listProjectTasks = createRoute({
   operationId: 'listProjectTasks',
   method: 'get',
   path: '/projects/{id}/tasks',
-  summary: "A project's tasks (any member; include_deleted for managers, the owner, admins)",
+  ...projectRoute('readTasks', "A project's tasks", `\`include_deleted\`: ${whoMay('readDeletedTasks')}.`),
   request: { params: ProjectParams, query: ListTasksQuery },
   responses: { 200: listResponse(TaskSchema, 'A page of tasks'), ...errorResponses(401, 403, 404) },
 });
@@ -62,7 +66,7 @@ export const getTask = createRoute({
   operationId: 'getTask',
   method: 'get',
   path: '/tasks/{id}',
-  summary: 'One task (any member of its project)',
+  ...projectRoute('readTasks', 'One task'),
   request: { params: TaskParams, headers: IfNoneMatchHeaders },
   responses: {
     200: taskResponse('The task'),
@@ -76,9 +80,11 @@ export const updateTask = createRoute({
   operationId: 'updateTask',
   method: 'patch',
   path: '/tasks/{id}',
-  summary: 'Edit a task, or move it within its state with before_id/after_id (editors and above)',
-  description:
+  ...projectRoute(
+    'writeTasks',
+    'Edit a task, or move it within its state with before_id/after_id',
     'The state changes only through POST /tasks/{id}/transition. Honours If-Match (412 with the current ETag).',
+  ),
   request: { params: TaskParams, headers: IfMatchHeaders, body: jsonBody(UpdateTaskBody, 'Fields to change') },
   responses: { 200: taskResponse('The updated task'), ...errorResponses(401, 403, 404, 409, 412) },
 });
@@ -88,7 +94,7 @@ export const deleteTask = createRoute({
   operationId: 'deleteTask',
   method: 'delete',
   path: '/tasks/{id}',
-  summary: 'Soft-delete a task (editors and above)',
+  ...projectRoute('writeTasks', 'Soft-delete a task'),
   request: { params: TaskParams, headers: IfMatchHeaders },
   responses: { 200: taskResponse('The deleted task'), ...errorResponses(401, 403, 404, 409, 412) },
 });
@@ -98,7 +104,7 @@ export const restoreTask = createRoute({
   operationId: 'restoreTask',
   method: 'post',
   path: '/tasks/{id}/restore',
-  summary: 'Undo a soft delete (editors and above)',
+  ...projectRoute('writeTasks', 'Undo a soft delete'),
   request: { params: TaskParams, headers: IfMatchHeaders },
   responses: { 200: taskResponse('The restored task'), ...errorResponses(401, 403, 404, 409, 412) },
 });
@@ -108,9 +114,11 @@ export const transitionTask = createRoute({
   operationId: 'transitionTask',
   method: 'post',
   path: '/tasks/{id}/transition',
-  summary: 'Move a task to another state of its project (editors and above)',
-  description:
+  ...projectRoute(
+    'writeTasks',
+    'Move a task to another state of its project',
     'The one way a state changes. Entering a started state sets started_at once, completed sets completed_at, canceled sets canceled_at; leaving clears the last two. A move the project does not allow is a 409 listing the `allowed` states. Honours If-Match.',
+  ),
   request: { params: TaskParams, headers: IfMatchHeaders, body: jsonBody(TransitionTaskBody, 'The target state') },
   responses: { 200: taskResponse('The task in its new state'), ...errorResponses(401, 403, 404, 409, 412) },
 });
@@ -120,7 +128,7 @@ export const getTaskHistory = createRoute({
   operationId: 'getTaskHistory',
   method: 'get',
   path: '/tasks/{id}/history',
-  summary: "A task's state changes and assignments, newest first",
+  ...projectRoute('readTasks', "A task's state changes and assignments, newest first"),
   request: { params: TaskParams, query: HistoryQuery },
   responses: { 200: listResponse(HistoryEntrySchema, 'A page of history entries'), ...errorResponses(401, 403, 404) },
 });

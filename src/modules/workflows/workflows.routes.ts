@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
+import { projectRoute } from '../projects/access.ts';
 import {
   CreateStateBody,
   DeleteStateQuery,
@@ -20,7 +21,7 @@ export const listStates = createRoute({
   operationId: 'listWorkflowStates',
   method: 'get',
   path: '/projects/{id}/states',
-  summary: "A project's workflow states, in order, with their task counts (any member)",
+  ...projectRoute('readTasks', "A project's workflow states, in order, with their task counts"),
   request: { params: IdParams },
   responses: { 200: jsonResponse(z.array(StateSchema), 'The states'), ...errorResponses(401, 403, 404) },
 });
@@ -30,9 +31,11 @@ export const createState = createRoute({
   operationId: 'createWorkflowState',
   method: 'post',
   path: '/projects/{id}/states',
-  summary: 'Add a state (managers, the owner, admins)',
-  description:
+  ...projectRoute(
+    'manageWorkflow',
+    'Add a state',
     'Names are unique per project, case-insensitively (409). A project has at most 50 states (`MAX_STATES_PER_PROJECT`; 409 `state_limit_reached`). In a project with restricted transitions a new state has none until they are replaced.',
+  ),
   request: { params: IdParams, body: jsonBody(CreateStateBody, 'The new state') },
   responses: { 201: jsonResponse(StateSchema, 'The created state'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -42,9 +45,11 @@ export const updateState = createRoute({
   operationId: 'updateWorkflowState',
   method: 'patch',
   path: '/projects/{id}/states/{state_id}',
-  summary: 'Rename, move or recategorise a state (managers, the owner, admins)',
-  description:
+  ...projectRoute(
+    'manageWorkflow',
+    'Rename, move or recategorise a state',
     'A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.',
+  ),
   request: { params: StateParams, body: jsonBody(UpdateStateBody, 'What to change') },
   responses: { 200: jsonResponse(StateSchema, 'The state'), ...errorResponses(401, 403, 404, 409) },
 });
@@ -54,9 +59,11 @@ export const deleteState = createRoute({
   operationId: 'deleteWorkflowState',
   method: 'delete',
   path: '/projects/{id}/states/{state_id}',
-  summary: 'Delete a state, moving its tasks to `move_to` (managers, the owner, admins)',
-  description:
+  ...projectRoute(
+    'manageWorkflow',
+    'Delete a state, moving its tasks to `move_to`',
     'A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.',
+  ),
   request: { params: StateParams, query: DeleteStateQuery },
   responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404, 409) },
 });
@@ -66,9 +73,11 @@ export const listTransitions = createRoute({
   operationId: 'listWorkflowTransitions',
   method: 'get',
   path: '/projects/{id}/transitions',
-  summary: 'The moves allowed between states (any member)',
-  description:
+  ...projectRoute(
+    'readTasks',
+    'The moves allowed between states',
     'By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.',
+  ),
   request: { params: IdParams },
   responses: { 200: jsonResponse(TransitionsSchema, 'The allowed moves'), ...errorResponses(401, 403, 404) },
 });
@@ -78,8 +87,11 @@ export const replaceTransitions = createRoute({
   operationId: 'replaceWorkflowTransitions',
   method: 'put',
   path: '/projects/{id}/transitions',
-  summary: 'Replace the allowed moves (managers, the owner, admins); enforced on every transition from then on',
-  description: `At most ${MAX_TRANSITIONS} pairs; the project is restricted from then on.`,
+  ...projectRoute(
+    'manageWorkflow',
+    'Replace the allowed moves; enforced on every transition from then on',
+    `At most ${MAX_TRANSITIONS} pairs; the project is restricted from then on.`,
+  ),
   request: { params: IdParams, body: jsonBody(ReplaceTransitionsBody, 'Every allowed move') },
   responses: { 200: jsonResponse(TransitionsSchema, 'The allowed moves'), ...errorResponses(401, 403, 404, 409) },
 });
