@@ -35,7 +35,7 @@ function documentInfo(config: AppConfig) {
       title: 'AegisFlow API',
       version: '0.1.0',
       description:
-        'Workflow and project management at the edge. Errors are RFC 9457 `application/problem+json`; lists take `limit`/`offset` and return `X-Total-Count` and `Link` headers.',
+        'Workflow and project management at the edge. Errors are RFC 9457 `application/problem+json`; lists take `limit` and `cursor` (or `offset`) and return `X-Total-Count` and `Link` headers; every problem carries a stable `code`.',
       contact: { name: 'AegisFlow maintainers' },
       license: { name: 'Proprietary', identifier: 'LicenseRef-AegisFlow-Proprietary' },
     },

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { inlineParameters } from './inline.ts';
+import { clientOptionsOn, type ParsedOptions } from './internals.ts';
 import { withCompiledRowMapper } from './row-mapper.ts';
 import { openDatabaseSocket, type WorkerSocket } from './socket.ts';
 import type { Traffic } from './traffic.ts';
@@ -69,9 +70,6 @@ export function prepared<T>(db: Database, name: string, build: () => T): T {
   return statement;
 }
 
-/** postgres.js's options as it parses them; `shared` marks an object as parsed already. */
-type ParsedOptions = Sql['options'] & { shared: object };
-
 let parsed: { key: string; options: ParsedOptions } | undefined;
 
 /**
@@ -130,10 +128,9 @@ export function requestClient(
 ): RequestClient {
   const sockets: WorkerSocket[] = [];
   let released = false;
-  const sql = postgres({
-    ...parsedOptions(connectionString, connectTimeoutSeconds),
-    // Documented postgres.js option (missing from its type definitions): the socket is workerd's.
-    socket: async ({ host, port }: { host: string[]; port: number[] }) => {
+  const sql = postgres(
+    // The socket is workerd's.
+    clientOptionsOn(parsedOptions(connectionString, connectTimeoutSeconds), async ({ host, port }) => {
       const socket = released ? undefined : await openDatabaseSocket(host[0]!, port[0]!, connectTimeoutSeconds, onSent);
       if (!socket || released) {
         socket?.destroy();
@@ -141,11 +138,8 @@ export function requestClient(
       }
       sockets.push(socket);
       return socket;
-    },
-    parameters: {},
-    shared: { retries: 0, typeArrayMap: {} },
-    no_subscribe: true,
-  } as unknown as postgres.Options<Record<string, never>>);
+    }),
+  );
   return {
     sql,
     release() {

@@ -9,10 +9,17 @@
  * values and placeholders.
  */
 
-const PARAMETER = /\$(\d+)/g;
+/**
+ * A parameter, or a quoted literal or identifier of drizzle's text, which the scan steps over whole (the
+ * SQL standard's quoting, the only one drizzle writes: a doubled quote stays inside).
+ */
+const TOKEN = /'(?:[^']|'')*'|"(?:[^"]|"")*"|\$(\d+)/g;
+const PARAMETER_INSIDE = /\$\d/;
 
 /**
  * `query` (drizzle's text, whose only `$n` are its parameters) with every `$n` replaced by its value.
+ * That invariant is checked as the text is scanned: a `$n` inside a quoted literal or identifier of the
+ * text itself (not of a value, which is never rescanned) is refused rather than left ambiguous.
  * `literal` is replaceable only so the property test (test/lib/inline-property.test.ts) can prove it
  * catches a broken escaper.
  */
@@ -22,7 +29,11 @@ export function inlineParameters(
   literal: (value: unknown) => string = sqlLiteral,
 ): string {
   if (!params?.length) return query;
-  return query.replace(PARAMETER, (_, position: string) => {
+  return query.replace(TOKEN, (token, position: string | undefined) => {
+    if (position === undefined) {
+      if (PARAMETER_INSIDE.test(token)) throw new TypeError(`a parameter marker inside a quoted part: ${token}`);
+      return token;
+    }
     const index = Number(position) - 1;
     if (index >= params.length) throw new TypeError(`no value for parameter $${position}`);
     return literal(params[index]);

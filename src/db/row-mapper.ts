@@ -1,4 +1,5 @@
-import { Column, getTableName, is, SQL, Subquery } from 'drizzle-orm';
+import { Column, getTableName, is } from 'drizzle-orm';
+import { decoderOf, type Decoder, type PreparedInternals, type SelectedField } from './internals.ts';
 
 /*
  * drizzle turns each result row into objects with `mapResultRow`, which works out, for every cell of every
@@ -9,31 +10,12 @@ import { Column, getTableName, is, SQL, Subquery } from 'drizzle-orm';
  * The result is the same as drizzle's, nulled left-joined objects included (test/db/row-mapper.test.ts).
  */
 
-/** A selected field as drizzle's prepared query keeps it: where in the result it goes, and what it is. */
-export interface SelectedField {
-  path: string[];
-  field: unknown;
-}
-
-interface Decoder {
-  mapFromDriverValue(value: unknown): unknown;
-}
-
 interface Cell {
   parents: string[];
   key: string;
   decoder: Decoder;
   /** For a table column at depth two: its object and table, for nulling an object a left join did not find. */
   joined: { object: string; table: string } | undefined;
-}
-
-/** drizzle's choice of decoder for a field (`decoder` is internal to its SQL class, hence the casts). */
-function decoderOf(field: unknown): Decoder {
-  const decoderOfSql = (sqlField: unknown) => (sqlField as { decoder: Decoder }).decoder;
-  if (is(field, Column)) return field;
-  if (is(field, SQL)) return decoderOfSql(field);
-  if (is(field, Subquery)) return decoderOfSql((field as unknown as { _: { sql: unknown } })._.sql);
-  return decoderOfSql((field as { sql: unknown }).sql);
 }
 
 export function compileRowMapper(fields: SelectedField[], joinsNotNullableMap: Record<string, boolean> | undefined) {
@@ -72,13 +54,6 @@ export function compileRowMapper(fields: SelectedField[], joinsNotNullableMap: R
     return result;
   };
   return (rows: unknown[][]) => rows.map(mapRow);
-}
-
-/** The parts of drizzle's prepared query the mapper replaces (drizzle-orm 0.45, postgres-js session). */
-interface PreparedInternals {
-  fields?: SelectedField[];
-  joinsNotNullableMap?: Record<string, boolean>;
-  customResultMapper?: unknown;
 }
 
 /** Gives a prepared statement that returns rows the compiled mapper; anything else is left as it is. */

@@ -274,7 +274,7 @@ export const tasks = pgTable(
     assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
     dueDate: date('due_date', { mode: 'string' }),
     // Order within a state: a key compared byte by byte (collation "C", see tasks.position in the migration)
-    // that a move places between its neighbours' keys without touching any other row (modules/tasks/position.ts).
+    // that a move places between its neighbours' keys without touching any other row (modules/tasks/tasks.position.ts).
     position: text('position').notNull(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),

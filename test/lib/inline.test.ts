@@ -10,6 +10,12 @@ describe('parameters written into the statement text', () => {
     expect(() => inlineParameters('select $2', ['only one'])).toThrow(TypeError);
   });
 
+  it("steps over the text's own quoted parts, and refuses a parameter marker inside one", () => {
+    expect(inlineParameters(`select 'it''s', "a""b", $1`, ['x'])).toBe(`select 'it''s', "a""b", E'x'`);
+    expect(() => inlineParameters("select '$1', $1", ['x'])).toThrow(TypeError);
+    expect(() => inlineParameters('select "$1", $1', ['x'])).toThrow(TypeError);
+  });
+
   it('does not rescan what it wrote: a value that looks like a parameter stays text', () => {
     expect(inlineParameters('select $1, $2', ['$2', 'x'])).toBe("select E'$2', E'x'");
   });

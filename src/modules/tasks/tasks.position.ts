@@ -9,7 +9,7 @@
  * Keys read as decimal fractions (0.d1d2d3...) and never end in 0, so there is always room between two.
  * - Moving tasks between the same two neighbours again and again lengthens the keys (about a quarter of a
  *   character a move); once a move's key would pass MAX_KEY_LENGTH, the state's keys are dealt out afresh
- *   (`rebalanceState`, tasks.service.ts), under the lock the move holds.
+ *   (`rebalanceState`, tasks.reorder.ts), under the lock the move holds.
  */
 export const MAX_KEY_LENGTH = 32;
 export const CREATED_KEY_LENGTH = 12;
