@@ -57,16 +57,20 @@ const database: Database = drizzle({
 const preparedStatements = new WeakMap<Database, Map<string, unknown>>();
 
 /**
- * The statement `build` makes on `db` (ending in drizzle's `.prepare(name)`, values as `sql.placeholder`s),
- * built once per isolate and `name`: building a statement costs drizzle more CPU than the rest of a
+ * The statement `build` makes on `db` (values as `sql.placeholder`s), prepared under `name` (written only
+ * here) and built once per isolate and `name`: building a statement costs drizzle more CPU than the rest of a
  * typical request's JavaScript (bench/README.md), filling in its placeholders almost nothing. Its rows are
  * mapped by a mapper compiled for it (db/row-mapper.ts). `name` must name one shape of statement.
  */
-export function prepared<T>(db: Database, name: string, build: () => T): T {
+export function prepared<Statement>(
+  db: Database,
+  name: string,
+  build: () => { prepare(name: string): Statement },
+): Statement {
   let statements = preparedStatements.get(db);
   if (!statements) preparedStatements.set(db, (statements = new Map()));
-  let statement = statements.get(name) as T | undefined;
-  if (!statement) statements.set(name, (statement = withCompiledRowMapper(build())));
+  let statement = statements.get(name) as Statement | undefined;
+  if (!statement) statements.set(name, (statement = withCompiledRowMapper(build().prepare(name))));
   return statement;
 }
 

@@ -32,7 +32,7 @@ export const callerValues = (caller: Caller) => ({
  * must not import.
  */
 export async function findCaller(db: Database, caller: Caller): Promise<UserRow | undefined> {
-  const statement = prepared(db, 'caller', () => db.select().from(users).where(isCaller).prepare('caller'));
+  const statement = prepared(db, 'caller', () => db.select().from(users).where(isCaller));
   const [user] = await statement.execute(callerValues(caller));
   return user;
 }
@@ -43,8 +43,7 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
     db
       .select()
       .from(users)
-      .where(eq(users.id, sql.placeholder('userId')))
-      .prepare('user_by_id'),
+      .where(eq(users.id, sql.placeholder('userId'))),
   );
   const [user] = await statement.execute({ userId: id });
   return user;

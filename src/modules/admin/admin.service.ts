@@ -57,8 +57,7 @@ export async function listUsers(db: Database, caller: Caller, filters: UserFilte
       .select({ user: regroup(userColumns, page), sortKey: page.sortKey, total: count })
       .from(anchor)
       .leftJoinLateral(page, sql`true`)
-      .where(eq(anchor.id, sql.placeholder('callerId')))
-      .prepare(shape);
+      .where(eq(anchor.id, sql.placeholder('callerId')));
   });
   const rows = await statement.execute({
     ...callerValues(caller),

@@ -127,8 +127,7 @@ export async function listAuditEvents(
       })
       .from(anchor)
       .leftJoinLateral(events, sql`true`)
-      .where(eq(anchor.id, sql.placeholder('callerId')))
-      .prepare(shape);
+      .where(eq(anchor.id, sql.placeholder('callerId')));
   });
   const rows = await statement.execute({ ...callerValues(caller), ...filterValues(filters), ...pageValues(page) });
   return toEventPage(rows, page);
@@ -164,8 +163,7 @@ export async function listProjectActivity(
       .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
       .leftJoin(callerMembership, joinCallerMembership())
       .leftJoinLateral(events, sql`true`)
-      .where(isCaller)
-      .prepare(shape);
+      .where(isCaller);
   });
   const rows = await statement.execute({ ...callerValues(caller), ...filterValues(scoped), ...pageValues(page) });
   const standing = standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole);

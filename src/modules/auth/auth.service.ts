@@ -63,7 +63,6 @@ export async function updateMe(db: Database, caller: Caller, changes: { fullName
     .with(updated, audit)
     .select(regroup(userColumns, updated))
     .from(updated)
-    .prepare('update_me')
     .execute(callerValues(caller));
   if (user) return user;
   return authorizeActor(await findCaller(db, caller));
@@ -133,7 +132,6 @@ export async function changePassword(
     .with(changed, others, kept, cleared, audit)
     .select({ id: changed.id })
     .from(changed)
-    .prepare('change_password')
     .execute(callerValues(caller));
   // The caller changed meanwhile (deactivated, revoked): refuse as any request would.
   if (!done) authorizeActor(await findCaller(db, caller));
@@ -159,7 +157,6 @@ function beginPasswordChange(db: Database, config: AppConfig) {
         wait: sql<number>`coalesce((${wait}), 0)`,
       })
       .from(users)
-      .where(isCaller)
-      .prepare(name);
+      .where(isCaller);
   });
 }

@@ -87,8 +87,7 @@ function beginLogin(db: Database, config: AppConfig) {
         sessionId: sql<string | null>`(select ${session.id} from ${session})`,
       })
       .from(candidate)
-      .crossJoin(gate)
-      .prepare(name);
+      .crossJoin(gate);
   });
 }
 
@@ -169,8 +168,7 @@ async function settleSuccess(
       .with(network, account)
       .update(users)
       .set({ passwordHash: sql`${sql.placeholder('passwordHash')}::text` })
-      .where(and(eq(users.id, sql.placeholder('userId')), sql`${passwordHash !== undefined}`))
-      .prepare(`settle_login:${passwordHash !== undefined}`);
+      .where(and(eq(users.id, sql.placeholder('userId')), sql`${passwordHash !== undefined}`));
   });
   await statement.execute({
     networkKey: keys.network,

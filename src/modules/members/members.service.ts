@@ -84,8 +84,7 @@ export async function listMembers(
       .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
       .leftJoin(callerMembership, joinCallerMembership())
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller)
-      .prepare(shape);
+      .where(isCaller);
   });
   const rows = await statement.execute({ ...callerValues(caller), projectId, ...pageValues(pageRequest) });
   const first = rows[0];
@@ -200,8 +199,7 @@ export async function addMember(
       .with(facts, added, audit)
       .select({ guards: ADD.results(facts), member: regroup(writtenMemberColumns, added) })
       .from(facts)
-      .leftJoin(added, sql`true`)
-      .prepare('add_member');
+      .leftJoin(added, sql`true`);
   });
   const row = await ADD.run(
     statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }),
@@ -247,8 +245,7 @@ export async function changeMemberRole(
       .with(facts, changed, audit)
       .select({ guards: CHANGE_ROLE.results(facts), member: regroup(writtenMemberColumns, changed) })
       .from(facts)
-      .leftJoin(changed, sql`true`)
-      .prepare('change_member_role');
+      .leftJoin(changed, sql`true`);
   });
   const row = await CHANGE_ROLE.run(statement.execute({ ...callerValues(caller), projectId, userId, role }));
   return CHANGE_ROLE.outcome({ guards: row.guards, facts: {}, written: row.member });
@@ -309,8 +306,7 @@ export async function removeMember(db: Database, caller: Caller, projectId: stri
       .with(facts, removed, removal, unassigned, history, unassignment)
       .select({ guards: REMOVE.results(facts), removed: { userId: removed.userId } })
       .from(facts)
-      .leftJoin(removed, sql`true`)
-      .prepare('remove_member');
+      .leftJoin(removed, sql`true`);
   });
   const row = await REMOVE.run(statement.execute({ ...callerValues(caller), projectId, userId }));
   REMOVE.outcome({ guards: row.guards, facts: {}, written: row.removed });

@@ -155,8 +155,7 @@ function ownProjectsStatement(db: Database, filters: ProjectListFilters) {
       })
       .from(users)
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller)
-      .prepare(name);
+      .where(isCaller);
   });
 }
 
@@ -206,7 +205,6 @@ function allProjectsStatement(db: Database, filters: ProjectListFilters) {
       })
       .from(users)
       .leftJoinLateral(page, sql`${users.role} = 'admin'`)
-      .where(isCaller)
-      .prepare(name);
+      .where(isCaller);
   });
 }

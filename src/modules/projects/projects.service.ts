@@ -119,8 +119,7 @@ export async function createProject(
       .with(facts, created, ownerMembership, defaultWorkflow, audit)
       .select({ guards: CREATE.results(facts), project: regroup(projectColumns, created) })
       .from(facts)
-      .leftJoin(created, sql`true`)
-      .prepare('create_project');
+      .leftJoin(created, sql`true`);
   });
   const row = await CREATE.run(
     statement.execute({
@@ -207,8 +206,7 @@ async function mutateProject(
         project: regroup(projectColumns, changed),
       })
       .from(facts)
-      .leftJoin(changed, sql`true`)
-      .prepare(mutation.name);
+      .leftJoin(changed, sql`true`);
   });
   const row = await write.run(
     statement.execute({ ...mutation.values, ...callerValues(caller), id, ...ifMatchValues(precondition) }),

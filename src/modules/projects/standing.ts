@@ -40,8 +40,7 @@ export async function findProjectWithStanding(db: Database, caller: Caller, proj
       .from(users)
       .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
       .leftJoin(callerMembership, joinCallerMembership())
-      .where(isCaller)
-      .prepare('project_with_standing'),
+      .where(isCaller),
   );
   const [row] = await statement.execute({ ...callerValues(caller), projectId });
   const actor = callerFrom(caller, row?.actor);

@@ -140,8 +140,7 @@ export async function refreshSession(
       .with(used, next, touched)
       .select({ sessionId: touched.id, userId: touched.userId, tokenEpoch: users.tokenEpoch })
       .from(touched)
-      .innerJoin(users, eq(users.id, touched.userId))
-      .prepare('refresh_session');
+      .innerJoin(users, eq(users.id, touched.userId));
   });
   const nextToken = newOpaqueToken();
   const [row] = await statement.execute({
@@ -181,7 +180,6 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
       db,
       and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt))!,
       sql`null::uuid`,
-      'reuse_revoke',
     ).execute(requestValues(request));
     return unauthorized('refresh_token_reused', 'this refresh token was already used; its session is revoked');
   }
@@ -196,7 +194,7 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
  * Revokes the sessions `where` finds, each with its `session.revoke` event (`actor`: an expression over the
  * revoked row's columns, or a placeholder), in one statement that returns the ids.
  */
-function revokeSessions(db: Database, where: SQL, actor: SQL, name: string) {
+function revokeSessions(db: Database, where: SQL, actor: SQL) {
   const revoked = db.$with('revoked').as(
     db
       .update(sessions)
@@ -214,7 +212,7 @@ function revokeSessions(db: Database, where: SQL, actor: SQL, name: string) {
         actor,
       ),
     );
-  return db.with(revoked, audit).select({ id: revoked.id }).from(revoked).prepare(name);
+  return db.with(revoked, audit).select({ id: revoked.id }).from(revoked);
 }
 
 /** POST /auth/logout: the presented token's session is revoked by its user (a rotated token revokes it as reuse, and is refused). */
@@ -234,7 +232,7 @@ export async function logOut(db: Database, presented: string, request: RequestMe
       ),
   );
   const statement = prepared(db, 'log_out', () =>
-    revokeSessions(db, and(isNull(sessions.revokedAt), presentedSession)!, sql`user_id`, 'log_out'),
+    revokeSessions(db, and(isNull(sessions.revokedAt), presentedSession)!, sql`user_id`),
   );
   const [revoked] = await statement.execute({ ...requestValues(request), presentedHash: await sha256Hex(presented) });
   if (!revoked) throw await refusedRefreshToken(db, presented, request);
@@ -267,7 +265,7 @@ export async function logOutEverywhere(db: Database, caller: Caller): Promise<vo
           sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${bumped}`,
         ),
       );
-    return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped).prepare('logout_all');
+    return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped);
   });
   const [done] = await statement.execute(callerValues(caller));
   if (!done) authorizeActor(await findCaller(db, caller));
@@ -312,8 +310,7 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
       })
       .from(users)
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller)
-      .prepare(shape);
+      .where(isCaller);
   });
   const rows = await statement.execute({ ...callerValues(caller), ...pageValues(pageRequest) });
   authorizeActor(rows[0]?.actor);
@@ -341,7 +338,6 @@ export async function revokeSession(db: Database, caller: Caller, sessionId: str
         ),
       )!,
       sql`${sql.placeholder('callerId')}::uuid`,
-      'revoke_session',
     ),
   );
   const [revoked] = await statement.execute({ ...callerValues(caller), sessionId });

@@ -197,8 +197,7 @@ export async function listProjectTasks(
       .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
       .leftJoin(callerMembership, joinCallerMembership())
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller)
-      .prepare(name);
+      .where(isCaller);
   });
   const rows = await statement.execute({
     ...callerValues(caller),
@@ -269,8 +268,7 @@ export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskF
       .select({ actor: actorColumns, ...taskOf(page), total: count })
       .from(users)
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller)
-      .prepare(name);
+      .where(isCaller);
   });
   const rows = await statement.execute({
     ...callerValues(caller),
@@ -319,8 +317,7 @@ export async function listTaskHistory(
       .select({ event: regroup(eventColumns, page), sortKey: page.sortKey, total: count })
       .from(historyOf)
       .leftJoinLateral(page, sql`true`)
-      .where(eq(historyOf.id, sql.placeholder('taskId')))
-      .prepare(shape);
+      .where(eq(historyOf.id, sql.placeholder('taskId')));
   });
   const rows = await statement.execute({ taskId, ...pageValues(pageRequest) });
   return toPage(

@@ -72,6 +72,5 @@ export async function moveTasksToState(
     .with(moved, history, audit)
     .select({ moved: sql<number>`count(*)` })
     .from(moved)
-    .prepare('move_tasks_to_state')
     .execute(callerValues(caller));
 }

@@ -37,8 +37,7 @@ export async function findTaskWithStanding(db: Database, caller: Caller, taskId:
       .leftJoin(projects, eq(projects.id, tasks.projectId))
       .leftJoin(callerMembership, joinCallerMembership())
       .leftJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
-      .where(isCaller)
-      .prepare('task_with_standing'),
+      .where(isCaller),
   );
   const [row] = await statement.execute({ ...callerValues(caller), taskId });
   const standing = standingOf(callerFrom(caller, row?.actor), row?.membershipRole);

@@ -207,8 +207,7 @@ export async function insertTask(db: Database, caller: Caller, projectId: string
       })
       .from(facts)
       .leftJoin(created, sql`true`)
-      .leftJoin(workflowStates, eq(workflowStates.id, created.stateId))
-      .prepare(name);
+      .leftJoin(workflowStates, eq(workflowStates.id, created.stateId));
   });
   const row = await write.run(
     statement.execute({
@@ -306,8 +305,7 @@ export async function mutateTask(
       })
       .from(facts)
       .leftJoin(changed, sql`true`)
-      .leftJoin(workflowStates, eq(workflowStates.id, changed.stateId))
-      .prepare(mutation.name);
+      .leftJoin(workflowStates, eq(workflowStates.id, changed.stateId));
   });
   const row = await write.run(
     statement.execute({ ...mutation.values, ...callerValues(caller), taskId, ...ifMatchValues(precondition) }),
@@ -369,8 +367,7 @@ export async function moveTask(
       })
       .from(facts)
       .leftJoin(moved, sql`true`)
-      .leftJoin(workflowStates, eq(workflowStates.id, moved.stateId))
-      .prepare('transition_task');
+      .leftJoin(workflowStates, eq(workflowStates.id, moved.stateId));
   });
   const row = await TRANSITION.run(
     statement.execute({ ...callerValues(caller), taskId, toStateId, ...ifMatchValues(precondition) }),

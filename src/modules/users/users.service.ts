@@ -63,7 +63,6 @@ export async function createUser(
       .with(created, audit)
       .select(regroup(getTableColumns(users), created))
       .from(created)
-      .prepare('create_user')
       .execute(requestValues(request));
     return user!;
   } catch (error) {

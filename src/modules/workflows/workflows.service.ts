@@ -63,8 +63,7 @@ export async function listStates(db: Database, caller: Caller, projectId: string
       .leftJoin(callerMembership, joinCallerMembership())
       .leftJoin(workflowStates, eq(workflowStates.projectId, projects.id))
       .where(isCaller)
-      .orderBy(asc(workflowStates.position))
-      .prepare('workflow_states'),
+      .orderBy(asc(workflowStates.position)),
   );
   const rows = await statement.execute({ ...callerValues(caller), projectId });
   requireAccess(rows[0]?.project, standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole), 'readTasks');
