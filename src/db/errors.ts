@@ -58,14 +58,6 @@ export function classifyDatabaseError(error: unknown): 'unavailable' | 'invalid-
   return undefined;
 }
 
-/** The statement was refused because `column` would have been NULL (SQLSTATE 23502). */
-export function isNotNullViolation(error: unknown, column: string): boolean {
-  return [...causes(error)].some(
-    (cause) =>
-      (cause as { code?: unknown }).code === '23502' && (cause as { column_name?: unknown }).column_name === column,
-  );
-}
-
 /** The constraint a statement violated (postgres.js's `constraint_name`), if any. */
 export function violatedConstraint(error: unknown): string | undefined {
   for (const cause of causes(error)) {

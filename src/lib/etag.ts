@@ -34,10 +34,6 @@ export const parseIfNoneMatch = (header: string | undefined) => parsePreconditio
 export const isNotModified = (ifNoneMatch: Precondition | undefined, version: number) =>
   ifNoneMatch !== undefined && (ifNoneMatch.kind === 'any' || ifNoneMatch.versions.includes(version));
 
-export function preconditionHolds(precondition: Precondition | undefined, version: number): boolean {
-  return !precondition || precondition.kind === 'any' || precondition.versions.includes(version);
-}
-
 /** A header carrying entity tags (`If-Match`, `If-None-Match`): parsed by the functions above, so any text is accepted. */
 const entityTagsHeader = (description: string) =>
   z.string().max(1000).optional().openapi({ description, example: '"1"' });

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, sql, type SQLWrapper } from 'drizzle-orm';
+import type { WithSubquery } from 'drizzle-orm/subquery';
 import { QueryBuilder, type PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { auditOf, changesOf, type AuditField } from '../../db/audit.ts';
 import { prepared, type Database } from '../../db/client.ts';
@@ -73,6 +74,27 @@ const oldTaskFields = (source: string) =>
 /** The audit rows of the tasks a statement wrote (`rows`, a CTE), one each. */
 const auditedTasks = (rows: SQLWrapper, fields: AuditField[]) =>
   sql`select id as entity_id, project_id, ${changesOf(fields)} as changes from ${rows}`;
+
+/**
+ * The answer of every task write, one row: each guard's result, the facts a refusal reads, and the task the
+ * write left in `written` (a CTE of whole task rows; null when it wrote nothing) with its state.
+ */
+const answer = (
+  query: ReturnType<Database['with']>,
+  write: GuardedWrite<TaskFacts>,
+  facts: WithSubquery & { version: SQLWrapper; allowed: SQLWrapper } & Record<string, unknown>,
+  written: WithSubquery & { [Key in keyof typeof taskColumns]: unknown } & { stateId: SQLWrapper },
+) =>
+  query
+    .select({
+      guards: write.results(facts),
+      facts: { version: sql<number | null>`${facts.version}`, allowed: sql<string[] | null>`${facts.allowed}` },
+      task: regroup(taskColumns, written),
+      state: stateFields,
+    })
+    .from(facts)
+    .leftJoin(written, sql`true`)
+    .leftJoin(workflowStates, eq(workflowStates.id, written.stateId));
 
 /** The statement's one row as GuardedWrite.outcome takes it: the task written, with its state, or null. */
 const asOutcome = (row: {
@@ -197,17 +219,7 @@ export async function insertTask(db: Database, caller: Caller, projectId: string
       ),
     );
     const audit = db.$with('audit', {}).as(auditOf('task.create', 'task', auditedTasks(created, TASK_CREATED)));
-    return db
-      .with(facts, counter, created, stateHistory, assigneeHistory, audit)
-      .select({
-        guards: write.results(facts),
-        facts: { version: facts.version, allowed: facts.allowed },
-        task: regroup(taskColumns, created),
-        state: stateFields,
-      })
-      .from(facts)
-      .leftJoin(created, sql`true`)
-      .leftJoin(workflowStates, eq(workflowStates.id, created.stateId));
+    return answer(db.with(facts, counter, created, stateHistory, assigneeHistory, audit), write, facts, created);
   });
   const row = await write.run(
     statement.execute({
@@ -295,17 +307,7 @@ export async function mutateTask(
       ),
     );
     const audit = db.$with('audit', {}).as(auditOf(mutation.audit, 'task', auditedTasks(changed, TASK_CHANGED)));
-    return db
-      .with(facts, changed, ...(mutation.assigns ? [history] : []), audit)
-      .select({
-        guards: write.results(facts),
-        facts: { version: facts.version, allowed: facts.allowed },
-        task: regroup(taskColumns, changed),
-        state: stateFields,
-      })
-      .from(facts)
-      .leftJoin(changed, sql`true`)
-      .leftJoin(workflowStates, eq(workflowStates.id, changed.stateId));
+    return answer(db.with(facts, changed, ...(mutation.assigns ? [history] : []), audit), write, facts, changed);
   });
   const row = await write.run(
     statement.execute({ ...mutation.values, ...callerValues(caller), taskId, ...ifMatchValues(precondition) }),
@@ -357,17 +359,7 @@ export async function moveTask(
         ),
       );
     const audit = db.$with('audit', {}).as(auditOf('task.transition', 'task', auditedTasks(moved, TASK_TRANSITIONED)));
-    return db
-      .with(facts, moved, history, audit)
-      .select({
-        guards: TRANSITION.results(facts),
-        facts: { version: facts.version, allowed: facts.allowed },
-        task: regroup(taskColumns, moved),
-        state: stateFields,
-      })
-      .from(facts)
-      .leftJoin(moved, sql`true`)
-      .leftJoin(workflowStates, eq(workflowStates.id, moved.stateId));
+    return answer(db.with(facts, moved, history, audit), TRANSITION, facts, moved);
   });
   const row = await TRANSITION.run(
     statement.execute({ ...callerValues(caller), taskId, toStateId, ...ifMatchValues(precondition) }),
