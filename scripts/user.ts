@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { eq, sql as rawSql } from 'drizzle-orm';
-import { auditInsert } from '../src/db/audit.ts';
+import { auditInsertPerCall } from '../src/db/audit.ts';
 import type { Database } from '../src/db/client.ts';
 import { users } from '../src/db/schema.ts';
 import { createUser } from '../src/modules/users/users.service.ts';
@@ -129,7 +129,7 @@ async function main() {
           .returning();
         await revokeEverySession(tx as unknown as Database, found.id);
         // The system (no actor) changed the role: the trail shows it like any other role change.
-        await auditInsert(
+        await auditInsertPerCall(
           tx as unknown as Database,
           { id: null, request: null },
           {

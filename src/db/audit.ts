@@ -1,6 +1,7 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { RequestMeta } from '../lib/actor.ts';
 import type { Database } from './client.ts';
+import type { Slots } from './statements.ts';
 import {
   QueryBuilder,
   type PgSelect,
@@ -15,7 +16,7 @@ const subquery = new QueryBuilder();
 /*
  * The audit trail's write side, one piece for every module: an event is written by the statement (or the
  * transaction) that makes its change, so there is no change without its event and no event without its
- * change. In a statement, `auditOf` is a CTE fed by the changed rows; in a transaction, `auditInsert`.
+ * change. In a statement, `auditOf` is a CTE fed by the changed rows; in a transaction, `auditInsertPerCall`.
  * The actor and the request come from the statement's `callerValues` placeholders.
  */
 
@@ -24,28 +25,50 @@ export type AuditField = readonly [name: string, before: SQLWrapper | null, afte
 
 /** `{"field": {"old": ..., "new": ...}}` for each field whose value changed, as a jsonb expression. */
 export function changesOf(fields: readonly AuditField[]): SQL {
-  const entries = fields.map(
-    ([name, before, after]) =>
-      sql`${sql.raw(`'${name}'`)}, case when ${before ?? sql`null`} is distinct from ${after ?? sql`null`} then jsonb_build_object('old', to_jsonb(${before ?? sql`null::text`}), 'new', to_jsonb(${after ?? sql`null::text`})) end`,
-  );
-  return sql`(select coalesce(jsonb_object_agg(key, value), '{}'::jsonb) from jsonb_each(jsonb_build_object(${sql.join(entries, sql`, `)})) where value <> 'null'::jsonb)`;
+  const entries = fields.map(([name, before, after]) => {
+    const old = before ?? sql`null::text`;
+    const now = after ?? sql`null::text`;
+    return sql`${sql.raw(`'${name}'`)}, case
+      when ${before ?? sql`null`} is distinct from ${after ?? sql`null`}
+      then jsonb_build_object('old', to_jsonb(${old}), 'new', to_jsonb(${now}))
+    end`;
+  });
+  return sql`(
+    select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    from jsonb_each(jsonb_build_object(${sql.join(entries, sql`, `)}))
+    where value <> 'null'::jsonb
+  )`;
 }
 
 /**
- * An audit event per row of `rows` (a select of entity_id, project_id and changes), as the body of a CTE:
- * `db.$with('audit', {}).as(auditOf(...))`. drizzle's insert-from-select wants every column, the serial id
- * included, so this one piece is written as SQL.
+ * What an audited statement changed, one event per row of `from` (a CTE of the changed rows, or a select
+ * of them): the entity's id, its project (none for users and sessions) and the changes, each an expression
+ * over `from`'s columns (`changed.id`, `changed.oldTitle`), never a column's name in a string.
  */
-export const auditOf = (
-  action: AuditAction,
-  entityType: string,
-  rows: SQL,
-  actor: SQL = sql`${sql.placeholder('callerId')}::uuid`,
-): SQL =>
-  sql`insert into ${auditEvents} (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-      select ${actor}, ${sql.raw(`'${action}'`)}, ${sql.raw(`'${entityType}'`)}, entity_id, project_id,
-             ${sql.placeholder('requestId')}::text, ${sql.placeholder('clientIp')}::text, ${sql.placeholder('userAgent')}::text, changes
-      from (${rows}) as audited`;
+export interface AuditedRows {
+  from: SQLWrapper;
+  entityId: SQLWrapper;
+  projectId: SQLWrapper | null;
+  changes: SQL;
+  /** Who acted, if not the caller (`$.callerId`): a login names the user it found. */
+  actor?: SQLWrapper;
+}
+
+/**
+ * An audit event per audited row, as the body of a CTE: `db.$with('audit', {}).as(auditOf($, ...))`.
+ * drizzle's insert-from-select wants every column, the serial id included, so this one piece is written as
+ * SQL. The request comes from the statement's `requestValues` (or `callerValues`) placeholders.
+ */
+export const auditOf = ($: Slots<RequestValues>, action: AuditAction, entityType: string, rows: AuditedRows): SQL =>
+  sql`insert into ${auditEvents}
+        (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
+      select
+        ${rows.actor ?? sql`${$.callerId}::uuid`}, ${sql.raw(`'${action}'`)}, ${sql.raw(`'${entityType}'`)},
+        ${rows.entityId}, ${rows.projectId ?? sql`null::uuid`},
+        ${$.requestId}::text, ${$.clientIp}::text, ${$.userAgent}::text, ${rows.changes}
+      from ${rows.from}`;
+
+export type RequestValues = ReturnType<typeof requestValues>;
 
 /** The placeholder values `auditOf` fills in: the request, and the actor unless the statement names one. */
 export const requestValues = (request: RequestMeta | null, actorId: string | null = null) => ({
@@ -70,7 +93,7 @@ export interface AuditEvent {
  * One event, as an INSERT to await inside the transaction that makes its change (workflow changes,
  * transfers, admin changes) or to run as a CTE of the statement that makes it.
  */
-export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
+export const auditInsertPerCall = (db: Database, actor: Actor, event: AuditEvent) =>
   db.insert(auditEvents).values({
     actorId: actor.id,
     action: event.action,
@@ -83,7 +106,7 @@ export const auditInsert = (db: Database, actor: Actor, event: AuditEvent) =>
     changes: event.changes,
   });
 
-/** A change as `auditInsert` takes it, from values known in the code: only the fields that differ. */
+/** A change as `auditInsertPerCall` takes it, from values known in the code: only the fields that differ. */
 export function changedValues(
   before: Record<string, unknown>,
   after: Record<string, unknown>,

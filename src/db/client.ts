@@ -3,7 +3,6 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { inlineParameters } from './inline.ts';
 import { clientOptionsOn, type ParsedOptions } from './internals.ts';
-import { withCompiledRowMapper } from './row-mapper.ts';
 import { openDatabaseSocket, type WorkerSocket } from './socket.ts';
 import type { Traffic } from './traffic.ts';
 
@@ -43,7 +42,7 @@ const driverOptions = { parsers: {}, serializers: {} } as Sql['options'];
 
 /**
  * One drizzle instance for the isolate, whose statements go to the connection of the request they run in.
- * Being one, it lets hot statements be built once and only filled in afterwards (`prepared`).
+ * Being one, it lets hot statements be built once and only filled in afterwards (db/statements.ts).
  */
 const database: Database = drizzle({
   options: driverOptions,
@@ -53,26 +52,6 @@ const database: Database = drizzle({
     return connection() as unknown as DriverClient;
   }),
 } as unknown as Sql);
-
-const preparedStatements = new WeakMap<Database, Map<string, unknown>>();
-
-/**
- * The statement `build` makes on `db` (values as `sql.placeholder`s), prepared under `name` (written only
- * here) and built once per isolate and `name`: building a statement costs drizzle more CPU than the rest of a
- * typical request's JavaScript (bench/README.md), filling in its placeholders almost nothing. Its rows are
- * mapped by a mapper compiled for it (db/row-mapper.ts). `name` must name one shape of statement.
- */
-export function prepared<Statement>(
-  db: Database,
-  name: string,
-  build: () => { prepare(name: string): Statement },
-): Statement {
-  let statements = preparedStatements.get(db);
-  if (!statements) preparedStatements.set(db, (statements = new Map()));
-  let statement = statements.get(name) as Statement | undefined;
-  if (!statement) statements.set(name, (statement = withCompiledRowMapper(build().prepare(name))));
-  return statement;
-}
 
 let parsed: { key: string; options: ParsedOptions } | undefined;
 

@@ -1,6 +1,7 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import { COUNT_CAP, type PageRequest } from '../lib/pagination.ts';
+import { slots } from './statements.ts';
 
 /**
  * The SQL half of the list contract (lib/pagination.ts): a count that stops at COUNT_CAP + 1 rows, and the
@@ -21,12 +22,15 @@ export const cappedCount = (query: PgSelect): SQL<number> =>
  * answers with one seek into an index on those columns.
  */
 export function afterCursor(direction: 'asc' | 'desc', column: SQLWrapper, id: SQLWrapper): SQL {
-  return sql`(${column}, ${id}) ${sql.raw(direction === 'desc' ? '<' : '>')} (${sql.placeholder('afterKey')}, ${sql.placeholder('afterId')})`;
+  const comparison = sql.raw(direction === 'desc' ? '<' : '>');
+  return sql`(${column}, ${id}) ${comparison} (${$.afterKey}, ${$.afterId})`;
 }
 
 /** The page's window: one row more than asked (it only says that more follow), after `offset` rows. */
-export const pageWindow = <T extends PgSelect>(query: T) =>
-  query.limit(sql.placeholder('limit')).offset(sql.placeholder('offset'));
+export const pageWindow = <T extends PgSelect>(query: T) => query.limit($.limit).offset($.offset);
+
+export type PageValues = ReturnType<typeof pageValues>;
+const $ = slots<PageValues>();
 
 export const pageValues = (page: PageRequest) => ({
   limit: page.limit + 1,

@@ -1,14 +1,23 @@
 import { and, count, desc, eq, getTableColumns, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { prepared, type Database } from '../../db/client.ts';
-import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
+import type { Database } from '../../db/client.ts';
+import {
+  afterCursor,
+  cappedCount,
+  pageValues,
+  pageWindow,
+  regroup,
+  sortKeyText,
+  type PageValues,
+} from '../../db/pagination.ts';
+import { FLAG, slots, statementFamily } from '../../db/statements.ts';
 import { roles, users, type RoleName, type UserRow } from '../../db/schema.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, forbidden, notFound } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
-import { callerValues, findCaller, findUserById } from '../../db/users.ts';
+import { callerValues, findCaller, findUserById, type CallerValues } from '../../db/users.ts';
 import { authorizeActor, isAdmin, type Caller } from '../../lib/actor.ts';
-import { changedValues, auditInsert } from '../../db/audit.ts';
+import { changedValues, auditInsertPerCall } from '../../db/audit.ts';
 import { revokeEverySession } from '../../db/sessions.ts';
 
 export interface UserFilters {
@@ -27,17 +36,20 @@ const userColumns = getTableColumns(users);
  * One statement: the page (keyset on created_at, id through users_created_at_idx) and a count capped at
  * COUNT_CAP, LATERAL-joined to a one-row anchor so an empty page still brings the count.
  */
-export async function listUsers(db: Database, caller: Caller, filters: UserFilters): Promise<Page<UserRow>> {
-  const conditions: (SQL | undefined)[] = [
-    filters.q === undefined
-      ? undefined
-      : or(ilike(users.email, sql.placeholder('pattern')), ilike(users.fullName, sql.placeholder('pattern'))),
-    filters.role === undefined ? undefined : eq(users.role, sql.placeholder('role')),
-    filters.isActive === undefined ? undefined : eq(users.isActive, sql.placeholder('isActive')),
-  ];
-  const keyset = filters.page.after && afterCursor('desc', users.createdAt, users.id);
-  const shape = `admin_users:${conditions.map((condition) => (condition ? 1 : 0)).join('')}:${keyset ? 'after' : 'start'}`;
-  const statement = prepared(db, shape, () => {
+const ADMIN_USERS = statementFamily(
+  'admin_users',
+  { q: FLAG, role: FLAG, active: FLAG, after: FLAG },
+  slots<
+    CallerValues &
+      PageValues & { pattern: string | undefined; role: RoleName | undefined; isActive: boolean | undefined }
+  >(),
+  (db, shape, $) => {
+    const conditions: (SQL | undefined)[] = [
+      shape.q ? or(ilike(users.email, $.pattern), ilike(users.fullName, $.pattern)) : undefined,
+      shape.role ? eq(users.role, $.role) : undefined,
+      shape.active ? eq(users.isActive, $.isActive) : undefined,
+    ];
+    const keyset = shape.after ? afterCursor('desc', users.createdAt, users.id) : undefined;
     const page = pageWindow(
       db
         .select({ ...userColumns, sortKey: sortKeyText(users.createdAt).as('sort_key') })
@@ -57,9 +69,18 @@ export async function listUsers(db: Database, caller: Caller, filters: UserFilte
       .select({ user: regroup(userColumns, page), sortKey: page.sortKey, total: count })
       .from(anchor)
       .leftJoinLateral(page, sql`true`)
-      .where(eq(anchor.id, sql.placeholder('callerId')));
-  });
-  const rows = await statement.execute({
+      .where(eq(anchor.id, $.callerId));
+  },
+);
+
+export async function listUsers(db: Database, caller: Caller, filters: UserFilters): Promise<Page<UserRow>> {
+  const shape = {
+    q: filters.q !== undefined,
+    role: filters.role !== undefined,
+    active: filters.isActive !== undefined,
+    after: filters.page.after !== undefined,
+  };
+  const rows = await ADMIN_USERS.on(db, shape).execute({
     ...callerValues(caller),
     pattern: filters.q === undefined ? undefined : containsPattern(filters.q),
     role: filters.role,
@@ -88,7 +109,7 @@ type Change = { role: RoleName } | { isActive: boolean };
  * that lock the acting admin is read again: an admin demoted, deactivated or signed out everywhere while
  * this request was on its way (the change that did it held the same lock) acts no more.
  */
-async function changeUser(db: Database, caller: Caller, targetId: string, change: Change): Promise<UserRow> {
+async function changeUserPerCall(db: Database, caller: Caller, targetId: string, change: Change): Promise<UserRow> {
   if ('isActive' in change && !change.isActive && caller.id === targetId) {
     throw conflict('self_deactivation', 'an admin cannot deactivate their own account');
   }
@@ -128,7 +149,7 @@ async function changeUser(db: Database, caller: Caller, targetId: string, change
       .where(eq(users.id, targetId))
       .returning();
     await revokeEverySession(tx, targetId);
-    await auditInsert(
+    await auditInsertPerCall(
       tx,
       { id: actor.id, request: caller.request },
       {
@@ -146,7 +167,7 @@ async function changeUser(db: Database, caller: Caller, targetId: string, change
 }
 
 export const changeUserRole = (db: Database, caller: Caller, targetId: string, role: RoleName) =>
-  changeUser(db, caller, targetId, { role });
+  changeUserPerCall(db, caller, targetId, { role });
 
 export const changeUserStatus = (db: Database, caller: Caller, targetId: string, isActive: boolean) =>
-  changeUser(db, caller, targetId, { isActive });
+  changeUserPerCall(db, caller, targetId, { isActive });

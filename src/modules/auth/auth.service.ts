@@ -2,10 +2,11 @@ import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { auditOf, changesOf, rowBefore } from '../../db/audit.ts';
 import { regroup } from '../../db/pagination.ts';
 import type { AppConfig } from '../../config.ts';
-import { prepared, type Database } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
+import { slots, statement } from '../../db/statements.ts';
 import type { RequestWork } from '../../db/traffic.ts';
 import { authThrottles, sessions, users, type UserRow } from '../../db/schema.ts';
-import { callerValues, findCaller, isCaller } from '../../db/users.ts';
+import { callerValues, findCaller, isCaller, type CallerValues } from '../../db/users.ts';
 import { authorizeActor, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { requireStrongPassword } from '../../lib/password-strength.ts';
@@ -13,7 +14,15 @@ import { forbidden } from '../../lib/problem.ts';
 import { createUser } from '../users/users.service.ts';
 import { revokeEverySession } from '../../db/sessions.ts';
 import { recordFailure } from './login.ts';
-import { countAttempt, passwordChangeKey, rulesOf, secondsUntil, tooManyAttempts } from './throttle.ts';
+import {
+  countAttempt,
+  passwordChangeKey,
+  ruleSlots,
+  secondsUntil,
+  throttleValues,
+  tooManyAttempts,
+  type ThrottleValues,
+} from './throttle.ts';
 
 const userColumns = getTableColumns(users);
 
@@ -36,34 +45,33 @@ export async function signUp(
   return createUser(db, { ...input, role: 'user' }, config.passwordPolicy, request);
 }
 
-/** PATCH /auth/me: the caller's own name, with its `user.update` event, in one statement. */
-export async function updateMe(db: Database, caller: Caller, changes: { fullName: string | null }): Promise<UserRow> {
-  const old = rowBefore(users, eq(users.id, sql.placeholder('callerId')), {
+const UPDATE_ME = statement('update_me', slots<CallerValues & { fullName: string | null }>(), (db, $) => {
+  const old = rowBefore(users, eq(users.id, $.callerId), {
     id: users.id,
-    oldFullName: sql`${users.fullName}`.as('old_full_name'),
+    oldFullName: sql<string | null>`${users.fullName}`.as('old_full_name'),
   });
   const updated = db.$with('updated').as(
     db
       .update(users)
-      .set({ fullName: changes.fullName, updatedAt: sql`now()` })
+      .set({ fullName: sql`${$.fullName}::text`, updatedAt: sql`now()` })
       .from(old)
-      .where(and(isCaller, eq(users.id, old.id), eq(users.isActive, true)))
-      .returning({ ...userColumns, oldFullName: sql`${old.oldFullName}`.as('old_full_name') }),
+      .where(and(isCaller($), eq(users.id, old.id), eq(users.isActive, true)))
+      .returning({ ...userColumns, oldFullName: sql<string | null>`${old.oldFullName}`.as('old_full_name') }),
   );
-  const audit = db
-    .$with('audit', {})
-    .as(
-      auditOf(
-        'user.update',
-        'user',
-        sql`select id as entity_id, null::uuid as project_id, ${changesOf([['full_name', sql.identifier('old_full_name'), sql.identifier('full_name')]])} as changes from ${updated}`,
-      ),
-    );
-  const [user] = await db
-    .with(updated, audit)
-    .select(regroup(userColumns, updated))
-    .from(updated)
-    .execute(callerValues(caller));
+  const audit = db.$with('audit', {}).as(
+    auditOf($, 'user.update', 'user', {
+      from: updated,
+      entityId: updated.id,
+      projectId: null,
+      changes: changesOf([['full_name', updated.oldFullName, updated.fullName]]),
+    }),
+  );
+  return db.with(updated, audit).select(regroup(userColumns, updated)).from(updated);
+});
+
+/** PATCH /auth/me: the caller's own name, with its `user.update` event, in one statement. */
+export async function updateMe(db: Database, caller: Caller, changes: { fullName: string | null }): Promise<UserRow> {
+  const [user] = await UPDATE_ME.on(db).execute({ ...callerValues(caller), fullName: changes.fullName });
   if (user) return user;
   return authorizeActor(await findCaller(db, caller));
 }
@@ -86,8 +94,8 @@ export async function changePassword(
   work: RequestWork,
 ): Promise<void> {
   const key = await passwordChangeKey(caller.id);
-  const { user, admitted, wait } = await beginPasswordChange(db, config)
-    .execute({ ...callerValues(caller), throttleKey: key })
+  const { user, admitted, wait } = await BEGIN_PASSWORD_CHANGE.on(db)
+    .execute({ ...callerValues(caller), ...throttleValues(config.loginThrottle), throttleKey: key })
     .then(([row]) => ({
       user: authorizeActor(row?.user),
       admitted: row!.admitted,
@@ -102,49 +110,27 @@ export async function changePassword(
   requireStrongPassword(passwords.next, user.email, 'body.new_password');
   work.passwordHashes++;
   const passwordHash = await hashPassword(passwords.next, config.passwordPolicy);
-  const changed = db.$with('changed').as(
-    db
-      .update(users)
-      .set({ passwordHash, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: sql`now()` })
-      .where(and(isCaller, eq(users.isActive, true)))
-      .returning({ id: users.id, tokenEpoch: users.tokenEpoch }),
-  );
-  const others = db.$with('others').as(revokeEverySession(db, user.id, sessionId));
-  // This session lives on under the new epoch; any other, even one a racing login began, cannot refresh.
-  const kept = db.$with('kept').as(
-    db
-      .update(sessions)
-      .set({ tokenEpoch: sql`(select ${changed.tokenEpoch} from ${changed})` })
-      .where(and(eq(sessions.id, sessionId), sql`exists (select 1 from ${changed})`)),
-  );
-  const cleared = db.$with('cleared').as(db.delete(authThrottles).where(eq(authThrottles.keyHash, key)));
-  // The event says that the password changed, never what to.
-  const audit = db
-    .$with('audit', {})
-    .as(
-      auditOf(
-        'user.password_change',
-        'user',
-        sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${changed}`,
-      ),
-    );
-  const [done] = await db
-    .with(changed, others, kept, cleared, audit)
-    .select({ id: changed.id })
-    .from(changed)
-    .execute(callerValues(caller));
+  const [done] = await CHANGE_PASSWORD.on(db).execute({
+    ...callerValues(caller),
+    passwordHash,
+    sessionId,
+    throttleKey: key,
+  });
   // The caller changed meanwhile (deactivated, revoked): refuse as any request would.
   if (!done) authorizeActor(await findCaller(db, caller));
 }
 
-/** The caller's row, and one attempt counted against their password-change key, while the caller is valid. */
-function beginPasswordChange(db: Database, config: AppConfig) {
-  const rule = rulesOf(config.loginThrottle).network;
-  const name = `begin_password_change:${rule.limit}:${rule.backoffSeconds}`;
-  return prepared(db, name, () => {
-    const key = sql`${sql.placeholder('throttleKey')}::text`;
-    const activeCaller = sql`exists (select 1 from ${users} where ${isCaller} and ${users.isActive})`;
-    const admitted = db.$with('admitted', {}).as(countAttempt(key, rule, { when: activeCaller }));
+/**
+ * The caller's row, and one attempt counted against their password-change key (by the network key's rule),
+ * while the caller is valid.
+ */
+const BEGIN_PASSWORD_CHANGE = statement(
+  'begin_password_change',
+  slots<CallerValues & ThrottleValues & { throttleKey: string }>(),
+  (db, $) => {
+    const key = sql`${$.throttleKey}::text`;
+    const activeCaller = sql`exists (select 1 from ${users} where ${isCaller($)} and ${users.isActive})`;
+    const admitted = db.$with('admitted', {}).as(countAttempt(key, ruleSlots($, 'network'), { when: activeCaller }));
     const wait = db
       .select({ wait: secondsUntil(authThrottles.blockedUntil) })
       .from(authThrottles)
@@ -157,6 +143,47 @@ function beginPasswordChange(db: Database, config: AppConfig) {
         wait: sql<number>`coalesce((${wait}), 0)`,
       })
       .from(users)
-      .where(isCaller);
-  });
-}
+      .where(isCaller($));
+  },
+);
+
+/**
+ * The new hash, a new epoch for the caller, every other session revoked, this one carried on under the new
+ * epoch and the password-change key cleared, with the event, in one statement.
+ */
+const CHANGE_PASSWORD = statement(
+  'change_password',
+  slots<CallerValues & { passwordHash: string; sessionId: string; throttleKey: string }>(),
+  (db, $) => {
+    const changed = db.$with('changed').as(
+      db
+        .update(users)
+        .set({
+          passwordHash: sql`${$.passwordHash}::text`,
+          tokenEpoch: sql`${users.tokenEpoch} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(isCaller($), eq(users.isActive, true)))
+        .returning({ id: users.id, tokenEpoch: users.tokenEpoch }),
+    );
+    const others = db.$with('others').as(revokeEverySession(db, sql`${$.callerId}::uuid`, sql`${$.sessionId}::uuid`));
+    // This session lives on under the new epoch; any other, even one a racing login began, cannot refresh.
+    const kept = db.$with('kept').as(
+      db
+        .update(sessions)
+        .set({ tokenEpoch: sql`(select ${changed.tokenEpoch} from ${changed})` })
+        .where(and(eq(sessions.id, $.sessionId), sql`exists (select 1 from ${changed})`)),
+    );
+    const cleared = db.$with('cleared').as(db.delete(authThrottles).where(eq(authThrottles.keyHash, $.throttleKey)));
+    // The event says that the password changed, never what to.
+    const audit = db.$with('audit', {}).as(
+      auditOf($, 'user.password_change', 'user', {
+        from: changed,
+        entityId: changed.id,
+        projectId: null,
+        changes: sql`'{}'::jsonb`,
+      }),
+    );
+    return db.with(changed, others, kept, cleared, audit).select({ id: changed.id }).from(changed);
+  },
+);

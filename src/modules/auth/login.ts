@@ -1,17 +1,32 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import type { AppConfig } from '../../config.ts';
-import { auditInsert } from '../../db/audit.ts';
-import { prepared, type Database } from '../../db/client.ts';
+import { auditOf, requestValues, type RequestValues } from '../../db/audit.ts';
+import type { Database } from '../../db/client.ts';
 import { regroup } from '../../db/pagination.ts';
 import { authThrottles, sessions, users } from '../../db/schema.ts';
+import { FLAG, slots, statement, statementFamily } from '../../db/statements.ts';
 import type { RequestWork } from '../../db/traffic.ts';
 import type { RequestMeta } from '../../lib/actor.ts';
 import { networkOf } from '../../lib/client-address.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../../lib/password.ts';
 import { AppError, forbidden } from '../../lib/problem.ts';
-import { issueTokens, sessionCtes, sessionStart, type IssuedTokens } from '../sessions/sessions.service.ts';
-import { countAttempt, rulesOf, secondsUntil, throttleKeys, tooManyAttempts } from './throttle.ts';
+import {
+  issueTokens,
+  sessionCtes,
+  sessionStart,
+  type IssuedTokens,
+  type SessionStartValues,
+} from '../sessions/sessions.service.ts';
+import {
+  countAttempt,
+  ruleSlots,
+  secondsUntil,
+  throttleKeys,
+  throttleValues,
+  tooManyAttempts,
+  type ThrottleValues,
+} from './throttle.ts';
 
 const subquery = new QueryBuilder();
 const userColumns = getTableColumns(users);
@@ -35,13 +50,13 @@ const invalidCredentials = () =>
  * back?) and for Retry-After. The network key's own limit is decided by its upsert, against the row's
  * newest version, which is what makes concurrent attempts count one after another.
  */
-function beginLogin(db: Database, config: AppConfig) {
-  const rules = rulesOf(config.loginThrottle);
-  const name = `begin_login:${JSON.stringify(rules)}:${config.loginThrottle.trustedNetworkDays}`;
-  return prepared(db, name, () => {
-    const networkKey = sql`${sql.placeholder('networkKey')}::text`;
-    const accountKey = sql`${sql.placeholder('accountKey')}::text`;
-    const trusted = sql`coalesce(${networkRow.succeededAt} > now() - make_interval(days => ${sql.raw(String(config.loginThrottle.trustedNetworkDays))}), false)`;
+const BEGIN_LOGIN = statement(
+  'begin_login',
+  slots<ThrottleValues & SessionStartValues & { email: string; networkKey: string; accountKey: string }>(),
+  (db, $) => {
+    const networkKey = sql`${$.networkKey}::text`;
+    const accountKey = sql`${$.accountKey}::text`;
+    const trusted = sql`coalesce(${networkRow.succeededAt} > now() - make_interval(days => ${$.trustedNetworkDays}::int), false)`;
     const gate = db.$with('gate').as(
       db
         .select({
@@ -56,18 +71,21 @@ function beginLogin(db: Database, config: AppConfig) {
     );
     const admitted = db
       .$with('admitted', { attempts: sql<number>`attempts`.as('attempts') })
-      .as(countAttempt(networkKey, rules.network, { when: sql`(select account_wait from ${gate}) = 0` }));
-    // Every admitted attempt counts against the account too; a success takes its own back (settleSuccess).
-    const counted = db
-      .$with('counted', {})
       .as(
-        countAttempt(accountKey, rules.account, { when: sql`exists (select 1 from ${admitted})`, evenIfBlocked: true }),
+        countAttempt(networkKey, ruleSlots($, 'network'), { when: sql`(select ${gate.accountWait} from ${gate}) = 0` }),
       );
+    // Every admitted attempt counts against the account too; a success takes its own back (settleSuccess).
+    const counted = db.$with('counted', {}).as(
+      countAttempt(accountKey, ruleSlots($, 'account'), {
+        when: sql`exists (select 1 from ${admitted})`,
+        evenIfBlocked: true,
+      }),
+    );
     const candidate = db.$with('candidate').as(
       db
         .select(userColumns)
         .from(sql`(select 1) as attempt`)
-        .leftJoin(users, eq(sql`lower(${users.email})`, sql.placeholder('email'))),
+        .leftJoin(users, eq(sql`lower(${users.email})`, $.email)),
     );
     const owner = subquery
       .select({
@@ -76,7 +94,7 @@ function beginLogin(db: Database, config: AppConfig) {
       })
       .from(candidate)
       .where(and(eq(candidate.isActive, true), sql`exists (select 1 from ${admitted})`));
-    const [session, token] = sessionCtes(db, owner);
+    const [session, token] = sessionCtes(db, $, owner);
     return db
       .with(gate, admitted, counted, candidate, session, token)
       .select({
@@ -88,8 +106,8 @@ function beginLogin(db: Database, config: AppConfig) {
       })
       .from(candidate)
       .crossJoin(gate);
-  });
-}
+  },
+);
 
 /**
  * Logs in and starts a session. A refused attempt (either key blocked, or the network's limit reached by
@@ -108,7 +126,8 @@ export async function logIn(
 ): Promise<IssuedTokens> {
   const keys = await throttleKeys(email, networkOf(request.ip ?? ''));
   const start = await sessionStart(config, request);
-  const [row] = await beginLogin(db, config).execute({
+  const [row] = await BEGIN_LOGIN.on(db).execute({
+    ...throttleValues(config.loginThrottle),
     email,
     networkKey: keys.network,
     accountKey: keys.account,
@@ -138,6 +157,35 @@ export async function logIn(
   return issueTokens(config, user, sessionId!, start.refreshToken);
 }
 
+const SETTLE_LOGIN = statementFamily(
+  'settle_login',
+  { rehash: FLAG },
+  slots<{ networkKey: string; accountKey: string; userId: string; passwordHash: string | null }>(),
+  (db, shape, $) => {
+    const network = db.$with('network').as(
+      db
+        .update(authThrottles)
+        .set({ attempts: 0, blockedUntil: null, succeededAt: sql`now()` })
+        .where(eq(authThrottles.keyHash, $.networkKey))
+        .returning({ key: authThrottles.keyHash }),
+    );
+    // It reads `network`, so PostgreSQL runs that first: a success locks the two keys in the order login's
+    // first statement does. Unordered, a success and a concurrent attempt of the account could deadlock.
+    const account = db.$with('account').as(
+      db
+        .update(authThrottles)
+        .set({ attempts: sql`greatest(${authThrottles.attempts} - 1, 0)` })
+        .where(and(eq(authThrottles.keyHash, $.accountKey), sql`(select count(*) from ${network}) >= 0`))
+        .returning({ key: authThrottles.keyHash }),
+    );
+    return db
+      .with(network, account)
+      .update(users)
+      .set({ passwordHash: sql`${$.passwordHash}::text` })
+      .where(shape.rehash ? eq(users.id, $.userId) : sql`false`);
+  },
+);
+
 /**
  * A success, in one statement: its network's attempts cleared and the network remembered as one the
  * account logs in from; its own attempt taken back from the account-wide count (the failures of other
@@ -149,28 +197,7 @@ async function settleSuccess(
   userId: string,
   passwordHash: string | undefined,
 ): Promise<void> {
-  const statement = prepared(db, `settle_login:${passwordHash !== undefined}`, () => {
-    const network = db.$with('network').as(
-      db
-        .update(authThrottles)
-        .set({ attempts: 0, blockedUntil: null, succeededAt: sql`now()` })
-        .where(eq(authThrottles.keyHash, sql.placeholder('networkKey')))
-        .returning({ key: authThrottles.keyHash }),
-    );
-    const account = db.$with('account').as(
-      db
-        .update(authThrottles)
-        .set({ attempts: sql`greatest(${authThrottles.attempts} - 1, 0)` })
-        .where(eq(authThrottles.keyHash, sql.placeholder('accountKey')))
-        .returning({ key: authThrottles.keyHash }),
-    );
-    return db
-      .with(network, account)
-      .update(users)
-      .set({ passwordHash: sql`${sql.placeholder('passwordHash')}::text` })
-      .where(and(eq(users.id, sql.placeholder('userId')), sql`${passwordHash !== undefined}`));
-  });
-  await statement.execute({
+  await SETTLE_LOGIN.on(db, { rehash: passwordHash !== undefined }).execute({
     networkKey: keys.network,
     accountKey: keys.account,
     userId,
@@ -178,21 +205,39 @@ async function settleSuccess(
   });
 }
 
+const RECORD_LOGIN_FAILURE = statement(
+  'record_login_failure',
+  slots<RequestValues & { userId: string; discardSessionId: string | null }>(),
+  (db, $) => {
+    const audit = db.$with('audit', {}).as(
+      auditOf($, 'auth.login_failed', 'user', {
+        from: sql`(select 1) as failure`,
+        entityId: sql`${$.userId}::uuid`,
+        projectId: null,
+        changes: sql`'{}'::jsonb`,
+      }),
+    );
+    // A data-modifying CTE runs whether or not the statement reads it; no session to discard matches nothing.
+    return db
+      .with(audit)
+      .delete(sessions)
+      .where(eq(sessions.id, sql`${$.discardSessionId}::uuid`));
+  },
+);
+
 /**
  * A wrong password for an existing account (its attempt is already counted): the `auth.login_failed`
  * event, and the session login started before the check deleted (its refresh token goes with it, on
- * delete cascade), in one statement.
+ * delete cascade), in one statement. `actorId`: who acted (the user changing their password), or nobody
+ * known (a login).
  */
 export async function recordFailure(
   db: Database,
   failed: { userId: string; actorId: string | null; request: RequestMeta; discardSessionId?: string | null },
 ): Promise<void> {
-  const event = auditInsert(
-    db,
-    { id: failed.actorId, request: failed.request },
-    { action: 'auth.login_failed', entityType: 'user', entityId: failed.userId, changes: {} },
-  );
-  if (!failed.discardSessionId) return void (await event);
-  const audit = db.$with('audit').as(event);
-  await db.with(audit).delete(sessions).where(eq(sessions.id, failed.discardSessionId));
+  await RECORD_LOGIN_FAILURE.on(db).execute({
+    ...requestValues(failed.request, failed.actorId),
+    userId: failed.userId,
+    discardSessionId: failed.discardSessionId ?? null,
+  });
 }

@@ -2,6 +2,7 @@ import { and, inArray, isNull, lt, or, sql, type SQL, type SQLWrapper } from 'dr
 import type { AppConfig } from '../../config.ts';
 import type { Database } from '../../db/client.ts';
 import { authThrottles } from '../../db/schema.ts';
+import type { Slots } from '../../db/statements.ts';
 import { AppError } from '../../lib/problem.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
 
@@ -25,11 +26,6 @@ import { sha256Hex } from '../../lib/secrets.ts';
  * answer nor its timing says which emails have accounts.
  */
 
-export interface ThrottleRule {
-  limit: number;
-  backoffSeconds: number;
-}
-
 const MAX_BACKOFF_SECONDS = 3600;
 
 export const throttleKeys = async (email: string, network: string) => ({
@@ -52,14 +48,33 @@ export const secondsUntil = (blockedUntil: SQLWrapper) =>
   sql<number>`coalesce(greatest(0, ceil(extract(epoch from ${blockedUntil} - now()))), 0)::int`;
 
 /**
+ * The configured rules, as the placeholder values of the statements that count attempts: the statement is
+ * one whatever the configuration, and `ruleSlots` reads a key's rule from them.
+ */
+export const throttleValues = (config: AppConfig['loginThrottle']) => ({
+  networkLimit: config.failureLimit,
+  networkBackoffSeconds: config.backoffSeconds,
+  accountLimit: config.accountFailureLimit,
+  accountBackoffSeconds: config.accountBackoffSeconds,
+  trustedNetworkDays: config.trustedNetworkDays,
+});
+export type ThrottleValues = ReturnType<typeof throttleValues>;
+
+/** A rule as SQL: the limit and backoff of `key` (the network's or the account's), from `throttleValues`. */
+export type RuleSql = { limit: SQL; backoffSeconds: SQL };
+export const ruleSlots = ($: Slots<ThrottleValues>, key: 'network' | 'account'): RuleSql =>
+  key === 'network'
+    ? { limit: sql`${$.networkLimit}::int`, backoffSeconds: sql`${$.networkBackoffSeconds}::int` }
+    : { limit: sql`${$.accountLimit}::int`, backoffSeconds: sql`${$.accountBackoffSeconds}::int` };
+
+/**
  * When a key with `attempts` counted is blocked until: from the limit on, the backoff doubling per attempt,
  * at most an hour. The exponent stops at 12 (any backoff of a second or more has reached the hour by then):
  * a key guessed at once an hour never starts over, and 2 to the power of its count would overflow.
  */
-const blockedAfter = (attempts: SQL, rule: ThrottleRule) => {
-  const limit = sql.raw(String(rule.limit));
-  const wait = sql`least(${sql.raw(String(rule.backoffSeconds))} * power(2, least(${attempts} - ${limit}, 12)), ${sql.raw(String(MAX_BACKOFF_SECONDS))})`;
-  return sql`case when ${attempts} >= ${limit} then now() + make_interval(secs => ${wait}) end`;
+const blockedAfter = (attempts: SQL, rule: RuleSql) => {
+  const wait = sql`least(${rule.backoffSeconds} * power(2, least(${attempts} - ${rule.limit}, 12)), ${sql.raw(String(MAX_BACKOFF_SECONDS))})`;
+  return sql`case when ${attempts} >= ${rule.limit} then now() + make_interval(secs => ${wait}) end`;
 };
 
 /**
@@ -69,7 +84,7 @@ const blockedAfter = (attempts: SQL, rule: ThrottleRule) => {
  * ON CONFLICT DO UPDATE locks the existing row and evaluates against its newest version, so concurrent
  * attempts are counted one after another and each sees the counts before it.
  */
-export function countAttempt(key: SQL, rule: ThrottleRule, options: { when?: SQL; evenIfBlocked?: boolean } = {}): SQL {
+export function countAttempt(key: SQL, rule: RuleSql, options: { when?: SQL; evenIfBlocked?: boolean } = {}): SQL {
   const next = sql`case when ${rows.lastAttemptAt} < now() - interval '1 day' then 1 else ${rows.attempts} + 1 end`;
   return sql`
     insert into ${rows} (key_hash, attempts, blocked_until, last_attempt_at)
@@ -102,9 +117,3 @@ export async function forgetStaleThrottles(db: Database, trustedNetworkDays: num
   const deleted = await db.delete(rows).where(inArray(rows.keyHash, stale)).returning({ key: rows.keyHash });
   return deleted.length;
 }
-
-/** The rules of login's keys and of the password change, from the configuration. */
-export const rulesOf = (config: AppConfig['loginThrottle']) => ({
-  network: { limit: config.failureLimit, backoffSeconds: config.backoffSeconds },
-  account: { limit: config.accountFailureLimit, backoffSeconds: config.accountBackoffSeconds },
-});

@@ -2,6 +2,8 @@ import { eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { guard, GuardedWrite } from '../../db/guards.ts';
 import { projectMembers, projects, users } from '../../db/schema.ts';
+import { slots } from '../../db/statements.ts';
+import type { CallerValues } from '../../db/users.ts';
 import { AppError, conflict, notFound } from '../../lib/problem.ts';
 import { accessGuards, callerGuards } from '../projects/standing.ts';
 
@@ -13,6 +15,10 @@ import { accessGuards, callerGuards } from '../projects/standing.ts';
  */
 
 const subquery = new QueryBuilder();
+
+/** What a change of one membership is executed with: the caller, and the project and user it names. */
+export type MembershipValues = CallerValues & { projectId: string; userId: string };
+const $ = slots<MembershipValues>();
 
 /** The cap the trigger of migration 0011 enforces, and the SQLSTATE it raises. */
 export const MAX_MEMBERS_PER_PROJECT = 1000;
@@ -30,7 +36,7 @@ export const ADD = new GuardedWrite(
   guard('user_known', sql`(${target.id} is not null and ${target.isActive})`, () =>
     notFound('an active user with this email'),
   ),
-  guard('not_self', sql`${target.id} <> ${sql.placeholder('callerId')}::uuid`, () =>
+  guard('not_self', sql`${target.id} <> ${$.callerId}::uuid`, () =>
     conflict('self_membership', 'you cannot add yourself'),
   ),
   guard('not_owner', sql`${targetMembership.role} is distinct from 'owner'`, () =>
@@ -56,7 +62,7 @@ export const ADD = new GuardedWrite(
 );
 
 const memberKnown = guard('member_known', isNotNull(projectMembers.userId), () => notFound('member'));
-const changingSelf = sql`${sql.placeholder('userId')}::uuid = ${sql.placeholder('callerId')}::uuid`;
+const changingSelf = sql`${$.userId}::uuid = ${$.callerId}::uuid`;
 
 export const CHANGE_ROLE = new GuardedWrite(
   ...managing,

@@ -1,13 +1,22 @@
 import { and, asc, eq, getTableColumns, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder, type SelectedFields } from 'drizzle-orm/pg-core';
-import { auditOf, changesOf, auditInsert, type AuditField } from '../../db/audit.ts';
-import { prepared, type Database } from '../../db/client.ts';
+import { auditOf, changesOf, auditInsertPerCall, type AuditField } from '../../db/audit.ts';
+import type { Database } from '../../db/client.ts';
 import { GuardedWrite, lockedRow, oneRow } from '../../db/guards.ts';
 import type { Caller } from '../../lib/actor.ts';
-import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
+import {
+  afterCursor,
+  cappedCount,
+  pageValues,
+  pageWindow,
+  regroup,
+  sortKeyText,
+  type PageValues,
+} from '../../db/pagination.ts';
 import { projectMembers, projects, tasks, users, type ProjectRole } from '../../db/schema.ts';
+import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
 import { historyOf } from '../tasks/tasks.moves.ts';
-import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
@@ -19,7 +28,7 @@ import {
   joinCallerMembership,
   standingOf,
 } from '../projects/standing.ts';
-import { ADD, CHANGE_ROLE, REMOVE, target, targetMembership } from './members.guards.ts';
+import { ADD, CHANGE_ROLE, REMOVE, target, targetMembership, type MembershipValues } from './members.guards.ts';
 import { type MemberView } from './members.schemas.ts';
 
 export { MAX_MEMBERS_PER_PROJECT } from './members.guards.ts';
@@ -37,15 +46,11 @@ const memberUser = alias(users, 'member_user');
 const subquery = new QueryBuilder();
 const memberColumns = getTableColumns(projectMembers);
 
-/** A project's members, oldest first, with the caller's right to read them checked in the same statement. */
-export async function listMembers(
-  db: Database,
-  caller: Caller,
-  projectId: string,
-  pageRequest: PageRequest,
-): Promise<Page<MemberView>> {
-  const shape = `project_members:${pageRequest.after ? 'after' : 'start'}`;
-  const statement = prepared(db, shape, () => {
+const PROJECT_MEMBERS = statementFamily(
+  'project_members',
+  { after: FLAG },
+  slots<CallerValues & PageValues & { projectId: string }>(),
+  (db, shape, $) => {
     const page = pageWindow(
       db
         .select({
@@ -58,8 +63,8 @@ export async function listMembers(
         .innerJoin(memberUser, eq(memberUser.id, projectMembers.userId))
         .where(
           and(
-            eq(projectMembers.projectId, sql.placeholder('projectId')),
-            pageRequest.after && afterCursor('asc', projectMembers.addedAt, projectMembers.userId),
+            eq(projectMembers.projectId, $.projectId),
+            shape.after ? afterCursor('asc', projectMembers.addedAt, projectMembers.userId) : undefined,
           ),
         )
         .orderBy(asc(projectMembers.addedAt), asc(projectMembers.userId))
@@ -76,17 +81,30 @@ export async function listMembers(
           db
             .select({ one: sql`1` })
             .from(projectMembers)
-            .where(eq(projectMembers.projectId, sql.placeholder('projectId')))
+            .where(eq(projectMembers.projectId, $.projectId))
             .$dynamic(),
         ),
       })
       .from(users)
-      .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
+      .leftJoin(projects, eq(projects.id, $.projectId))
       .leftJoin(callerMembership, joinCallerMembership())
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller);
+      .where(isCaller($));
+  },
+);
+
+/** A project's members, oldest first, with the caller's right to read them checked in the same statement. */
+export async function listMembers(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  pageRequest: PageRequest,
+): Promise<Page<MemberView>> {
+  const rows = await PROJECT_MEMBERS.on(db, { after: pageRequest.after !== undefined }).execute({
+    ...callerValues(caller),
+    projectId,
+    ...pageValues(pageRequest),
   });
-  const rows = await statement.execute({ ...callerValues(caller), projectId, ...pageValues(pageRequest) });
   const first = rows[0];
   requireAccess(first?.project, standingOf(callerFrom(caller, first?.actor), first?.membershipRole), 'readMembers');
   const listed = rows.filter((row) => row.member !== null);
@@ -111,22 +129,25 @@ const memberUserFields = {
 };
 const writtenMemberColumns = { ...memberColumns, ...memberUserFields };
 
-/** The audit rows of the memberships a statement wrote (`rows`, a CTE with `role` and, for changes, `old_role`). */
-const auditedMembers = (rows: SQLWrapper, role: AuditField) =>
-  sql`select user_id as entity_id, project_id, ${changesOf([role])} as changes from ${rows}`;
+/** The audit events of the memberships a statement wrote (`rows`, a CTE of them): one field, the role. */
+const auditedMembers = (rows: { userId: SQLWrapper; projectId: SQLWrapper } & SQLWrapper, role: AuditField) => ({
+  from: rows,
+  entityId: rows.userId,
+  projectId: rows.projectId,
+  changes: changesOf([role]),
+});
 
 /** The membership `userId` names in the project `projectId`, locked, for a change's facts. */
-const lockedMembership = () =>
-  lockedRow(
-    projectMembers,
-    and(
-      eq(projectMembers.projectId, sql.placeholder('projectId')),
-      eq(projectMembers.userId, sql.placeholder('userId')),
-    )!,
-  );
+const lockedMembership = ($: Slots<MembershipValues>) =>
+  lockedRow(projectMembers, and(eq(projectMembers.projectId, $.projectId), eq(projectMembers.userId, $.userId))!);
 
 /** The facts CTE's FROM for a change of an existing membership: it, its project, the caller. */
-const membershipFacts = <Selection extends SelectedFields>(db: Database, write: GuardedWrite, selection: Selection) =>
+const membershipFacts = <Selection extends SelectedFields>(
+  db: Database,
+  $: Slots<MembershipValues>,
+  write: GuardedWrite,
+  selection: Selection,
+) =>
   db
     .select(
       write.facts({
@@ -137,24 +158,15 @@ const membershipFacts = <Selection extends SelectedFields>(db: Database, write: 
       }),
     )
     .from(oneRow)
-    .leftJoinLateral(lockedMembership(), sql`true`)
-    .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
-    .leftJoin(users, isCaller)
+    .leftJoinLateral(lockedMembership($), sql`true`)
+    .leftJoin(projects, eq(projects.id, $.projectId))
+    .leftJoin(users, isCaller($))
     .leftJoin(callerMembership, joinCallerMembership());
 
-/**
- * Adds the active user with `email` in one guarded statement (members.guards.ts). The project row is
- * locked, so an add cannot interleave with a transfer or another add; a concurrent add of the same user
- * loses to the primary key, which its guard names. A project has at most MAX_MEMBERS_PER_PROJECT members,
- * counted again by a trigger (migration 0011) after that lock.
- */
-export async function addMember(
-  db: Database,
-  caller: Caller,
-  projectId: string,
-  input: { email: string; role: ProjectRole },
-): Promise<MemberView> {
-  const statement = prepared(db, 'add_member', () => {
+const ADD_MEMBER = statement(
+  'add_member',
+  slots<CallerValues & { projectId: string; email: string; role: ProjectRole }>(),
+  (db, $) => {
     const facts = db.$with('facts').as(
       db
         .select(
@@ -165,10 +177,10 @@ export async function addMember(
           }),
         )
         .from(oneRow)
-        .leftJoinLateral(lockedRow(projects, eq(projects.id, sql.placeholder('projectId'))), sql`true`)
-        .leftJoin(users, isCaller)
+        .leftJoinLateral(lockedRow(projects, eq(projects.id, $.projectId)), sql`true`)
+        .leftJoin(users, isCaller($))
         .leftJoin(callerMembership, joinCallerMembership())
-        .leftJoin(target, eq(sql`lower(${target.email})`, sql.placeholder('email')))
+        .leftJoin(target, eq(sql`lower(${target.email})`, $.email))
         .leftJoin(
           targetMembership,
           and(eq(targetMembership.projectId, projects.id), eq(targetMembership.userId, target.id)),
@@ -182,10 +194,10 @@ export async function addMember(
             .select({
               projectId: facts.projectId,
               userId: sql<string>`${facts.targetId}`.as('user_id'),
-              role: sql<ProjectRole>`${sql.placeholder('role')}`.as('role'),
+              role: sql<ProjectRole>`${$.role}`.as('role'),
               projectCreatedAt: facts.projectCreatedAt,
               addedAt: sql<Date>`now()`.as('added_at'),
-              addedBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('added_by'),
+              addedBy: sql<string>`${$.callerId}::uuid`.as('added_by'),
             })
             .from(facts)
             .where(ADD.allHold(facts)),
@@ -194,34 +206,44 @@ export async function addMember(
     );
     const audit = db
       .$with('audit', {})
-      .as(auditOf('member.add', 'member', auditedMembers(added, ['role', null, sql.identifier('role')])));
+      .as(auditOf($, 'member.add', 'member', auditedMembers(added, ['role', null, added.role])));
     return db
       .with(facts, added, audit)
       .select({ guards: ADD.results(facts), member: regroup(writtenMemberColumns, added) })
       .from(facts)
       .leftJoin(added, sql`true`);
-  });
+  },
+);
+
+/**
+ * Adds the active user with `email` in one guarded statement (members.guards.ts). The project row is
+ * locked, so an add cannot interleave with a transfer or another add; a concurrent add of the same user
+ * loses to the primary key, which its guard names. A project has at most MAX_MEMBERS_PER_PROJECT members,
+ * counted again by a trigger (migration 0011) after that lock.
+ */
+export async function addMember(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  input: { email: string; role: ProjectRole },
+): Promise<MemberView> {
   const row = await ADD.run(
-    statement.execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }),
+    ADD_MEMBER.on(db).execute({ ...callerValues(caller), projectId, email: input.email, role: input.role }),
   );
   return ADD.outcome({ guards: row.guards, facts: {}, written: row.member });
 }
 
-export async function changeMemberRole(
-  db: Database,
-  caller: Caller,
-  projectId: string,
-  userId: string,
-  role: ProjectRole,
-): Promise<MemberView> {
-  const statement = prepared(db, 'change_member_role', () => {
+const CHANGE_MEMBER_ROLE = statement(
+  'change_member_role',
+  slots<MembershipValues & { role: ProjectRole }>(),
+  (db, $) => {
     const facts = db
       .$with('facts')
-      .as(membershipFacts(db, CHANGE_ROLE, { oldRole: sql<ProjectRole>`${projectMembers.role}`.as('old_role') }));
+      .as(membershipFacts(db, $, CHANGE_ROLE, { oldRole: sql<ProjectRole>`${projectMembers.role}`.as('old_role') }));
     const changed = db.$with('changed').as(
       db
         .update(projectMembers)
-        .set({ role: sql`${sql.placeholder('role')}` })
+        .set({ role: sql`${$.role}` })
         .from(facts)
         .where(
           and(
@@ -234,81 +256,81 @@ export async function changeMemberRole(
     );
     const audit = db
       .$with('audit', {})
-      .as(
-        auditOf(
-          'member.role_change',
-          'member',
-          auditedMembers(changed, ['role', sql.identifier('old_role'), sql.identifier('role')]),
-        ),
-      );
+      .as(auditOf($, 'member.role_change', 'member', auditedMembers(changed, ['role', changed.oldRole, changed.role])));
     return db
       .with(facts, changed, audit)
       .select({ guards: CHANGE_ROLE.results(facts), member: regroup(writtenMemberColumns, changed) })
       .from(facts)
       .leftJoin(changed, sql`true`);
-  });
-  const row = await CHANGE_ROLE.run(statement.execute({ ...callerValues(caller), projectId, userId, role }));
+  },
+);
+
+export async function changeMemberRole(
+  db: Database,
+  caller: Caller,
+  projectId: string,
+  userId: string,
+  role: ProjectRole,
+): Promise<MemberView> {
+  const row = await CHANGE_ROLE.run(
+    CHANGE_MEMBER_ROLE.on(db).execute({ ...callerValues(caller), projectId, userId, role }),
+  );
   return CHANGE_ROLE.outcome({ guards: row.guards, facts: {}, written: row.member });
 }
+
+const REMOVE_MEMBER = statement('remove_member', slots<MembershipValues>(), (db, $) => {
+  const facts = db.$with('facts').as(membershipFacts(db, $, REMOVE, {}));
+  const removed = db.$with('removed').as(
+    db
+      .delete(projectMembers)
+      .where(
+        and(
+          eq(projectMembers.projectId, $.projectId),
+          eq(projectMembers.userId, $.userId),
+          sql`(select ${REMOVE.allHold(facts)} from ${facts})`,
+        ),
+      )
+      .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId, role: projectMembers.role }),
+  );
+  const removal = db
+    .$with('removal', {})
+    .as(auditOf($, 'member.remove', 'member', auditedMembers(removed, ['role', removed.role, null])));
+  const unassigned = db.$with('unassigned').as(
+    db
+      .update(tasks)
+      .set({ assigneeId: null, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+      .where(
+        and(eq(tasks.projectId, $.projectId), sql`${tasks.assigneeId} in (select ${removed.userId} from ${removed})`),
+      )
+      .returning({
+        taskId: sql<string>`${tasks.id}`.as('task_id'),
+        fromId: sql<string>`${$.userId}::uuid`.as('from_id'),
+        toId: sql<null>`null::uuid`.as('to_id'),
+      }),
+  );
+  const rows = { from: unassigned, taskId: unassigned.taskId, fromId: unassigned.fromId, toId: unassigned.toId };
+  const history = db.$with('history', {}).as(historyOf('assignee', $.callerId, rows));
+  const unassignment = db.$with('unassignment', {}).as(
+    auditOf($, 'task.update', 'task', {
+      from: unassigned,
+      entityId: unassigned.taskId,
+      projectId: sql`${$.projectId}::uuid`,
+      changes: changesOf([['assignee_id', unassigned.fromId, unassigned.toId]]),
+    }),
+  );
+  return db
+    .with(facts, removed, removal, unassigned, history, unassignment)
+    .select({ guards: REMOVE.results(facts), removed: { userId: removed.userId } })
+    .from(facts)
+    .leftJoin(removed, sql`true`);
+});
 
 /**
  * Removes a member: by a manager (or the owner, or an admin), or by the member themselves (leaving). Never
  * the owner. Their tasks in the project are unassigned in the same statement, each with a history entry.
  */
 export async function removeMember(db: Database, caller: Caller, projectId: string, userId: string): Promise<void> {
-  const statement = prepared(db, 'remove_member', () => {
-    const facts = db.$with('facts').as(membershipFacts(db, REMOVE, {}));
-    const removed = db.$with('removed').as(
-      db
-        .delete(projectMembers)
-        .where(
-          and(
-            eq(projectMembers.projectId, sql.placeholder('projectId')),
-            eq(projectMembers.userId, sql.placeholder('userId')),
-            sql`(select ${REMOVE.allHold(facts)} from ${facts})`,
-          ),
-        )
-        .returning({ userId: projectMembers.userId, projectId: projectMembers.projectId, role: projectMembers.role }),
-    );
-    const removal = db
-      .$with('removal', {})
-      .as(auditOf('member.remove', 'member', auditedMembers(removed, ['role', sql.identifier('role'), null])));
-    const unassigned = db.$with('unassigned').as(
-      db
-        .update(tasks)
-        .set({ assigneeId: null, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
-        .where(
-          and(
-            eq(tasks.projectId, sql.placeholder('projectId')),
-            sql`${tasks.assigneeId} in (select ${sql.identifier('user_id')} from ${removed})`,
-          ),
-        )
-        .returning({
-          taskId: sql<string>`${tasks.id}`.as('task_id'),
-          fromId: sql<string>`${sql.placeholder('userId')}::uuid`.as('from_id'),
-          toId: sql<null>`null::uuid`.as('to_id'),
-        }),
-    );
-    const history = db
-      .$with('history', {})
-      .as(historyOf(sql`select * from ${unassigned}`, 'assignee', sql.placeholder('callerId')));
-    const unassignedFields: AuditField[] = [['assignee_id', sql.identifier('from_id'), sql.identifier('to_id')]];
-    const unassignment = db.$with('unassignment', {}).as(
-      auditOf(
-        'task.update',
-        'task',
-        sql`select task_id as entity_id, ${sql.placeholder('projectId')}::uuid as project_id,
-                   ${changesOf(unassignedFields)} as changes
-            from ${unassigned}`,
-      ),
-    );
-    return db
-      .with(facts, removed, removal, unassigned, history, unassignment)
-      .select({ guards: REMOVE.results(facts), removed: { userId: removed.userId } })
-      .from(facts)
-      .leftJoin(removed, sql`true`);
-  });
-  const row = await REMOVE.run(statement.execute({ ...callerValues(caller), projectId, userId }));
+  const row = await REMOVE.run(REMOVE_MEMBER.on(db).execute({ ...callerValues(caller), projectId, userId }));
   REMOVE.outcome({ guards: row.guards, facts: {}, written: row.removed });
 }
 
@@ -355,7 +377,7 @@ export async function transferProject(
       .set({ ownerId: newOwnerId, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
       .where(eq(projects.id, projectId))
       .returning();
-    await auditInsert(tx as unknown as Database, caller, {
+    await auditInsertPerCall(tx as unknown as Database, caller, {
       action: 'project.transfer',
       entityType: 'project',
       entityId: projectId,

@@ -1,13 +1,22 @@
 import { and, asc, desc, eq, getTableColumns, ilike, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { prepared, type Database } from '../../db/client.ts';
-import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
+import type { Database } from '../../db/client.ts';
+import {
+  afterCursor,
+  cappedCount,
+  pageValues,
+  pageWindow,
+  regroup,
+  sortKeyText,
+  type PageValues,
+} from '../../db/pagination.ts';
 import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { FLAG, slots, statementFamily, type ShapeOf, type Slots } from '../../db/statements.ts';
+import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { isAdmin, type Caller } from '../../lib/actor.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { forbidden } from '../../lib/problem.ts';
 import { containsPattern } from '../../lib/sql.ts';
-import type { ProjectSort } from './projects.schemas.ts';
+import { PROJECT_SORTS, type ProjectSort } from './projects.schemas.ts';
 import type { ProjectView } from './projects.service.ts';
 import { callerFrom, callerMembership, joinCallerMembership } from './standing.ts';
 
@@ -53,28 +62,32 @@ export const projectListOrder = (sort: ProjectSort): ListOrder => ({
   key: sort.endsWith('name') ? 'text' : 'timestamp',
 });
 
-/** Statement shapes differ by which optional filters are present; their values are placeholders. */
-const present = (value: unknown, name: string) => (value === undefined ? '-' : name);
-
 export async function listProjects(
   db: Database,
   caller: Caller,
   filters: ProjectListFilters,
 ): Promise<Page<ProjectView>> {
-  const values = {
+  const values: ListValues = {
     ...callerValues(caller),
     pattern: filters.q === undefined ? undefined : containsPattern(filters.q),
     role: filters.role,
     ownerId: filters.ownerId,
     ...pageValues(filters.page),
   };
+  const shape: ListShape = {
+    sort: filters.sort,
+    q: filters.q !== undefined,
+    role: filters.role !== undefined,
+    after: filters.page.after !== undefined,
+  };
   const adminView = filters.ownerId !== undefined || filters.includeDeleted !== undefined;
   if (!adminView) {
-    const rows = await ownProjectsStatement(db, filters).execute(values);
+    const rows = await OWN_PROJECTS.on(db, shape).execute(values);
     const actor = callerFrom(caller, rows[0]?.actor);
     if (!isAdmin(actor) || filters.role !== undefined) return pageOf(rows, filters, () => null);
   }
-  const rows = await allProjectsStatement(db, filters).execute(values);
+  const allShape = { ...shape, owner: filters.ownerId !== undefined, deleted: filters.includeDeleted === true };
+  const rows = await ALL_PROJECTS.on(db, allShape).execute(values);
   if (!isAdmin(callerFrom(caller, rows[0]?.actor)))
     throw forbidden('role_required', 'only admins may filter by owner_id or include deleted projects');
   return pageOf(rows, filters, () => 'admin');
@@ -101,74 +114,76 @@ function pageOf(
   });
 }
 
+/** What both lists' statements differ by: the sort, and which of the shared filters are given. */
+const LIST_SHAPE = { sort: PROJECT_SORTS, q: FLAG, role: FLAG, after: FLAG } as const;
+type ListShape = ShapeOf<typeof LIST_SHAPE>;
+type ListValues = CallerValues &
+  PageValues & { pattern: string | undefined; role: ProjectRole | undefined; ownerId: string | undefined };
+
 /** The filters both statements share, on `projects` and the membership role `role`. */
-function commonConditions(filters: ProjectListFilters, role: SQLWrapper): (SQL | undefined)[] {
-  return [
-    filters.q === undefined ? undefined : ilike(projects.name, sql.placeholder('pattern')),
-    filters.role === undefined ? undefined : eq(role, sql.placeholder('role')),
-  ];
+function commonConditions(shape: ListShape, $: Slots<ListValues>, role: SQLWrapper): (SQL | undefined)[] {
+  return [shape.q ? ilike(projects.name, $.pattern) : undefined, shape.role ? eq(role, $.role) : undefined];
 }
 
-const keyset = (filters: ProjectListFilters, sort: ReturnType<typeof sortColumns>) =>
-  filters.page.after === undefined ? undefined : afterCursor(sort.direction, sort.column, sort.id);
+const keyset = (shape: ListShape, sort: ReturnType<typeof sortColumns>) =>
+  shape.after ? afterCursor(sort.direction, sort.column, sort.id) : undefined;
 
 /** The caller's own projects: those they own or are a member of, through their membership rows. */
-function ownProjectsStatement(db: Database, filters: ProjectListFilters) {
-  const name = `own_projects:${filters.sort}:${present(filters.q, 'q')}:${present(filters.role, 'role')}:${present(filters.page.after, 'after')}`;
-  return prepared(db, name, () => {
-    const sort = sortColumns(filters.sort, true);
-    const order = sort.direction === 'desc' ? desc : asc;
-    const matching = (caller: SQLWrapper) =>
-      and(
-        eq(projectMembers.userId, caller),
-        eq(projects.isActive, true),
-        ...commonConditions(filters, projectMembers.role),
-      );
-    const page = pageWindow(
-      db
-        .select({
-          ...projectColumns,
-          membershipRole: projectMembers.role,
-          sortKey: sortKeyText(sort.column).as('sort_key'),
-        })
-        .from(projectMembers)
-        .innerJoin(projects, eq(projects.id, projectMembers.projectId))
-        .where(and(matching(users.id), keyset(filters, sort)))
-        .orderBy(order(sort.column), order(sort.id))
-        .$dynamic(),
-    ).as('page');
-    const count = cappedCount(
-      db
-        .select({ one: sql`1` })
-        .from(projectMembers)
-        .innerJoin(projects, eq(projects.id, projectMembers.projectId))
-        .where(matching(sql.placeholder('callerId')))
-        .$dynamic(),
+const OWN_PROJECTS = statementFamily('own_projects', LIST_SHAPE, slots<ListValues>(), (db, shape, $) => {
+  const sort = sortColumns(shape.sort, true);
+  const order = sort.direction === 'desc' ? desc : asc;
+  const matching = (caller: SQLWrapper) =>
+    and(
+      eq(projectMembers.userId, caller),
+      eq(projects.isActive, true),
+      ...commonConditions(shape, $, projectMembers.role),
     );
-    return db
+  const page = pageWindow(
+    db
       .select({
-        actor: actorColumns,
-        project: regroup(projectColumns, page),
-        membershipRole: page.membershipRole,
-        sortKey: page.sortKey,
-        total: count,
+        ...projectColumns,
+        membershipRole: projectMembers.role,
+        sortKey: sortKeyText(sort.column).as('sort_key'),
       })
-      .from(users)
-      .leftJoinLateral(page, sql`true`)
-      .where(isCaller);
-  });
-}
+      .from(projectMembers)
+      .innerJoin(projects, eq(projects.id, projectMembers.projectId))
+      .where(and(matching(users.id), keyset(shape, sort)))
+      .orderBy(order(sort.column), order(sort.id))
+      .$dynamic(),
+  ).as('page');
+  const count = cappedCount(
+    db
+      .select({ one: sql`1` })
+      .from(projectMembers)
+      .innerJoin(projects, eq(projects.id, projectMembers.projectId))
+      .where(matching($.callerId))
+      .$dynamic(),
+  );
+  return db
+    .select({
+      actor: actorColumns,
+      project: regroup(projectColumns, page),
+      membershipRole: page.membershipRole,
+      sortKey: page.sortKey,
+      total: count,
+    })
+    .from(users)
+    .leftJoinLateral(page, sql`true`)
+    .where(isCaller($));
+});
 
 /** Every project (admins), optionally of one owner and with deleted ones, with the admin's own role where they have one. */
-function allProjectsStatement(db: Database, filters: ProjectListFilters) {
-  const name = `all_projects:${filters.sort}:${present(filters.q, 'q')}:${present(filters.role, 'role')}:${present(filters.ownerId, 'owner')}:${filters.includeDeleted ? 'deleted' : 'active'}:${present(filters.page.after, 'after')}`;
-  return prepared(db, name, () => {
-    const sort = sortColumns(filters.sort, false);
+const ALL_PROJECTS = statementFamily(
+  'all_projects',
+  { ...LIST_SHAPE, owner: FLAG, deleted: FLAG },
+  slots<ListValues>(),
+  (db, shape, $) => {
+    const sort = sortColumns(shape.sort, false);
     const order = sort.direction === 'desc' ? desc : asc;
     const matching = and(
-      filters.ownerId === undefined ? undefined : eq(projects.ownerId, sql.placeholder('ownerId')),
-      filters.includeDeleted ? undefined : eq(projects.isActive, true),
-      ...commonConditions(filters, callerMembership.role),
+      shape.owner ? eq(projects.ownerId, $.ownerId) : undefined,
+      shape.deleted ? undefined : eq(projects.isActive, true),
+      ...commonConditions(shape, $, callerMembership.role),
     );
     const page = pageWindow(
       db
@@ -179,18 +194,18 @@ function allProjectsStatement(db: Database, filters: ProjectListFilters) {
         })
         .from(projects)
         .leftJoin(callerMembership, joinCallerMembership())
-        .where(and(matching, keyset(filters, sort)))
+        .where(and(matching, keyset(shape, sort)))
         .orderBy(order(sort.column), order(sort.id))
         .$dynamic(),
     ).as('page');
     const counted = db.select({ one: sql`1` }).from(projects);
     const count = cappedCount(
-      (filters.role === undefined
-        ? counted
-        : counted.innerJoin(
+      (shape.role
+        ? counted.innerJoin(
             callerMembership,
-            and(eq(callerMembership.projectId, projects.id), eq(callerMembership.userId, sql.placeholder('callerId'))),
+            and(eq(callerMembership.projectId, projects.id), eq(callerMembership.userId, $.callerId)),
           )
+        : counted
       )
         .where(matching)
         .$dynamic(),
@@ -205,6 +220,6 @@ function allProjectsStatement(db: Database, filters: ProjectListFilters) {
       })
       .from(users)
       .leftJoinLateral(page, sql`${users.role} = 'admin'`)
-      .where(isCaller);
-  });
-}
+      .where(isCaller($));
+  },
+);

@@ -1,9 +1,10 @@
 import { and, eq, isNotNull, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { prepared, type Database } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
+import { slots, statement } from '../../db/statements.ts';
 import { guard } from '../../db/guards.ts';
 import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { accountInactive, authorizeActor, isAdmin, tokenRevoked, type Actor, type Caller } from '../../lib/actor.ts';
 import { notFound } from '../../lib/problem.ts';
 import { callerMaySql, roleRequired, type ProjectAction, type Standing } from './access.ts';
@@ -32,17 +33,21 @@ export const standingOf = (actor: Actor, membershipRole: Standing['role'] | null
   callerIsAdmin: isAdmin(actor),
 });
 
-/** One project by id (deleted or not) with the caller checked (401/403) and their standing in it. */
-export async function findProjectWithStanding(db: Database, caller: Caller, projectId: string) {
-  const statement = prepared(db, 'project_with_standing', () =>
+const PROJECT_WITH_STANDING = statement(
+  'project_with_standing',
+  slots<CallerValues & { projectId: string }>(),
+  (db, $) =>
     db
       .select({ actor: actorColumns, project: projects, membershipRole: callerMembership.role })
       .from(users)
-      .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
+      .leftJoin(projects, eq(projects.id, $.projectId))
       .leftJoin(callerMembership, joinCallerMembership())
-      .where(isCaller),
-  );
-  const [row] = await statement.execute({ ...callerValues(caller), projectId });
+      .where(isCaller($)),
+);
+
+/** One project by id (deleted or not) with the caller checked (401/403) and their standing in it. */
+export async function findProjectWithStanding(db: Database, caller: Caller, projectId: string) {
+  const [row] = await PROJECT_WITH_STANDING.on(db).execute({ ...callerValues(caller), projectId });
   const actor = callerFrom(caller, row?.actor);
   return {
     actor,

@@ -1,11 +1,20 @@
 import { and, desc, eq, gt, inArray, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { auditOf, changesOf, requestValues } from '../../db/audit.ts';
+import { auditOf, changesOf, requestValues, type RequestValues } from '../../db/audit.ts';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { AppConfig } from '../../config.ts';
-import { prepared, type Database } from '../../db/client.ts';
-import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
+import type { Database } from '../../db/client.ts';
+import {
+  afterCursor,
+  cappedCount,
+  pageValues,
+  pageWindow,
+  regroup,
+  sortKeyText,
+  type PageValues,
+} from '../../db/pagination.ts';
 import { refreshTokens, sessions, users, type SessionRow } from '../../db/schema.ts';
-import { actorColumns, callerValues, findCaller, isCaller } from '../../db/users.ts';
+import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
+import { actorColumns, callerValues, findCaller, isCaller, type CallerValues } from '../../db/users.ts';
 import { authorizeActor, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { issueAccessToken } from '../../lib/jwt.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
@@ -54,52 +63,44 @@ export async function sessionStart(config: AppConfig, client: RequestMeta) {
       sessionId: crypto.randomUUID(),
       tokenHash: await sha256Hex(refreshToken),
       expiresAt: refreshExpiry(config),
-      userAgent: client.userAgent,
-      ip: client.ip,
+      sessionUserAgent: client.userAgent,
+      sessionIp: client.ip,
     },
   };
 }
+export type SessionStartValues = Awaited<ReturnType<typeof sessionStart>>['values'];
 
 /**
  * The session row and its first refresh token, as CTEs of the statement that logs the user in: for the user
  * `owner` selects (`user_id` and the user's `token_epoch`; no row, no session). Filled in from
  * `sessionStart`'s values.
  */
-export function sessionCtes(db: Database, owner: SQLWrapper) {
-  const placeholder = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}`;
+export function sessionCtes(db: Database, $: Slots<SessionStartValues>, owner: SQLWrapper) {
   const session = db.$with('new_session', { id: sql<string>`id`.as('id') }).as(
     sql`insert into ${sessions} (id, user_id, token_epoch, expires_at, user_agent, ip)
-        select ${placeholder('sessionId', 'uuid')}, user_id, token_epoch, ${placeholder('expiresAt', 'timestamptz')}, ${placeholder('userAgent', 'text')}, ${placeholder('ip', 'text')}
+        select ${$.sessionId}::uuid, user_id, token_epoch, ${$.expiresAt}::timestamptz,
+               ${$.sessionUserAgent}::text, ${$.sessionIp}::text
         from (${owner}) as owner
         returning id`,
   );
   const token = db.$with('first_token', {}).as(
     sql`insert into ${refreshTokens} (token_hash, session_id, expires_at)
-        select ${placeholder('tokenHash', 'text')}, id, ${placeholder('expiresAt', 'timestamptz')} from ${session}`,
+        select ${$.tokenHash}::text, id, ${$.expiresAt}::timestamptz from ${session}`,
   );
   return [session, token] as const;
 }
 
-/**
- * POST /auth/refresh, in one statement: the presented token is marked rotated only while it is current,
- * unexpired, and its session and user are live; the next token is inserted and the session touched beside
- * it. Concurrent refreshes with one token queue on its row: the first wins, the rest find it rotated.
- */
-export async function refreshSession(
-  db: Database,
-  presented: string,
-  config: AppConfig,
-  request: RequestMeta,
-): Promise<IssuedTokens> {
-  if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
-  const statement = prepared(db, 'refresh_session', () => {
+const REFRESH_SESSION = statement(
+  'refresh_session',
+  slots<{ presentedHash: string; nextHash: string; expiresAt: Date }>(),
+  (db, $) => {
     const used = db.$with('used').as(
       db
         .update(refreshTokens)
         .set({ rotatedAt: sql`now()` })
         .where(
           and(
-            eq(refreshTokens.tokenHash, sql.placeholder('presentedHash')),
+            eq(refreshTokens.tokenHash, $.presentedHash),
             isNull(refreshTokens.rotatedAt),
             gt(refreshTokens.expiresAt, sql`now()`),
             inArray(
@@ -120,10 +121,10 @@ export async function refreshSession(
       db.insert(refreshTokens).select(
         subquery
           .select({
-            tokenHash: sql<string>`${sql.placeholder('nextHash')}`.as('token_hash'),
+            tokenHash: sql<string>`${$.nextHash}`.as('token_hash'),
             sessionId: used.sessionId,
             issuedAt: sql<Date>`now()`.as('issued_at'),
-            expiresAt: sql<Date>`${sql.placeholder('expiresAt')}::timestamptz`.as('expires_at'),
+            expiresAt: sql<Date>`${$.expiresAt}::timestamptz`.as('expires_at'),
             rotatedAt: sql<Date | null>`null`.as('rotated_at'),
           })
           .from(used),
@@ -132,7 +133,7 @@ export async function refreshSession(
     const touched = db.$with('touched').as(
       db
         .update(sessions)
-        .set({ lastUsedAt: sql`now()`, expiresAt: sql`${sql.placeholder('expiresAt')}::timestamptz` })
+        .set({ lastUsedAt: sql`now()`, expiresAt: sql`${$.expiresAt}::timestamptz` })
         .where(inArray(sessions.id, subquery.select({ id: used.sessionId }).from(used)))
         .returning({ id: sessions.id, userId: sessions.userId }),
     );
@@ -141,9 +142,23 @@ export async function refreshSession(
       .select({ sessionId: touched.id, userId: touched.userId, tokenEpoch: users.tokenEpoch })
       .from(touched)
       .innerJoin(users, eq(users.id, touched.userId));
-  });
+  },
+);
+
+/**
+ * POST /auth/refresh, in one statement: the presented token is marked rotated only while it is current,
+ * unexpired, and its session and user are live; the next token is inserted and the session touched beside
+ * it. Concurrent refreshes with one token queue on its row: the first wins, the rest find it rotated.
+ */
+export async function refreshSession(
+  db: Database,
+  presented: string,
+  config: AppConfig,
+  request: RequestMeta,
+): Promise<IssuedTokens> {
+  if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
   const nextToken = newOpaqueToken();
-  const [row] = await statement.execute({
+  const [row] = await REFRESH_SESSION.on(db).execute({
     presentedHash: await sha256Hex(presented),
     nextHash: await sha256Hex(nextToken),
     expiresAt: refreshExpiry(config),
@@ -154,12 +169,8 @@ export async function refreshSession(
 
 const invalidRefreshToken = () => unauthorized('refresh_token_invalid', 'invalid refresh token');
 
-/**
- * Why a presented refresh token was refused. A token already rotated was copied: its whole session is
- * revoked now, so whoever holds the newest token of the family is refused too.
- */
-async function refusedRefreshToken(db: Database, presented: string, request: RequestMeta) {
-  const [found] = await db
+const REFRESH_TOKEN_STANDING = statement('refresh_token_standing', slots<{ presentedHash: string }>(), (db, $) =>
+  db
     .select({
       rotatedAt: refreshTokens.rotatedAt,
       expired: sql<boolean>`${refreshTokens.expiresAt} <= now()`,
@@ -171,16 +182,26 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
     .from(refreshTokens)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(refreshTokens.tokenHash, await sha256Hex(presented)));
+    .where(eq(refreshTokens.tokenHash, $.presentedHash)),
+);
+
+// Revoked by the system (no actor): whoever presents a copied token may not be its owner.
+const REVOKE_REUSED_SESSION = statement(
+  'revoke_reused_session',
+  slots<RequestValues & { sessionId: string }>(),
+  (db, $) => revokeSessions(db, $, and(eq(sessions.id, $.sessionId), isNull(sessions.revokedAt))!, 'system'),
+);
+
+/**
+ * Why a presented refresh token was refused. A token already rotated was copied: its whole session is
+ * revoked now, so whoever holds the newest token of the family is refused too.
+ */
+async function refusedRefreshToken(db: Database, presented: string, request: RequestMeta) {
+  const [found] = await REFRESH_TOKEN_STANDING.on(db).execute({ presentedHash: await sha256Hex(presented) });
   if (!found) return invalidRefreshToken();
   if (found.revokedAt !== null) return unauthorized('session_revoked', 'this session was revoked');
   if (found.rotatedAt !== null) {
-    // Revoked by the system (no actor): whoever presents the token may not be its owner.
-    await revokeSessions(
-      db,
-      and(eq(sessions.id, found.sessionId), isNull(sessions.revokedAt))!,
-      sql`null::uuid`,
-    ).execute(requestValues(request));
+    await REVOKE_REUSED_SESSION.on(db).execute({ ...requestValues(request), sessionId: found.sessionId });
     return unauthorized('refresh_token_reused', 'this refresh token was already used; its session is revoked');
   }
   if (found.expired) return unauthorized('refresh_token_expired', 'refresh token expired');
@@ -191,10 +212,10 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
 }
 
 /**
- * Revokes the sessions `where` finds, each with its `session.revoke` event (`actor`: an expression over the
- * revoked row's columns, or a placeholder), in one statement that returns the ids.
+ * Revokes the sessions `where` finds, each with its `session.revoke` event, in one statement that returns
+ * the ids. The event's actor: the caller, each session's own user (a logout), or the system (none).
  */
-function revokeSessions(db: Database, where: SQL, actor: SQL) {
+function revokeSessions(db: Database, $: Slots<RequestValues>, where: SQL, actor: 'caller' | 'owner' | 'system') {
   const revoked = db.$with('revoked').as(
     db
       .update(sessions)
@@ -202,22 +223,19 @@ function revokeSessions(db: Database, where: SQL, actor: SQL) {
       .where(where)
       .returning({ id: sessions.id, userId: sessions.userId, revokedAt: sessions.revokedAt }),
   );
-  const audit = db
-    .$with('audit', {})
-    .as(
-      auditOf(
-        'session.revoke',
-        'session',
-        sql`select id as entity_id, null::uuid as project_id, user_id, ${changesOf([['revoked_at', null, sql.identifier('revoked_at')]])} as changes from ${revoked}`,
-        actor,
-      ),
-    );
+  const audit = db.$with('audit', {}).as(
+    auditOf($, 'session.revoke', 'session', {
+      from: revoked,
+      entityId: revoked.id,
+      projectId: null,
+      changes: changesOf([['revoked_at', null, revoked.revokedAt]]),
+      actor: { caller: undefined, owner: revoked.userId, system: sql`null::uuid` }[actor],
+    }),
+  );
   return db.with(revoked, audit).select({ id: revoked.id }).from(revoked);
 }
 
-/** POST /auth/logout: the presented token's session is revoked by its user (a rotated token revokes it as reuse, and is refused). */
-export async function logOut(db: Database, presented: string, request: RequestMeta): Promise<void> {
-  if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
+const LOG_OUT = statement('log_out', slots<RequestValues & { presentedHash: string }>(), (db, $) => {
   const presentedSession = inArray(
     sessions.id,
     subquery
@@ -225,49 +243,55 @@ export async function logOut(db: Database, presented: string, request: RequestMe
       .from(refreshTokens)
       .where(
         and(
-          eq(refreshTokens.tokenHash, sql.placeholder('presentedHash')),
+          eq(refreshTokens.tokenHash, $.presentedHash),
           isNull(refreshTokens.rotatedAt),
           gt(refreshTokens.expiresAt, sql`now()`),
         ),
       ),
   );
-  const statement = prepared(db, 'log_out', () =>
-    revokeSessions(db, and(isNull(sessions.revokedAt), presentedSession)!, sql`user_id`),
-  );
-  const [revoked] = await statement.execute({ ...requestValues(request), presentedHash: await sha256Hex(presented) });
+  return revokeSessions(db, $, and(isNull(sessions.revokedAt), presentedSession)!, 'owner');
+});
+
+/** POST /auth/logout: the presented token's session is revoked by its user (a rotated token revokes it as reuse, and is refused). */
+export async function logOut(db: Database, presented: string, request: RequestMeta): Promise<void> {
+  if (!OPAQUE_TOKEN.test(presented)) throw invalidRefreshToken();
+  const [revoked] = await LOG_OUT.on(db).execute({
+    ...requestValues(request),
+    presentedHash: await sha256Hex(presented),
+  });
   if (!revoked) throw await refusedRefreshToken(db, presented, request);
 }
 
+const LOG_OUT_EVERYWHERE = statement('logout_all', slots<CallerValues>(), (db, $) => {
+  const bumped = db.$with('bumped').as(
+    db
+      .update(users)
+      .set({ tokenEpoch: sql`${users.tokenEpoch} + 1` })
+      .where(and(isCaller($), eq(users.isActive, true)))
+      .returning({ id: users.id }),
+  );
+  const revoked = db.$with('revoked').as(
+    db
+      .update(sessions)
+      .set({ revokedAt: sql`now()` })
+      .where(
+        and(isNull(sessions.revokedAt), inArray(sessions.userId, subquery.select({ id: bumped.id }).from(bumped))),
+      ),
+  );
+  const audit = db.$with('audit', {}).as(
+    auditOf($, 'session.revoke_all', 'user', {
+      from: bumped,
+      entityId: bumped.id,
+      projectId: null,
+      changes: sql`'{}'::jsonb`,
+    }),
+  );
+  return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped);
+});
+
 /** POST /auth/logout-all: one statement moves the caller's epoch on (every access token ends) and revokes every session. */
 export async function logOutEverywhere(db: Database, caller: Caller): Promise<void> {
-  const statement = prepared(db, 'logout_all', () => {
-    const bumped = db.$with('bumped').as(
-      db
-        .update(users)
-        .set({ tokenEpoch: sql`${users.tokenEpoch} + 1` })
-        .where(and(isCaller, eq(users.isActive, true)))
-        .returning({ id: users.id }),
-    );
-    const revoked = db.$with('revoked').as(
-      db
-        .update(sessions)
-        .set({ revokedAt: sql`now()` })
-        .where(
-          and(isNull(sessions.revokedAt), inArray(sessions.userId, subquery.select({ id: bumped.id }).from(bumped))),
-        ),
-    );
-    const audit = db
-      .$with('audit', {})
-      .as(
-        auditOf(
-          'session.revoke_all',
-          'user',
-          sql`select id as entity_id, null::uuid as project_id, '{}'::jsonb as changes from ${bumped}`,
-        ),
-      );
-    return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped);
-  });
-  const [done] = await statement.execute(callerValues(caller));
+  const [done] = await LOG_OUT_EVERYWHERE.on(db).execute(callerValues(caller));
   if (!done) authorizeActor(await findCaller(db, caller));
 }
 
@@ -281,17 +305,18 @@ const sessionColumns = {
 };
 export type SessionView = Pick<SessionRow, keyof typeof sessionColumns>;
 
-/** GET /auth/sessions: the caller's live sessions (not revoked, not expired), newest first, in one statement. */
-export async function listSessions(db: Database, caller: Caller, pageRequest: PageRequest): Promise<Page<SessionView>> {
-  const shape = `sessions:${pageRequest.after ? 'after' : 'start'}`;
-  const statement = prepared(db, shape, () => {
+const CALLER_SESSIONS = statementFamily(
+  'sessions',
+  { after: FLAG },
+  slots<CallerValues & PageValues>(),
+  (db, shape, $) => {
     const live = (owner: SQLWrapper) =>
       and(eq(sessions.userId, owner), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`));
     const page = pageWindow(
       db
         .select({ ...sessionColumns, sortKey: sortKeyText(sessions.createdAt).as('sort_key') })
         .from(sessions)
-        .where(and(live(users.id), pageRequest.after && afterCursor('desc', sessions.createdAt, sessions.id)))
+        .where(and(live(users.id), shape.after ? afterCursor('desc', sessions.createdAt, sessions.id) : undefined))
         .orderBy(desc(sessions.createdAt), desc(sessions.id))
         .$dynamic(),
     ).as('page');
@@ -304,15 +329,22 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
           db
             .select({ one: sql`1` })
             .from(sessions)
-            .where(live(sql.placeholder('callerId')))
+            .where(live($.callerId))
             .$dynamic(),
         ),
       })
       .from(users)
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller);
+      .where(isCaller($));
+  },
+);
+
+/** GET /auth/sessions: the caller's live sessions (not revoked, not expired), newest first, in one statement. */
+export async function listSessions(db: Database, caller: Caller, pageRequest: PageRequest): Promise<Page<SessionView>> {
+  const rows = await CALLER_SESSIONS.on(db, { after: pageRequest.after !== undefined }).execute({
+    ...callerValues(caller),
+    ...pageValues(pageRequest),
   });
-  const rows = await statement.execute({ ...callerValues(caller), ...pageValues(pageRequest) });
   authorizeActor(rows[0]?.actor);
   return toPage(
     rows.filter((row) => row.session !== null),
@@ -321,26 +353,28 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
   );
 }
 
+const REVOKE_SESSION = statement('revoke_session', slots<CallerValues & { sessionId: string }>(), (db, $) =>
+  revokeSessions(
+    db,
+    $,
+    and(
+      eq(sessions.id, $.sessionId),
+      isNull(sessions.revokedAt),
+      inArray(
+        sessions.userId,
+        subquery
+          .select({ id: users.id })
+          .from(users)
+          .where(and(isCaller($), eq(users.isActive, true))),
+      ),
+    )!,
+    'caller',
+  ),
+);
+
 /** DELETE /auth/sessions/{id}: one of the caller's own sessions, revoked. */
 export async function revokeSession(db: Database, caller: Caller, sessionId: string): Promise<void> {
-  const statement = prepared(db, 'revoke_session', () =>
-    revokeSessions(
-      db,
-      and(
-        eq(sessions.id, sql.placeholder('sessionId')),
-        isNull(sessions.revokedAt),
-        inArray(
-          sessions.userId,
-          subquery
-            .select({ id: users.id })
-            .from(users)
-            .where(and(isCaller, eq(users.isActive, true))),
-        ),
-      )!,
-      sql`${sql.placeholder('callerId')}::uuid`,
-    ),
-  );
-  const [revoked] = await statement.execute({ ...callerValues(caller), sessionId });
+  const [revoked] = await REVOKE_SESSION.on(db).execute({ ...callerValues(caller), sessionId });
   if (revoked) return;
   authorizeActor(await findCaller(db, caller));
   throw notFound('session');

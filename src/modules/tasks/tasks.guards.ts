@@ -2,6 +2,7 @@ import { and, eq, isNotNull, isNull, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { guard, GuardedWrite } from '../../db/guards.ts';
 import { versionGuard } from '../../db/if-match.ts';
+import { slots } from '../../db/statements.ts';
 import { projectMembers, projects, tasks, users, workflowStates, workflowTransitions } from '../../db/schema.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { accessGuards, callerGuards } from '../projects/standing.ts';
@@ -25,16 +26,18 @@ export const target = alias(workflowStates, 'target');
 /** The state a new task starts in. */
 export const start = alias(workflowStates, 'start');
 
+const $ = slots<{ assigneeId: string | null }>();
+
 /** The assignee must be the owner or a current member, and active; `null` (unassigned) always may. */
 export const assigneeMayBe = (projectId: SQLWrapper) =>
-  sql`(${sql.placeholder('assigneeId')}::uuid is null or exists (${subquery
+  sql`(${$.assigneeId}::uuid is null or exists (${subquery
     .select({ one: sql`1` })
     .from(projectMembers)
     .innerJoin(users, eq(users.id, projectMembers.userId))
     .where(
       and(
         eq(projectMembers.projectId, projectId),
-        eq(projectMembers.userId, sql`${sql.placeholder('assigneeId')}::uuid`),
+        eq(projectMembers.userId, sql`${$.assigneeId}::uuid`),
         eq(users.isActive, true),
       ),
     )}))`;

@@ -14,9 +14,18 @@ import {
   type SQLWrapper,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { prepared, type Database } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
+import { FLAG, slots, statementFamily, type ShapeOf, type Slots } from '../../db/statements.ts';
 import type { Caller } from '../../lib/actor.ts';
-import { afterCursor, cappedCount, pageValues, pageWindow, regroup, sortKeyText } from '../../db/pagination.ts';
+import {
+  afterCursor,
+  cappedCount,
+  pageValues,
+  pageWindow,
+  regroup,
+  sortKeyText,
+  type PageValues,
+} from '../../db/pagination.ts';
 import {
   projectMembers,
   projects,
@@ -29,12 +38,12 @@ import {
   type TaskEventRow,
   type TaskPriority,
 } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { requireAccess } from '../projects/access.ts';
 import { callerFrom, callerMembership, joinCallerMembership, standingOf } from '../projects/standing.ts';
-import { type TaskSort, type TaskView } from './tasks.schemas.ts';
+import { TASK_SORTS, type TaskSort, type TaskView } from './tasks.schemas.ts';
 import { findTaskWithStanding, requireTaskAccess, taskColumns } from './tasks.service.ts';
 
 /*
@@ -68,17 +77,29 @@ function sortColumn(sort: TaskSort): SQLWrapper {
   }[field];
 }
 
-/** The filters every task list shares; values are placeholders, present in the statement's shape only when given. */
-function filterConditions(filters: TaskFilters): (SQL | undefined)[] {
-  return [
-    filters.stateId === undefined ? undefined : eq(tasks.stateId, sql.placeholder('stateId')),
-    filters.category === undefined ? undefined : eq(workflowStates.category, sql.placeholder('category')),
-    filters.priority === undefined ? undefined : eq(tasks.priority, sql`${sql.placeholder('priority')}::smallint`),
-    filters.dueBefore === undefined ? undefined : lte(tasks.dueDate, sql`${sql.placeholder('dueBefore')}::date`),
-    filters.dueAfter === undefined ? undefined : gte(tasks.dueDate, sql`${sql.placeholder('dueAfter')}::date`),
-    filters.q === undefined ? undefined : ilike(tasks.title, sql.placeholder('pattern')),
-  ];
-}
+/** What every task list's statements differ by: the sort, and which of the shared filters are given. */
+const TASK_FILTERS = {
+  sort: TASK_SORTS,
+  state: FLAG,
+  category: FLAG,
+  priority: FLAG,
+  due_before: FLAG,
+  due_after: FLAG,
+  q: FLAG,
+  after: FLAG,
+} as const;
+type TaskFilterShape = ShapeOf<typeof TASK_FILTERS>;
+
+const filterShape = (filters: TaskFilters): TaskFilterShape => ({
+  sort: filters.sort,
+  state: filters.stateId !== undefined,
+  category: filters.category !== undefined,
+  priority: filters.priority !== undefined,
+  due_before: filters.dueBefore !== undefined,
+  due_after: filters.dueAfter !== undefined,
+  q: filters.q !== undefined,
+  after: filters.page.after !== undefined,
+});
 
 const filterValues = (filters: TaskFilters) => ({
   stateId: filters.stateId,
@@ -89,36 +110,34 @@ const filterValues = (filters: TaskFilters) => ({
   pattern: filters.q === undefined ? undefined : containsPattern(filters.q),
   ...pageValues(filters.page),
 });
+type FilterValues = ReturnType<typeof filterValues>;
 
-const shapeOf = (filters: TaskFilters, extra: unknown[]) =>
-  [
-    filters.sort,
-    ...[
-      filters.stateId,
-      filters.category,
-      filters.priority,
-      filters.dueBefore,
-      filters.dueAfter,
-      filters.q,
-      filters.page.after,
-      ...extra,
-    ].map((value) => (value === undefined ? 0 : 1)),
-  ].join(':');
+/** The filters every task list shares, each a placeholder, in the statement only when its shape says given. */
+function filterConditions(shape: TaskFilterShape, $: Slots<FilterValues>): (SQL | undefined)[] {
+  return [
+    shape.state ? eq(tasks.stateId, $.stateId) : undefined,
+    shape.category ? eq(workflowStates.category, $.category) : undefined,
+    shape.priority ? eq(tasks.priority, sql`${$.priority}::smallint`) : undefined,
+    shape.due_before ? lte(tasks.dueDate, sql`${$.dueBefore}::date`) : undefined,
+    shape.due_after ? gte(tasks.dueDate, sql`${$.dueAfter}::date`) : undefined,
+    shape.q ? ilike(tasks.title, $.pattern) : undefined,
+  ];
+}
 
 /** The page as a subquery: task columns flat, its state's name and category, and the sort key; `tieBreaker` keeps the order total. */
 function taskPage(
   db: Database,
   where: SQL | undefined,
-  filters: TaskFilters,
+  shape: TaskFilterShape,
   tieBreaker: SQLWrapper,
   joins: (query: ReturnType<typeof baseTaskQuery>) => ReturnType<typeof baseTaskQuery> = (query) => query,
 ) {
-  const column = sortColumn(filters.sort);
-  const direction = filters.sort.startsWith('-') ? 'desc' : 'asc';
+  const column = sortColumn(shape.sort);
+  const direction = shape.sort.startsWith('-') ? 'desc' : 'asc';
   const order = direction === 'desc' ? desc : asc;
   return pageWindow(
     joins(baseTaskQuery(db, column))
-      .where(and(where, filters.page.after && afterCursor(direction, column, tieBreaker)))
+      .where(and(where, shape.after ? afterCursor(direction, column, tieBreaker) : undefined))
       .orderBy(order(column), order(tieBreaker)),
   ).as('page');
 }
@@ -148,6 +167,48 @@ export interface ProjectTaskFilters extends TaskFilters {
   includeDeleted?: boolean;
 }
 
+const PROJECT_TASKS = statementFamily(
+  'project_tasks',
+  { ...TASK_FILTERS, deleted: FLAG, assignee: ['any', 'none', 'me', 'user'] },
+  slots<CallerValues & FilterValues & { projectId: string; assigneeId?: string }>(),
+  (db, shape, $) => {
+    const conditions = and(
+      eq(tasks.projectId, $.projectId),
+      shape.deleted ? undefined : eq(tasks.isActive, true),
+      {
+        any: undefined,
+        none: isNull(tasks.assigneeId),
+        me: eq(tasks.assigneeId, $.callerId),
+        user: eq(tasks.assigneeId, $.assigneeId),
+      }[shape.assignee],
+      ...filterConditions(shape, $),
+    );
+    const page = taskPage(db, conditions, shape, tasks.number);
+    const counted = db
+      .select({ one: sql`1` })
+      .from(tasks)
+      .$dynamic();
+    const count = cappedCount(
+      (shape.category ? counted.innerJoin(workflowStates, eq(workflowStates.id, tasks.stateId)) : counted).where(
+        conditions,
+      ),
+    );
+    return db
+      .select({
+        actor: actorColumns,
+        project: { id: projects.id, deletedAt: projects.deletedAt },
+        membershipRole: callerMembership.role,
+        ...taskOf(page),
+        total: count,
+      })
+      .from(users)
+      .leftJoin(projects, eq(projects.id, $.projectId))
+      .leftJoin(callerMembership, joinCallerMembership())
+      .leftJoinLateral(page, sql`true`)
+      .where(isCaller($));
+  },
+);
+
 /** GET /projects/{id}/tasks: any member; deleted tasks only for managers, owners and admins. */
 export async function listProjectTasks(
   db: Database,
@@ -161,45 +222,8 @@ export async function listProjectTasks(
       : filters.assignee === 'none' || filters.assignee === 'me'
         ? filters.assignee
         : 'user';
-  const name = `project_tasks:${shapeOf(filters, [filters.includeDeleted || undefined])}:${assignee}`;
-  const statement = prepared(db, name, () => {
-    const conditions = and(
-      eq(tasks.projectId, sql.placeholder('projectId')),
-      filters.includeDeleted ? undefined : eq(tasks.isActive, true),
-      {
-        any: undefined,
-        none: isNull(tasks.assigneeId),
-        me: eq(tasks.assigneeId, sql.placeholder('callerId')),
-        user: eq(tasks.assigneeId, sql.placeholder('assigneeId')),
-      }[assignee],
-      ...filterConditions(filters),
-    );
-    const page = taskPage(db, conditions, filters, tasks.number);
-    const counted = db
-      .select({ one: sql`1` })
-      .from(tasks)
-      .$dynamic();
-    const count = cappedCount(
-      (filters.category === undefined
-        ? counted
-        : counted.innerJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
-      ).where(conditions),
-    );
-    return db
-      .select({
-        actor: actorColumns,
-        project: { id: projects.id, deletedAt: projects.deletedAt },
-        membershipRole: callerMembership.role,
-        ...taskOf(page),
-        total: count,
-      })
-      .from(users)
-      .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
-      .leftJoin(callerMembership, joinCallerMembership())
-      .leftJoinLateral(page, sql`true`)
-      .where(isCaller);
-  });
-  const rows = await statement.execute({
+  const shape = { ...filterShape(filters), deleted: filters.includeDeleted === true, assignee };
+  const rows = await PROJECT_TASKS.on(db, shape).execute({
     ...callerValues(caller),
     projectId,
     assigneeId: filters.assignee,
@@ -230,27 +254,28 @@ export interface MyTaskFilters extends TaskFilters {
   projectId?: string;
 }
 
-/** GET /tasks?assignee=me: the caller's open tasks (not completed or canceled) in every active project they belong to. */
-export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskFilters): Promise<Page<TaskView>> {
-  const name = `my_tasks:${shapeOf(filters, [filters.projectId])}`;
-  const statement = prepared(db, name, () => {
+const MY_TASKS = statementFamily(
+  'my_tasks',
+  { ...TASK_FILTERS, project: FLAG },
+  slots<CallerValues & FilterValues & { projectId?: string }>(),
+  (db, shape, $) => {
     const conditions = (caller: SQLWrapper) =>
       and(
         eq(tasks.assigneeId, caller),
         eq(tasks.isActive, true),
         notInArray(workflowStates.category, ['completed', 'canceled']),
-        filters.projectId === undefined ? undefined : eq(tasks.projectId, sql.placeholder('projectId')),
-        ...filterConditions(filters),
+        shape.project ? eq(tasks.projectId, $.projectId) : undefined,
+        ...filterConditions(shape, $),
       );
     // Only projects the caller can still read: active, and a member (an assignee who leaves is unassigned anyway).
-    const readable = (query: ReturnType<typeof baseTaskQuery>, caller: SQLWrapper) =>
+    const readable = <Query extends ReturnType<typeof baseTaskQuery>>(query: Query, caller: SQLWrapper) =>
       query
         .innerJoin(projects, and(eq(projects.id, tasks.projectId), isNull(projects.deletedAt)))
         .innerJoin(
           projectMembers,
           and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, caller)),
         );
-    const page = taskPage(db, conditions(users.id), filters, tasks.id, (query) => readable(query, users.id));
+    const page = taskPage(db, conditions(users.id), shape, tasks.id, (query) => readable(query, users.id));
     const count = cappedCount(
       db
         .select({ one: sql`1` })
@@ -259,18 +284,22 @@ export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskF
         .innerJoin(projects, and(eq(projects.id, tasks.projectId), isNull(projects.deletedAt)))
         .innerJoin(
           projectMembers,
-          and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, sql.placeholder('callerId'))),
+          and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, $.callerId)),
         )
-        .where(conditions(sql.placeholder('callerId')))
+        .where(conditions($.callerId))
         .$dynamic(),
     );
     return db
       .select({ actor: actorColumns, ...taskOf(page), total: count })
       .from(users)
       .leftJoinLateral(page, sql`true`)
-      .where(isCaller);
-  });
-  const rows = await statement.execute({
+      .where(isCaller($));
+  },
+);
+
+/** GET /tasks?assignee=me: the caller's open tasks (not completed or canceled) in every active project they belong to. */
+export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskFilters): Promise<Page<TaskView>> {
+  const rows = await MY_TASKS.on(db, { ...filterShape(filters), project: filters.projectId !== undefined }).execute({
     ...callerValues(caller),
     projectId: filters.projectId,
     ...filterValues(filters),
@@ -283,16 +312,11 @@ export async function listMyTasks(db: Database, caller: Caller, filters: MyTaskF
 const historyOf = alias(tasks, 'history_of');
 const eventColumns = getTableColumns(taskEvents);
 
-/** GET /tasks/{id}/history: newest first, for whoever may read the task. */
-export async function listTaskHistory(
-  db: Database,
-  caller: Caller,
-  taskId: string,
-  pageRequest: PageRequest,
-): Promise<Page<TaskEventRow>> {
-  requireTaskAccess(await findTaskWithStanding(db, caller, taskId), 'readTasks', 'for managers');
-  const shape = `task_history:${pageRequest.after ? 'after' : 'start'}`;
-  const statement = prepared(db, shape, () => {
+const TASK_HISTORY = statementFamily(
+  'task_history',
+  { after: FLAG },
+  slots<PageValues & { taskId: string }>(),
+  (db, shape, $) => {
     const page = pageWindow(
       db
         .select({ ...eventColumns, sortKey: sortKeyText(taskEvents.at).as('sort_key') })
@@ -300,7 +324,7 @@ export async function listTaskHistory(
         .where(
           and(
             eq(taskEvents.taskId, historyOf.id),
-            pageRequest.after && afterCursor('desc', taskEvents.at, taskEvents.id),
+            shape.after ? afterCursor('desc', taskEvents.at, taskEvents.id) : undefined,
           ),
         )
         .orderBy(desc(taskEvents.at), desc(taskEvents.id))
@@ -310,16 +334,29 @@ export async function listTaskHistory(
       db
         .select({ one: sql`1` })
         .from(taskEvents)
-        .where(eq(taskEvents.taskId, sql.placeholder('taskId')))
+        .where(eq(taskEvents.taskId, $.taskId))
         .$dynamic(),
     );
     return db
       .select({ event: regroup(eventColumns, page), sortKey: page.sortKey, total: count })
       .from(historyOf)
       .leftJoinLateral(page, sql`true`)
-      .where(eq(historyOf.id, sql.placeholder('taskId')));
+      .where(eq(historyOf.id, $.taskId));
+  },
+);
+
+/** GET /tasks/{id}/history: newest first, for whoever may read the task. */
+export async function listTaskHistory(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  pageRequest: PageRequest,
+): Promise<Page<TaskEventRow>> {
+  requireTaskAccess(await findTaskWithStanding(db, caller, taskId), 'readTasks', 'for managers');
+  const rows = await TASK_HISTORY.on(db, { after: pageRequest.after !== undefined }).execute({
+    taskId,
+    ...pageValues(pageRequest),
   });
-  const rows = await statement.execute({ taskId, ...pageValues(pageRequest) });
   return toPage(
     rows.filter((row) => row.event !== null),
     pageRequest,

@@ -1,7 +1,8 @@
 import { eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { auditOf, changesOf } from '../../db/audit.ts';
 import type { Database } from '../../db/client.ts';
-import { callerValues } from '../../db/users.ts';
+import { slots } from '../../db/statements.ts';
+import { callerValues, type CallerValues } from '../../db/users.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { taskEvents, tasks, type StateCategory, type WorkflowStateRow } from '../../db/schema.ts';
 
@@ -25,16 +26,32 @@ export const startingIn = (category: SQLWrapper) => ({
   canceledAt: sql`case when ${category} = 'canceled' then now() end`,
 });
 
-/**
- * A history entry per row of `changes` (a select of task_id, from_id, to_id), as a CTE of the changing
- * statement. drizzle's insert-from-select wants every column, the serial id included, so this one piece is
- * written as SQL.
- */
-export const historyOf = (changes: SQL, kind: 'state' | 'assignee', actor: SQLWrapper): SQL =>
-  sql`insert into ${taskEvents} (task_id, kind, from_id, to_id, actor_id) select task_id, ${kind}, from_id, to_id, ${actor}::uuid from (${changes}) as changes`;
+/** The task changes a statement made, as `historyOf` records them: expressions over `from`'s columns. */
+export interface HistoryRows {
+  from: SQLWrapper;
+  taskId: SQLWrapper;
+  fromId: SQLWrapper;
+  toId: SQLWrapper;
+  /** Only the rows where this holds (an assignment that changed). */
+  where?: SQLWrapper;
+}
 
-/** Moves every task of one state to another (a state being deleted), each with its history entry and audit event, in one statement. */
-export async function moveTasksToState(
+/**
+ * A history entry per row of `rows`, as a CTE of the changing statement. drizzle's insert-from-select
+ * wants every column, the serial id included, so this one piece is written as SQL.
+ */
+export const historyOf = (kind: 'state' | 'assignee', actor: SQLWrapper, rows: HistoryRows): SQL =>
+  sql`insert into ${taskEvents} (task_id, kind, from_id, to_id, actor_id)
+      select ${rows.taskId}, ${kind}, ${rows.fromId}, ${rows.toId}, ${actor}::uuid
+      from ${rows.from}${rows.where === undefined ? sql`` : sql` where ${rows.where}`}`;
+
+const $ = slots<CallerValues>();
+
+/**
+ * Moves every task of one state to another (a state being deleted), each with its history entry and audit
+ * event, in one statement, built per call inside the workflow's transaction.
+ */
+export async function moveTasksToStatePerCall(
   db: Database,
   caller: Caller,
   move: { fromStateId: string; to: WorkflowStateRow },
@@ -50,24 +67,22 @@ export async function moveTasksToState(
       })
       .where(eq(tasks.stateId, move.fromStateId))
       .returning({
-        taskId: sql<string>`${tasks.id}`.as('task_id'),
+        id: tasks.id,
         projectId: tasks.projectId,
         fromId: sql<string>`${move.fromStateId}::uuid`.as('from_id'),
-        toId: sql<string>`${tasks.stateId}`.as('to_id'),
+        stateId: tasks.stateId,
       }),
   );
-  const history = db
-    .$with('history', {})
-    .as(historyOf(sql`select task_id, from_id, to_id from ${moved}`, 'state', sql.placeholder('callerId')));
-  const audit = db
-    .$with('audit', {})
-    .as(
-      auditOf(
-        'task.transition',
-        'task',
-        sql`select task_id as entity_id, project_id, ${changesOf([['state_id', sql.identifier('from_id'), sql.identifier('to_id')]])} as changes from ${moved}`,
-      ),
-    );
+  const rows = { from: moved, taskId: moved.id, fromId: moved.fromId, toId: moved.stateId };
+  const history = db.$with('history', {}).as(historyOf('state', $.callerId, rows));
+  const audit = db.$with('audit', {}).as(
+    auditOf($, 'task.transition', 'task', {
+      from: moved,
+      entityId: moved.id,
+      projectId: moved.projectId,
+      changes: changesOf([['state_id', moved.fromId, moved.stateId]]),
+    }),
+  );
   await db
     .with(moved, history, audit)
     .select({ moved: sql<number>`count(*)` })

@@ -11,8 +11,8 @@ import { CREATED_KEY_LENGTH, keyBetween, MAX_KEY_LENGTH } from './tasks.position
  * task's own guarded update (tasks.writes.ts) then writes the key with the rest of the change.
  */
 
-/** The new position key of `taskId` (in `stateId`) placed next to `anchorId`; runs inside the move's transaction. */
-export async function positionBeside(
+/** The new position key of `taskId` (in `stateId`) placed next to `anchorId`; built per call inside the move's transaction. */
+export async function positionBesidePerCall(
   tx: Database,
   task: { id: string; projectId: string; stateId: string },
   anchor: { id: string; side: 'before' | 'after' },
@@ -48,7 +48,7 @@ export async function positionBeside(
   const position = after
     ? keyBetween(neighbour.position, next?.position ?? null)
     : keyBetween(next?.position ?? null, neighbour.position);
-  return position.length > MAX_KEY_LENGTH ? rebalanceState(tx, neighbour.stateId, task.id, position) : position;
+  return position.length > MAX_KEY_LENGTH ? rebalanceStatePerCall(tx, neighbour.stateId, task.id, position) : position;
 }
 
 /**
@@ -58,7 +58,12 @@ export async function positionBeside(
  * below the next, so later tasks still sort after them. Runs under the state's lock; returns the moved
  * task's new key, which its own update writes with its audit event.
  */
-async function rebalanceState(tx: Database, stateId: string, movedId: string, movedKey: string): Promise<string> {
+async function rebalanceStatePerCall(
+  tx: Database,
+  stateId: string,
+  movedId: string,
+  movedKey: string,
+): Promise<string> {
   const key = sql`(case when ${tasks.id} = ${movedId} then ${movedKey} else ${tasks.position} end) collate "C"`;
   const rank = sql`row_number() over (order by ${key}, ${tasks.number})`;
   const width = sql`length((count(*) over ())::text)`;

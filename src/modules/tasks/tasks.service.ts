@@ -1,16 +1,24 @@
-import { eq, sql } from 'drizzle-orm';
-import { prepared, type Database } from '../../db/client.ts';
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { slots, statement } from '../../db/statements.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { projects, TASK_PRIORITIES, tasks, users, workflowStates, type TaskPriority } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import type { Precondition } from '../../lib/etag.ts';
 import { notFound } from '../../lib/problem.ts';
 import { mayDo, requireAccess, type ProjectAction } from '../projects/access.ts';
 import { callerFrom, callerMembership, joinCallerMembership, standingOf } from '../projects/standing.ts';
-import { EDIT, EDIT_ASSIGNING, RESTORE } from './tasks.guards.ts';
-import { positionBeside } from './tasks.reorder.ts';
+import { positionBesidePerCall } from './tasks.reorder.ts';
 import type { TaskChanges, TaskView } from './tasks.schemas.ts';
-import { insertTask, moveTask, mutateTask, stateFields, type NewTask, type TaskMutation } from './tasks.writes.ts';
+import {
+  changeTask,
+  editTask,
+  insertTask,
+  moveTask,
+  stateFields,
+  type NewTask,
+  type TaskEdit,
+} from './tasks.writes.ts';
 
 export { taskColumns, type NewTask } from './tasks.writes.ts';
 
@@ -21,25 +29,26 @@ export { taskColumns, type NewTask } from './tasks.writes.ts';
  * a manual reorder takes a short transaction (tasks.reorder.ts says why).
  */
 
+const TASK_WITH_STANDING = statement('task_with_standing', slots<CallerValues & { taskId: string }>(), (db, $) =>
+  db
+    .select({
+      actor: actorColumns,
+      task: tasks,
+      state: stateFields,
+      project: { id: projects.id, deletedAt: projects.deletedAt },
+      membershipRole: callerMembership.role,
+    })
+    .from(users)
+    .leftJoin(tasks, eq(tasks.id, $.taskId))
+    .leftJoin(projects, eq(projects.id, tasks.projectId))
+    .leftJoin(callerMembership, joinCallerMembership())
+    .leftJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
+    .where(isCaller($)),
+);
+
 /** One task (deleted or not), its state and project, and the caller's standing there, in one statement. */
 export async function findTaskWithStanding(db: Database, caller: Caller, taskId: string) {
-  const statement = prepared(db, 'task_with_standing', () =>
-    db
-      .select({
-        actor: actorColumns,
-        task: tasks,
-        state: stateFields,
-        project: { id: projects.id, deletedAt: projects.deletedAt },
-        membershipRole: callerMembership.role,
-      })
-      .from(users)
-      .leftJoin(tasks, eq(tasks.id, sql.placeholder('taskId')))
-      .leftJoin(projects, eq(projects.id, tasks.projectId))
-      .leftJoin(callerMembership, joinCallerMembership())
-      .leftJoin(workflowStates, eq(workflowStates.id, tasks.stateId))
-      .where(isCaller),
-  );
-  const [row] = await statement.execute({ ...callerValues(caller), taskId });
+  const [row] = await TASK_WITH_STANDING.on(db).execute({ ...callerValues(caller), taskId });
   const standing = standingOf(callerFrom(caller, row?.actor), row?.membershipRole);
   const task: TaskView | undefined = row?.task ? { ...row.task, state: row.state! } : undefined;
   return { task, project: row?.project ?? undefined, standing };
@@ -72,21 +81,6 @@ export async function getTask(db: Database, caller: Caller, taskId: string): Pro
 export const createTask = (db: Database, caller: Caller, projectId: string, input: NewTask): Promise<TaskView> =>
   insertTask(db, caller, projectId, input);
 
-/** A value filled in when a prepared statement runs, where drizzle wants SQL rather than a placeholder. */
-const slot = (name: string, cast = '') => sql`${sql.placeholder(name)}${sql.raw(cast)}`;
-
-const FIELDS = {
-  title: { column: 'title', value: (changes: TaskChanges) => changes.title, cast: '' },
-  description: { column: 'description', value: (changes: TaskChanges) => changes.description, cast: '' },
-  priority: {
-    column: 'priority',
-    value: (changes: TaskChanges) => changes.priority && TASK_PRIORITIES.indexOf(changes.priority as TaskPriority),
-    cast: '::smallint',
-  },
-  assignee_id: { column: 'assigneeId', value: (changes: TaskChanges) => changes.assignee_id, cast: '::uuid' },
-  due_date: { column: 'dueDate', value: (changes: TaskChanges) => changes.due_date, cast: '::date' },
-} as const;
-
 /**
  * PATCH: the fields given, and a new place in the state when `before_id` or `after_id` is given: then the
  * key is worked out under the state's lock first (tasks.reorder.ts), in the transaction of the update.
@@ -98,26 +92,15 @@ export async function updateTask(
   changes: TaskChanges,
   precondition?: Precondition,
 ): Promise<TaskView> {
-  const fields = (Object.keys(FIELDS) as (keyof typeof FIELDS)[]).filter((field) => changes[field] !== undefined);
-  const values: Record<string, unknown> = Object.fromEntries(
-    fields.map((field) => [FIELDS[field].column, FIELDS[field].value(changes)]),
-  );
-  const assigns = fields.includes('assignee_id');
-  const mutation = (moved: boolean): TaskMutation => ({
-    name: `update_task:${fields.join(',')}${moved ? ':position' : ''}`,
-    write: assigns ? EDIT_ASSIGNING : EDIT,
-    audit: 'task.update',
-    set: () => ({
-      ...Object.fromEntries(
-        fields.map((field) => [FIELDS[field].column, slot(FIELDS[field].column, FIELDS[field].cast)]),
-      ),
-      ...(moved ? { position: slot('position') } : {}),
-    }),
-    values,
-    assigns,
-  });
+  const edit: TaskEdit = {
+    title: changes.title,
+    description: changes.description,
+    priority: changes.priority && TASK_PRIORITIES.indexOf(changes.priority as TaskPriority),
+    assigneeId: changes.assignee_id,
+    dueDate: changes.due_date,
+  };
   const anchorId = changes.before_id ?? changes.after_id;
-  if (anchorId === undefined) return mutateTask(db, caller, taskId, mutation(false), precondition);
+  if (anchorId === undefined) return editTask(db, caller, taskId, edit, precondition);
 
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Database;
@@ -125,28 +108,15 @@ export async function updateTask(
     const found = await findTaskWithStanding(tx, caller, taskId);
     requireTaskAccess(found, 'writeTasks', 'hidden');
     const side = changes.before_id ? 'before' : 'after';
-    values.position = await positionBeside(tx, found.task, { id: anchorId, side });
-    return mutateTask(tx, caller, taskId, mutation(true), precondition);
+    const position = await positionBesidePerCall(tx, found.task, { id: anchorId, side });
+    return editTask(tx, caller, taskId, { ...edit, position }, precondition);
   });
 }
 
-const SOFT_DELETE: TaskMutation = {
-  name: 'delete_task',
-  write: EDIT,
-  audit: 'task.delete',
-  set: () => ({ isActive: false, deletedAt: sql`now()` }),
-};
-const RESTORE_TASK: TaskMutation = {
-  name: 'restore_task',
-  write: RESTORE,
-  audit: 'task.restore',
-  set: () => ({ isActive: true, deletedAt: null }),
-};
-
 export const softDeleteTask = (db: Database, caller: Caller, taskId: string, precondition?: Precondition) =>
-  mutateTask(db, caller, taskId, SOFT_DELETE, precondition);
+  changeTask(db, caller, taskId, 'delete', precondition);
 export const restoreTask = (db: Database, caller: Caller, taskId: string, precondition?: Precondition) =>
-  mutateTask(db, caller, taskId, RESTORE_TASK, precondition);
+  changeTask(db, caller, taskId, 'restore', precondition);
 
 /** POST /tasks/{id}/transition: the only way a task changes state (tasks.writes.ts `moveTask`). */
 export const transitionTask = (

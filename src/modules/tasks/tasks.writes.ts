@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, getTableColumns, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, isNotNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { WithSubquery } from 'drizzle-orm/subquery';
 import { QueryBuilder, type PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { auditOf, changesOf, type AuditField } from '../../db/audit.ts';
-import { prepared, type Database } from '../../db/client.ts';
+import { auditOf, changesOf } from '../../db/audit.ts';
+import type { Database } from '../../db/client.ts';
 import { lockedRow, oneRow, type GuardedWrite } from '../../db/guards.ts';
-import { ifMatchValues } from '../../db/if-match.ts';
+import { ifMatchValues, type IfMatchValues } from '../../db/if-match.ts';
 import { regroup } from '../../db/pagination.ts';
 import {
   projects,
@@ -16,7 +16,8 @@ import {
   type AuditAction,
   type TaskPriority,
 } from '../../db/schema.ts';
-import { callerValues, isCaller } from '../../db/users.ts';
+import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
+import { callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import type { Caller } from '../../lib/actor.ts';
 import type { Precondition } from '../../lib/etag.ts';
 import { callerMembership, joinCallerMembership } from '../projects/standing.ts';
@@ -24,6 +25,9 @@ import {
   allowedTargets,
   CREATE_IN_FIRST_STATE,
   CREATE_IN_STATE,
+  EDIT,
+  EDIT_ASSIGNING,
+  RESTORE,
   start,
   target,
   TRANSITION,
@@ -48,32 +52,54 @@ export const stateFields = { id: workflowStates.id, name: workflowStates.name, c
 const priorityName = (column: SQLWrapper) =>
   sql`(${sql.raw(`array[${TASK_PRIORITIES.map((name) => `'${name}'`).join(', ')}]`)})[${column} + 1]`;
 
-/** The audited fields of a task (its columns' names); the facts hold the values they had as `old_title` and so on. */
-const TASK_FIELDS = ['title', 'description', 'priority', 'assignee_id', 'due_date', 'position', 'deleted_at'] as const;
-const shown = (field: string, column: SQLWrapper) => (field === 'priority' ? priorityName(column) : column);
-const TASK_CREATED: AuditField[] = [...TASK_FIELDS.slice(0, 5), 'state_id'].map((field) => [
-  field,
-  null,
-  shown(field, sql.identifier(field)),
-]);
-const TASK_CHANGED: AuditField[] = TASK_FIELDS.map((field) => [
-  field,
-  shown(field, sql.identifier(`old_${field}`)),
-  shown(field, sql.identifier(field)),
-]);
-const TASK_TRANSITIONED: AuditField[] = [['state_id', sql.identifier('from_id'), sql.identifier('state_id')]];
-/** `old_title` and so on, each read from `source`: the locked task in the facts, the facts in a RETURNING. */
-const oldTaskFields = (source: string) =>
+/** The audited fields of a task: the audit trail's name of each, and its key among the task's columns. */
+const TASK_FIELDS = {
+  title: 'title',
+  description: 'description',
+  priority: 'priority',
+  assignee_id: 'assigneeId',
+  due_date: 'dueDate',
+  position: 'position',
+  deleted_at: 'deletedAt',
+} as const satisfies Record<string, keyof typeof taskColumns>;
+type TaskField = keyof typeof TASK_FIELDS;
+/** The value each audited field had before a write: facts columns, carried on by the write's RETURNING. */
+type OldTaskFields = { [Field in TaskField as `old_${Field}`]: SQL.Aliased<unknown> };
+
+const shown = (field: TaskField, column: SQLWrapper) => (field === 'priority' ? priorityName(column) : column);
+const auditedFields = Object.keys(TASK_FIELDS) as TaskField[];
+
+/** `old_title` and so on, each the value `valueOf` gives for the field. */
+const oldTaskFields = (valueOf: (field: TaskField) => SQLWrapper) =>
   Object.fromEntries(
-    TASK_FIELDS.map((field) => [
-      `old_${field}`,
-      sql`${sql.identifier(source)}.${sql.identifier(source === 'tasks' ? field : `old_${field}`)}`.as(`old_${field}`),
+    auditedFields.map((field) => [`old_${field}`, sql`${valueOf(field)}`.as(`old_${field}`)]),
+  ) as OldTaskFields;
+
+type WrittenTasks = WithSubquery & { [Key in keyof typeof taskColumns]: SQLWrapper };
+
+/** The audit rows of the tasks a statement wrote (`rows`, a CTE of whole task rows), one each. */
+const auditedTasks = (rows: WrittenTasks, changes: SQL) => ({
+  from: rows,
+  entityId: rows.id,
+  projectId: rows.projectId,
+  changes,
+});
+const createdChanges = (created: WrittenTasks) =>
+  changesOf(
+    (['title', 'description', 'priority', 'assignee_id', 'due_date', 'state_id'] as const).map((field) => [
+      field,
+      null,
+      field === 'state_id' ? created.stateId : shown(field, created[TASK_FIELDS[field]]),
     ]),
   );
-
-/** The audit rows of the tasks a statement wrote (`rows`, a CTE), one each. */
-const auditedTasks = (rows: SQLWrapper, fields: AuditField[]) =>
-  sql`select id as entity_id, project_id, ${changesOf(fields)} as changes from ${rows}`;
+const changedChanges = (changed: WrittenTasks & OldTaskFields) =>
+  changesOf(
+    auditedFields.map((field) => [
+      field,
+      shown(field, changed[`old_${field}`]),
+      shown(field, changed[TASK_FIELDS[field]]),
+    ]),
+  );
 
 /**
  * The answer of every task write, one row: each guard's result, the facts a refusal reads, and the task the
@@ -116,10 +142,22 @@ export interface NewTask {
   due_date?: string | null;
 }
 
+/** What a task write is executed with: the caller, and the values of the task's fields it sets. */
+type TaskFieldValues = {
+  title: string;
+  description: string | null;
+  priority: number;
+  assigneeId: string | null;
+  dueDate: string | null;
+};
+type CreateValues = CallerValues & TaskFieldValues & { projectId: string; stateId?: string };
+type ChangeValues = CallerValues & IfMatchValues & { taskId: string };
+type EditValues = ChangeValues & Partial<TaskFieldValues> & { position?: string };
+
 /** The state a new task starts in: the one named, or the project's first unstarted state (backlog if none). */
-const firstState = (named: boolean) =>
+const firstState = (named: boolean, $: Slots<CreateValues>) =>
   named
-    ? sql`${sql.placeholder('stateId')}::uuid`
+    ? sql`${$.stateId}::uuid`
     : sql`(${subquery
         .select({ id: workflowStates.id })
         .from(workflowStates)
@@ -129,17 +167,13 @@ const firstState = (named: boolean) =>
         .orderBy(desc(sql`${workflowStates.category} = 'unstarted'`), asc(workflowStates.position))
         .limit(1)})`;
 
-/**
- * One statement: the project's task counter moves on only if every guard holds, and the task takes its
- * number; a refused create leaves no gap, and concurrent creates queue on the counter row, so numbers go
- * 1, 2, 3, ... The task starts at the end of its state (its position key is its number) with its first
- * history entries.
- */
-export async function insertTask(db: Database, caller: Caller, projectId: string, input: NewTask): Promise<TaskView> {
-  const named = input.state_id !== undefined;
-  const write = named ? CREATE_IN_STATE : CREATE_IN_FIRST_STATE;
-  const name = `create_task:${named ? 'state' : 'default'}`;
-  const statement = prepared(db, name, () => {
+const CREATE_TASK = statementFamily(
+  'create_task',
+  { start: ['first', 'named'] },
+  slots<CreateValues>(),
+  (db, shape, $) => {
+    const named = shape.start === 'named';
+    const write = named ? CREATE_IN_STATE : CREATE_IN_FIRST_STATE;
     const facts = db.$with('facts').as(
       db
         .select(
@@ -152,10 +186,10 @@ export async function insertTask(db: Database, caller: Caller, projectId: string
           }),
         )
         .from(oneRow)
-        .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
-        .leftJoin(users, isCaller)
+        .leftJoin(projects, eq(projects.id, $.projectId))
+        .leftJoin(users, isCaller($))
         .leftJoin(callerMembership, joinCallerMembership())
-        .leftJoin(start, and(eq(start.projectId, projects.id), eq(start.id, firstState(named)))),
+        .leftJoin(start, and(eq(start.projectId, projects.id), eq(start.id, firstState(named, $)))),
     );
     const counter = db.$with('counter').as(
       db
@@ -181,14 +215,14 @@ export async function insertTask(db: Database, caller: Caller, projectId: string
               id: sql<string>`gen_random_uuid()`.as('id'),
               projectId: counter.projectId,
               number: counter.number,
-              title: sql<string>`${sql.placeholder('title')}`.as('title'),
-              description: sql<string | null>`${sql.placeholder('description')}`.as('description'),
+              title: sql<string>`${$.title}`.as('title'),
+              description: sql<string | null>`${$.description}`.as('description'),
               stateId: sql<string>`${facts.startId}`.as('state_id'),
-              priority: sql<number>`${sql.placeholder('priority')}::smallint`.as('priority'),
-              assigneeId: sql<string | null>`${sql.placeholder('assigneeId')}::uuid`.as('assignee_id'),
-              dueDate: sql<string | null>`${sql.placeholder('dueDate')}::date`.as('due_date'),
+              priority: sql<number>`${$.priority}::smallint`.as('priority'),
+              assigneeId: sql<string | null>`${$.assigneeId}::uuid`.as('assignee_id'),
+              dueDate: sql<string | null>`${$.dueDate}::date`.as('due_date'),
               position: sql<string>`lpad(${counter.number}::text, ${createdKey(1).length}, '0')`.as('position'),
-              createdBy: sql<string>`${sql.placeholder('callerId')}::uuid`.as('created_by'),
+              createdBy: sql<string>`${$.callerId}::uuid`.as('created_by'),
               ...aliased(startingIn(facts.startCategory)),
               version: sql<number>`1`.as('version'),
               isActive: sql<boolean>`true`.as('is_active'),
@@ -201,28 +235,41 @@ export async function insertTask(db: Database, caller: Caller, projectId: string
         )
         .returning(),
     );
-    const stateHistory = db
-      .$with('state_history', {})
-      .as(
-        historyOf(
-          sql`select id as task_id, null::uuid as from_id, state_id as to_id from ${created}`,
-          'state',
-          sql.placeholder('callerId'),
-        ),
-      );
-    const assigneeHistory = db.$with('assignee_history', {}).as(
-      historyOf(
-        sql`select id as task_id, null::uuid as from_id, assignee_id as to_id
-            from ${created} where assignee_id is not null`,
-        'assignee',
-        sql.placeholder('callerId'),
-      ),
+    const stateHistory = db.$with('state_history', {}).as(
+      historyOf('state', $.callerId, {
+        from: created,
+        taskId: created.id,
+        fromId: sql`null::uuid`,
+        toId: created.stateId,
+      }),
     );
-    const audit = db.$with('audit', {}).as(auditOf('task.create', 'task', auditedTasks(created, TASK_CREATED)));
+    const assigneeHistory = db.$with('assignee_history', {}).as(
+      historyOf('assignee', $.callerId, {
+        from: created,
+        taskId: created.id,
+        fromId: sql`null::uuid`,
+        toId: created.assigneeId,
+        where: isNotNull(created.assigneeId),
+      }),
+    );
+    const audit = db
+      .$with('audit', {})
+      .as(auditOf($, 'task.create', 'task', auditedTasks(created, createdChanges(created))));
     return answer(db.with(facts, counter, created, stateHistory, assigneeHistory, audit), write, facts, created);
-  });
+  },
+);
+
+/**
+ * One statement: the project's task counter moves on only if every guard holds, and the task takes its
+ * number; a refused create leaves no gap, and concurrent creates queue on the counter row, so numbers go
+ * 1, 2, 3, ... The task starts at the end of its state (its position key is its number) with its first
+ * history entries.
+ */
+export async function insertTask(db: Database, caller: Caller, projectId: string, input: NewTask): Promise<TaskView> {
+  const named = input.state_id !== undefined;
+  const write = named ? CREATE_IN_STATE : CREATE_IN_FIRST_STATE;
   const row = await write.run(
-    statement.execute({
+    CREATE_TASK.on(db, { start: named ? 'named' : 'first' }).execute({
       ...callerValues(caller),
       projectId,
       stateId: input.state_id,
@@ -245,9 +292,10 @@ function aliased(timestamps: ReturnType<typeof startingIn>) {
   };
 }
 
-/** The task's facts CTE: the task locked, its project, the caller and their membership, and `joins` more. */
+/** The task's facts CTE: the task locked, its project, the caller and their membership, and `selection` more. */
 const taskFacts = <Selection extends Parameters<GuardedWrite<TaskFacts>['facts']>[0]>(
   db: Database,
+  $: Slots<ChangeValues>,
   write: GuardedWrite<TaskFacts>,
   selection: Selection,
 ) =>
@@ -257,63 +305,168 @@ const taskFacts = <Selection extends Parameters<GuardedWrite<TaskFacts>['facts']
         // Named apart from the columns of `tasks`, which the UPDATE's RETURNING names unqualified.
         taskId: sql<string>`${tasks.id}`.as('task_id'),
         version: sql<number | null>`${tasks.version}`.as('current_version'),
-        ...oldTaskFields('tasks'),
+        ...oldTaskFields((field) => tasks[TASK_FIELDS[field]]),
         ...selection,
       }),
     )
     .from(oneRow)
-    .leftJoinLateral(lockedRow(tasks, eq(tasks.id, sql.placeholder('taskId'))), sql`true`)
+    .leftJoinLateral(lockedRow(tasks, eq(tasks.id, $.taskId)), sql`true`)
     .leftJoin(projects, eq(projects.id, tasks.projectId))
-    .leftJoin(users, isCaller)
+    .leftJoin(users, isCaller($))
     .leftJoin(callerMembership, joinCallerMembership(tasks.projectId));
 
-/** One kind of change to a task other than a transition: one prepared statement per name. */
-export interface TaskMutation {
-  name: string;
+/** One kind of change to a task other than a transition. */
+interface TaskMutation {
   write: GuardedWrite<TaskFacts>;
   /** What the audit trail calls it. */
   audit: AuditAction;
-  set: () => PgUpdateSetSource<typeof tasks>;
-  values?: Record<string, unknown>;
+  set: PgUpdateSetSource<typeof tasks>;
   /** The change may assign the task: the assignment is recorded in its history. */
-  assigns?: boolean;
+  assigns: boolean;
 }
 
 /** Every change but a transition: one guarded UPDATE, the assignment's history entry in the same statement. */
-export async function mutateTask(
+function mutationStatement(db: Database, $: Slots<ChangeValues>, mutation: TaskMutation) {
+  const { write } = mutation;
+  const facts = db.$with('facts').as(taskFacts(db, $, write, noAllowed));
+  const changed = db.$with('changed').as(
+    db
+      .update(tasks)
+      .set({ ...mutation.set, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+      .from(facts)
+      .where(and(eq(tasks.id, facts.taskId), write.allHold(facts)))
+      .returning({ ...taskColumns, ...oldTaskFields((field) => facts[`old_${field}`]) }),
+  );
+  const history = db.$with('history', {}).as(
+    historyOf('assignee', $.callerId, {
+      from: changed,
+      taskId: changed.id,
+      fromId: changed.old_assignee_id,
+      toId: changed.assigneeId,
+      where: sql`${changed.old_assignee_id} is distinct from ${changed.assigneeId}`,
+    }),
+  );
+  const audit = db
+    .$with('audit', {})
+    .as(auditOf($, mutation.audit, 'task', auditedTasks(changed, changedChanges(changed))));
+  return answer(db.with(facts, changed, ...(mutation.assigns ? [history] : []), audit), write, facts, changed);
+}
+
+/** The fields a PATCH may set, each a placeholder of its column's type. */
+const EDITABLE = {
+  title: { column: 'title', cast: '' },
+  description: { column: 'description', cast: '' },
+  priority: { column: 'priority', cast: '::smallint' },
+  assignee_id: { column: 'assigneeId', cast: '::uuid' },
+  due_date: { column: 'dueDate', cast: '::date' },
+  position: { column: 'position', cast: '' },
+} as const satisfies Record<string, { column: keyof EditValues & keyof typeof taskColumns; cast: string }>;
+type Editable = keyof typeof EDITABLE;
+
+const EDIT_TASK = statementFamily(
+  'update_task',
+  { title: FLAG, description: FLAG, priority: FLAG, assignee_id: FLAG, due_date: FLAG, position: FLAG },
+  slots<EditValues>(),
+  (db, shape, $) =>
+    mutationStatement(db, $, {
+      write: shape.assignee_id ? EDIT_ASSIGNING : EDIT,
+      audit: 'task.update',
+      set: Object.fromEntries(
+        (Object.keys(EDITABLE) as Editable[])
+          .filter((field) => shape[field])
+          .map((field) => [EDITABLE[field].column, sql`${$[EDITABLE[field].column]}${sql.raw(EDITABLE[field].cast)}`]),
+      ),
+      assigns: shape.assignee_id,
+    }),
+);
+
+/** The fields a PATCH sets, as EDIT_TASK takes them; undefined leaves a field as it is. */
+export type TaskEdit = Partial<TaskFieldValues> & { position?: string };
+
+/** PATCH /tasks/{id}: the fields `edit` gives, one guarded UPDATE of a shape per set of fields. */
+export async function editTask(
   db: Database,
   caller: Caller,
   taskId: string,
-  mutation: TaskMutation,
+  edit: TaskEdit,
   precondition: Precondition | undefined,
 ): Promise<TaskView> {
-  const { write } = mutation;
-  const statement = prepared(db, mutation.name, () => {
-    const facts = db.$with('facts').as(taskFacts(db, write, noAllowed));
-    const changed = db.$with('changed').as(
-      db
-        .update(tasks)
-        .set({ ...mutation.set(), version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
-        .from(facts)
-        .where(and(eq(tasks.id, facts.taskId), write.allHold(facts)))
-        .returning({ ...taskColumns, ...oldTaskFields('facts') }),
-    );
-    const history = db.$with('history', {}).as(
-      historyOf(
-        sql`select id as task_id, old_assignee_id as from_id, assignee_id as to_id
-            from ${changed} where old_assignee_id is distinct from assignee_id`,
-        'assignee',
-        sql.placeholder('callerId'),
-      ),
-    );
-    const audit = db.$with('audit', {}).as(auditOf(mutation.audit, 'task', auditedTasks(changed, TASK_CHANGED)));
-    return answer(db.with(facts, changed, ...(mutation.assigns ? [history] : []), audit), write, facts, changed);
-  });
+  const given = (field: Editable) => edit[EDITABLE[field].column] !== undefined;
+  const shape = {
+    title: given('title'),
+    description: given('description'),
+    priority: given('priority'),
+    assignee_id: given('assignee_id'),
+    due_date: given('due_date'),
+    position: given('position'),
+  };
+  const write = shape.assignee_id ? EDIT_ASSIGNING : EDIT;
+  const values = { ...edit, ...callerValues(caller), taskId, ...ifMatchValues(precondition) };
+  const row = await write.run(EDIT_TASK.on(db, shape).execute(values));
+  return write.outcome(asOutcome(row));
+}
+
+const changeOf = (name: string, mutation: TaskMutation) => ({
+  write: mutation.write,
+  statement: statement(name, slots<ChangeValues>(), (db, $) => mutationStatement(db, $, mutation)),
+});
+const SOFT_DELETE = changeOf('delete_task', {
+  write: EDIT,
+  audit: 'task.delete',
+  set: { isActive: false, deletedAt: sql`now()` },
+  assigns: false,
+});
+const RESTORE_TASK = changeOf('restore_task', {
+  write: RESTORE,
+  audit: 'task.restore',
+  set: { isActive: true, deletedAt: null },
+  assigns: false,
+});
+
+/** DELETE /tasks/{id} (soft) and POST /tasks/{id}/restore. */
+export async function changeTask(
+  db: Database,
+  caller: Caller,
+  taskId: string,
+  change: 'delete' | 'restore',
+  precondition: Precondition | undefined,
+): Promise<TaskView> {
+  const { write, statement: changing } = change === 'delete' ? SOFT_DELETE : RESTORE_TASK;
   const row = await write.run(
-    statement.execute({ ...mutation.values, ...callerValues(caller), taskId, ...ifMatchValues(precondition) }),
+    changing.on(db).execute({ ...callerValues(caller), taskId, ...ifMatchValues(precondition) }),
   );
   return write.outcome(asOutcome(row));
 }
+
+const TRANSITION_TASK = statement('transition_task', slots<ChangeValues & { toStateId: string }>(), (db, $) => {
+  const facts = db.$with('facts').as(
+    taskFacts(db, $, TRANSITION, {
+      fromId: sql<string>`${tasks.stateId}`.as('from_id'),
+      targetId: sql<string>`${target.id}`.as('target_id'),
+      targetCategory: sql<string>`${target.category}`.as('target_category'),
+      allowed: allowedTargets.as('allowed'),
+    }).leftJoin(target, and(eq(target.id, $.toStateId), eq(target.projectId, tasks.projectId))),
+  );
+  const moved = db.$with('moved').as(
+    db
+      .update(tasks)
+      .set({
+        stateId: sql`${facts.targetId}`,
+        ...enteringState(facts.targetCategory),
+        version: sql`${tasks.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .from(facts)
+      .where(and(eq(tasks.id, facts.taskId), TRANSITION.allHold(facts)))
+      .returning({ ...taskColumns, fromId: sql<string>`${facts.fromId}`.as('from_id') }),
+  );
+  const history = db
+    .$with('history', {})
+    .as(historyOf('state', $.callerId, { from: moved, taskId: moved.id, fromId: moved.fromId, toId: moved.stateId }));
+  const changes = changesOf([['state_id', moved.fromId, moved.stateId]]);
+  const audit = db.$with('audit', {}).as(auditOf($, 'task.transition', 'task', auditedTasks(moved, changes)));
+  return answer(db.with(facts, moved, history, audit), TRANSITION, facts, moved);
+});
 
 /**
  * POST /tasks/{id}/transition: the only way a task changes state. One statement: the target must be another
@@ -327,42 +480,8 @@ export async function moveTask(
   toStateId: string,
   precondition: Precondition | undefined,
 ): Promise<TaskView> {
-  const statement = prepared(db, 'transition_task', () => {
-    const facts = db.$with('facts').as(
-      taskFacts(db, TRANSITION, {
-        fromId: sql<string>`${tasks.stateId}`.as('from_id'),
-        targetId: sql<string>`${target.id}`.as('target_id'),
-        targetCategory: sql<string>`${target.category}`.as('target_category'),
-        allowed: allowedTargets.as('allowed'),
-      }).leftJoin(target, and(eq(target.id, sql.placeholder('toStateId')), eq(target.projectId, tasks.projectId))),
-    );
-    const moved = db.$with('moved').as(
-      db
-        .update(tasks)
-        .set({
-          stateId: sql`${facts.targetId}`,
-          ...enteringState(facts.targetCategory),
-          version: sql`${tasks.version} + 1`,
-          updatedAt: sql`now()`,
-        })
-        .from(facts)
-        .where(and(eq(tasks.id, facts.taskId), TRANSITION.allHold(facts)))
-        .returning({ ...taskColumns, fromId: sql<string>`${facts.fromId}`.as('from_id') }),
-    );
-    const history = db
-      .$with('history', {})
-      .as(
-        historyOf(
-          sql`select id as task_id, from_id, state_id as to_id from ${moved}`,
-          'state',
-          sql.placeholder('callerId'),
-        ),
-      );
-    const audit = db.$with('audit', {}).as(auditOf('task.transition', 'task', auditedTasks(moved, TASK_TRANSITIONED)));
-    return answer(db.with(facts, moved, history, audit), TRANSITION, facts, moved);
-  });
   const row = await TRANSITION.run(
-    statement.execute({ ...callerValues(caller), taskId, toStateId, ...ifMatchValues(precondition) }),
+    TRANSITION_TASK.on(db).execute({ ...callerValues(caller), taskId, toStateId, ...ifMatchValues(precondition) }),
   );
   return TRANSITION.outcome(asOutcome(row));
 }

@@ -1,6 +1,7 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
-import { auditOf, changesOf, requestValues, type AuditField } from '../../db/audit.ts';
+import { auditOf, changesOf, requestValues, type RequestValues } from '../../db/audit.ts';
 import { regroup } from '../../db/pagination.ts';
+import { slots, statementFamily } from '../../db/statements.ts';
 import type { RequestMeta } from '../../lib/actor.ts';
 import type { Database } from '../../db/client.ts';
 import { users, type RoleName, type UserRow } from '../../db/schema.ts';
@@ -27,8 +28,41 @@ export interface NewUser {
   role?: RoleName;
 }
 
-/** What the trail records of a new account: never its password or hash. */
-const USER_CREATED: AuditField[] = ['email', 'full_name', 'role'].map((field) => [field, null, sql.identifier(field)]);
+const userColumns = getTableColumns(users);
+
+/** The account and its `user.signup` event (never its password or hash); its actor is the new user or the system. */
+const CREATE_USER = statementFamily(
+  'create_user',
+  { actor: ['self', 'system'] },
+  slots<RequestValues & { email: string; passwordHash: string; fullName: string | null; role: RoleName }>(),
+  (db, shape, $) => {
+    const created = db.$with('created').as(
+      db
+        .insert(users)
+        .values({
+          email: sql`${$.email}::text`,
+          passwordHash: sql`${$.passwordHash}::text`,
+          fullName: sql`${$.fullName}::text`,
+          role: sql`${$.role}::text`,
+        })
+        .returning(),
+    );
+    const audit = db.$with('audit', {}).as(
+      auditOf($, 'user.signup', 'user', {
+        from: created,
+        entityId: created.id,
+        projectId: null,
+        changes: changesOf([
+          ['email', null, created.email],
+          ['full_name', null, created.fullName],
+          ['role', null, created.role],
+        ]),
+        actor: shape.actor === 'self' ? created.id : sql`null::uuid`,
+      }),
+    );
+    return db.with(created, audit).select(regroup(userColumns, created)).from(created);
+  },
+);
 
 /**
  * Creates the account and its `user.signup` event in one statement. `request` is the signup request (the
@@ -42,36 +76,18 @@ export async function createUser(
 ): Promise<UserRow> {
   requireStrongPassword(input.password, input.email, 'body.password');
   const passwordHash = await hashPassword(input.password, policy);
-  const created = db.$with('created').as(
-    db
-      .insert(users)
-      .values({ email: input.email, passwordHash, fullName: input.fullName ?? null, role: input.role ?? 'user' })
-      .returning(),
-  );
-  const audit = db
-    .$with('audit', {})
-    .as(
-      auditOf(
-        'user.signup',
-        'user',
-        sql`select id as entity_id, null::uuid as project_id, ${changesOf(USER_CREATED)} as changes from ${created}`,
-        request ? sql`entity_id` : sql`null::uuid`,
-      ),
-    );
   try {
-    const [user] = await db
-      .with(created, audit)
-      .select(regroup(getTableColumns(users), created))
-      .from(created)
-      .execute(requestValues(request));
+    const [user] = await CREATE_USER.on(db, { actor: request ? 'self' : 'system' }).execute({
+      ...requestValues(request),
+      email: input.email,
+      passwordHash,
+      fullName: input.fullName ?? null,
+      role: input.role ?? 'user',
+    });
     return user!;
   } catch (error) {
     // The unique index decides, so two simultaneous signups with one email cannot both succeed.
     if (postgresCode(error) === '23505') throw conflict('email_taken', 'an account with this email already exists');
     throw error;
   }
-}
-
-export async function replacePasswordHash(db: Database, userId: string, passwordHash: string): Promise<void> {
-  await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
 }

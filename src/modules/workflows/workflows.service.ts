@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, gte, lt, lte, ne, sql } from 'drizzle-orm';
-import { changedValues, auditInsert } from '../../db/audit.ts';
-import { prepared, type Database } from '../../db/client.ts';
+import { changedValues, auditInsertPerCall } from '../../db/audit.ts';
+import type { Database } from '../../db/client.ts';
+import { slots, statement } from '../../db/statements.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { postgresCode } from '../../db/errors.ts';
 import {
@@ -13,7 +14,7 @@ import {
   type StateCategory,
   type WorkflowStateRow,
 } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import {
@@ -23,7 +24,7 @@ import {
   joinCallerMembership,
   standingOf,
 } from '../projects/standing.ts';
-import { moveTasksToState } from '../tasks/tasks.moves.ts';
+import { moveTasksToStatePerCall } from '../tasks/tasks.moves.ts';
 import type { StateView } from './workflows.schemas.ts';
 
 /*
@@ -47,31 +48,32 @@ const taskCount =
     Number,
   );
 
+const WORKFLOW_STATES = statement('workflow_states', slots<CallerValues & { projectId: string }>(), (db, $) =>
+  db
+    .select({
+      actor: actorColumns,
+      project: { id: projects.id, deletedAt: projects.deletedAt },
+      membershipRole: callerMembership.role,
+      state: workflowStates,
+      taskCount,
+    })
+    .from(users)
+    .leftJoin(projects, eq(projects.id, $.projectId))
+    .leftJoin(callerMembership, joinCallerMembership())
+    .leftJoin(workflowStates, eq(workflowStates.projectId, projects.id))
+    .where(isCaller($))
+    .orderBy(asc(workflowStates.position)),
+);
+
 /** The states of a project, in order, each with its task count, with the caller's right to read them checked in the same statement. */
 export async function listStates(db: Database, caller: Caller, projectId: string): Promise<StateView[]> {
-  const statement = prepared(db, 'workflow_states', () =>
-    db
-      .select({
-        actor: actorColumns,
-        project: { id: projects.id, deletedAt: projects.deletedAt },
-        membershipRole: callerMembership.role,
-        state: workflowStates,
-        taskCount,
-      })
-      .from(users)
-      .leftJoin(projects, eq(projects.id, sql.placeholder('projectId')))
-      .leftJoin(callerMembership, joinCallerMembership())
-      .leftJoin(workflowStates, eq(workflowStates.projectId, projects.id))
-      .where(isCaller)
-      .orderBy(asc(workflowStates.position)),
-  );
-  const rows = await statement.execute({ ...callerValues(caller), projectId });
+  const rows = await WORKFLOW_STATES.on(db).execute({ ...callerValues(caller), projectId });
   requireAccess(rows[0]?.project, standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole), 'readTasks');
   return rows.flatMap((row) => (row.state ? [{ ...row.state, taskCount: row.taskCount }] : []));
 }
 
 /** Runs `change` in a transaction holding the project row, once the caller may manage the (active) project's workflow. */
-async function changeWorkflow<T>(
+async function changeWorkflowPerCall<T>(
   db: Database,
   caller: Caller,
   projectId: string,
@@ -113,9 +115,9 @@ const auditState = (
   stateId: string,
   projectId: string,
   changes: ReturnType<typeof changedValues>,
-) => auditInsert(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
+) => auditInsertPerCall(tx, caller, { action, entityType: 'state', entityId: stateId, projectId, changes });
 
-const withCount = async (tx: Database, state: WorkflowStateRow): Promise<StateView> => {
+const stateWithCountPerCall = async (tx: Database, state: WorkflowStateRow): Promise<StateView> => {
   const [counted] = await tx
     .select({ n: count() })
     .from(tasks)
@@ -137,7 +139,7 @@ export function createState(
   input: { name: string; category: StateCategory; position?: number },
   maxStates: number,
 ) {
-  return changeWorkflow(db, caller, projectId, async (tx, states) => {
+  return changeWorkflowPerCall(db, caller, projectId, async (tx, states) => {
     if (states.length >= maxStates) {
       throw new AppError('state_limit_reached', `a project has at most ${maxStates} states`);
     }
@@ -162,7 +164,7 @@ export function updateState(
   stateId: string,
   changes: { name?: string; category?: StateCategory; position?: number },
 ) {
-  return changeWorkflow(db, caller, projectId, async (tx, states) => {
+  return changeWorkflowPerCall(db, caller, projectId, async (tx, states) => {
     const current = states.find((state) => state.id === stateId);
     if (!current) throw notFound('state');
     if (changes.category !== undefined) {
@@ -198,7 +200,7 @@ export function updateState(
       projectId,
       changedValues(stateFields(current), stateFields(state!)),
     );
-    return withCount(tx, state!);
+    return stateWithCountPerCall(tx, state!);
   });
 }
 
@@ -214,7 +216,7 @@ export function deleteState(
   stateId: string,
   moveTo: string | undefined,
 ) {
-  return changeWorkflow(db, caller, projectId, async (tx, states) => {
+  return changeWorkflowPerCall(db, caller, projectId, async (tx, states) => {
     const doomed = states.find((state) => state.id === stateId);
     if (!doomed) throw notFound('state');
     const target =
@@ -234,7 +236,7 @@ export function deleteState(
           `the state holds ${held!.all} task(s) (${held!.all - held!.active} of them deleted); pass move_to to move them to another state`,
         );
       }
-      await moveTasksToState(tx, caller, { fromStateId: stateId, to: target });
+      await moveTasksToStatePerCall(tx, caller, { fromStateId: stateId, to: target });
     }
     await tx.delete(workflowStates).where(eq(workflowStates.id, stateId));
     await auditState(tx, caller, 'state.delete', stateId, projectId, changedValues(stateFields(doomed), {}));
@@ -284,7 +286,7 @@ export function replaceTransitions(
   projectId: string,
   pairs: Transition[],
 ): Promise<AllowedTransitions> {
-  return changeWorkflow(db, caller, projectId, async (tx, states) => {
+  return changeWorkflowPerCall(db, caller, projectId, async (tx, states) => {
     const known = new Set(states.map((state) => state.id));
     const errors = pairs.flatMap((pair, index) => [
       ...(known.has(pair.fromStateId)
@@ -308,7 +310,7 @@ export function replaceTransitions(
     await tx.delete(workflowTransitions).where(eq(workflowTransitions.projectId, projectId));
     if (unique.length > 0) await tx.insert(workflowTransitions).values(unique.map((pair) => ({ projectId, ...pair })));
     const after = await restrictedTransitions(tx, projectId);
-    await auditInsert(tx, caller, {
+    await auditInsertPerCall(tx, caller, {
       action: 'state.transitions_replace',
       entityType: 'project',
       entityId: projectId,
