@@ -15,8 +15,10 @@ import { withCompiledRowMapper } from './row-mapper.ts';
  * values; its builder sees only the shape, never the request, so two requests that share a cache entry
  * share everything the builder read, and the cache key is derived from the shape rather than written by hand.
  * `$` types the placeholders: naming one the family did not declare, or executing without a value the
- * family declared (the caller's, say), fails `tsc`. test/db/statement-snapshot.test.ts and
- * `npm run sql -- --check` (CI) hold every family's SQL, for representative shapes, to sql/statements.sql.
+ * family declared (the caller's, say), fails `tsc`. Every family's SQL, for representative shapes, is
+ * committed in sql/statements.sql (`npm run sql`; `--check` in CI), so a change to a statement shows in
+ * review. Statements that cannot be declared once (built inside a transaction from what it read) are built
+ * by helpers whose names end in `PerCall`.
  */
 
 declare const valuesType: unique symbol;
@@ -129,7 +131,7 @@ export class StatementFamily<D extends Domains, Values extends object, Prepared>
 export const FLAG = [false, true] as const;
 
 /** A family of statements that differ by `domains` (see above). */
-export const statementFamily = <D extends Domains, Values extends object, Prepared>(
+export const statementFamily = <const D extends Domains, Values extends object, Prepared>(
   name: string,
   domains: D,
   $: Slots<Values>,

@@ -2,7 +2,7 @@ import { and, inArray, isNull, lt, or, sql, type SQL, type SQLWrapper } from 'dr
 import type { AppConfig } from '../../config.ts';
 import type { Database } from '../../db/client.ts';
 import { authThrottles } from '../../db/schema.ts';
-import type { Slots } from '../../db/statements.ts';
+import { slots, statement, type Slots } from '../../db/statements.ts';
 import { AppError } from '../../lib/problem.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
 
@@ -98,22 +98,33 @@ export function countAttempt(key: SQL, rule: RuleSql, options: { when?: SQL; eve
     returning attempts`;
 }
 
+const FORGET_STALE_THROTTLES = statement(
+  'forget_stale_throttles',
+  slots<{ trustedNetworkDays: number; batch: number }>(),
+  (db, $) => {
+    const stale = db
+      .select({ key: rows.keyHash })
+      .from(rows)
+      .where(
+        and(
+          lt(rows.lastAttemptAt, sql`now() - interval '1 day'`),
+          or(isNull(rows.blockedUntil), lt(rows.blockedUntil, sql`now()`)),
+          or(
+            isNull(rows.succeededAt),
+            lt(rows.succeededAt, sql`now() - make_interval(days => ${$.trustedNetworkDays}::int)`),
+          ),
+        ),
+      )
+      .limit($.batch);
+    return db.delete(rows).where(inArray(rows.keyHash, stale)).returning({ key: rows.keyHash });
+  },
+);
+
 /**
  * The daily job's part (src/index.ts): keys that hold nothing any more, no attempt for a day, no block, and
  * no success recent enough to trust the network, at most `batch` per run. Returns how many went.
  */
 export async function forgetStaleThrottles(db: Database, trustedNetworkDays: number, batch = 10_000): Promise<number> {
-  const stale = db
-    .select({ key: rows.keyHash })
-    .from(rows)
-    .where(
-      and(
-        lt(rows.lastAttemptAt, sql`now() - interval '1 day'`),
-        or(isNull(rows.blockedUntil), lt(rows.blockedUntil, sql`now()`)),
-        or(isNull(rows.succeededAt), lt(rows.succeededAt, sql`now() - make_interval(days => ${trustedNetworkDays})`)),
-      ),
-    )
-    .limit(batch);
-  const deleted = await db.delete(rows).where(inArray(rows.keyHash, stale)).returning({ key: rows.keyHash });
+  const deleted = await FORGET_STALE_THROTTLES.on(db).execute({ trustedNetworkDays, batch });
   return deleted.length;
 }

@@ -219,10 +219,12 @@ export async function listProjectTasks(
   const assignee =
     filters.assignee === undefined
       ? 'any'
-      : filters.assignee === 'none' || filters.assignee === 'me'
-        ? filters.assignee
-        : 'user';
-  const shape = { ...filterShape(filters), deleted: filters.includeDeleted === true, assignee };
+      : filters.assignee === 'none'
+        ? 'none'
+        : filters.assignee === 'me'
+          ? 'me'
+          : 'user';
+  const shape = { ...filterShape(filters), deleted: filters.includeDeleted === true, assignee } as const;
   const rows = await PROJECT_TASKS.on(db, shape).execute({
     ...callerValues(caller),
     projectId,
