@@ -815,28 +815,42 @@ from "facts"
 left join "changed" on true;
 
 -- change_password
-with "changed" as (
+with "facts" as (
+  select "users"."id" as "caller_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    for no key update) "users" on true), "changed" as (
   update "users"
-  set "password_hash" = $1::text, "token_epoch" = "users"."token_epoch" + 1, "updated_at" = now()
-  where (("users"."id" = $2 and "users"."token_epoch" <= $3) and "users"."is_active" = $4)
-  returning "id", "token_epoch"), "others" as (
+  set "password_hash" = $3::text, "token_epoch" = "users"."token_epoch" + 1, "updated_at" = now()
+  from "facts"
+  where ("users"."id" = "caller_id" and ("caller_known" and "caller_active"))
+  returning "users"."id", "users"."token_epoch"), "others" as (
   update "sessions"
   set "revoked_at" = now()
-  where ("sessions"."user_id" = $5::uuid and "sessions"."revoked_at" is null and "sessions"."id" <> $6::uuid)), "kept" as (
+  where ("sessions"."user_id" = (
+      select "changed"."id"
+      from "changed") and "sessions"."revoked_at" is null and "sessions"."id" <> $4::uuid)), "kept" as (
   update "sessions"
   set "token_epoch" = (
     select "changed"."token_epoch"
     from "changed")
-  where ("sessions"."id" = $7 and exists (
+  where ("sessions"."id" = $5 and exists (
       select 1
       from "changed"))), "cleared" as (
   delete from "auth_throttles"
-  where "auth_throttles"."key_hash" = $8), "audit" as (
+  where ("auth_throttles"."key_hash" = $6 and exists (
+      select 1
+      from "changed"))), "audit" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $9::uuid, 'user.password_change', 'user', "changed"."id", null::uuid, $10::text, $11::text, $12::text, '{}'::jsonb
+  select $7::uuid, 'user.password_change', 'user', "changed"."id", null::uuid, $8::text, $9::text, $10::text, '{}'::jsonb
   from "changed")
-select "id"
-from "changed";
+select "caller_known", "caller_active", "changed"."id"
+from "facts"
+left join "changed" on true;
 
 -- create_project
 with "facts" as (
@@ -1082,21 +1096,31 @@ select "id"
 from "revoked";
 
 -- logout_all
-with "bumped" as (
+with "facts" as (
+  select "users"."id" as "caller_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    for no key update) "users" on true), "bumped" as (
   update "users"
   set "token_epoch" = "users"."token_epoch" + 1
-  where (("users"."id" = $1 and "users"."token_epoch" <= $2) and "users"."is_active" = $3)
-  returning "id"), "revoked" as (
+  from "facts"
+  where ("users"."id" = "caller_id" and ("caller_known" and "caller_active"))
+  returning "users"."id"), "revoked" as (
   update "sessions"
   set "revoked_at" = now()
   where ("sessions"."revoked_at" is null and "sessions"."user_id" in (
       select "id"
       from "bumped"))), "audit" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $4::uuid, 'session.revoke_all', 'user', "bumped"."id", null::uuid, $5::text, $6::text, $7::text, '{}'::jsonb
+  select $3::uuid, 'session.revoke_all', 'user', "bumped"."id", null::uuid, $4::text, $5::text, $6::text, '{}'::jsonb
   from "bumped")
-select "id"
-from "bumped";
+select "caller_known", "caller_active", "bumped"."id"
+from "facts"
+left join "bumped" on true;
 
 -- my_tasks
 select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
@@ -2445,22 +2469,35 @@ select "id"
 from "revoked";
 
 -- revoke_session
-with "revoked" as (
+with "facts" as (
+  select "sessions"."id" as "session_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("sessions"."id" is not null, false) as "session_known"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    for no key update) "users" on true
+  left join lateral (
+    select "id", "user_id", "created_at", "last_used_at", "expires_at", "revoked_at", "user_agent", "ip", "token_epoch"
+    from "sessions"
+    where ("sessions"."id" = $3 and "sessions"."user_id" = $4 and "sessions"."revoked_at" is null)
+    for no key update) "sessions" on true), "revoked" as (
   update "sessions"
   set "revoked_at" = now()
-  where ("sessions"."id" = $1 and "sessions"."revoked_at" is null and "sessions"."user_id" in (
-      select "id"
-      from "users"
-      where (("users"."id" = $2 and "users"."token_epoch" <= $3) and "users"."is_active" = $4)))
+  where ("sessions"."id" = $5 and (
+      select ("caller_known" and "caller_active" and "session_known")
+      from "facts"))
   returning "id", "user_id", "revoked_at"), "audit" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $5::uuid, 'session.revoke', 'session', "revoked"."id", null::uuid, $6::text, $7::text, $8::text, (
+  select $6::uuid, 'session.revoke', 'session', "revoked"."id", null::uuid, $7::text, $8::text, $9::text, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "revoked"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("revoked"."revoked_at")) end))
     where value <> 'null'::jsonb)
   from "revoked")
-select "id"
-from "revoked";
+select "caller_known", "caller_active", "session_known", "revoked"."id"
+from "facts"
+left join "revoked" on true;
 
 -- sessions
 select "users"."role", "users"."is_active", "page"."id", "page"."created_at", "page"."last_used_at", "page"."user_agent", "page"."ip", "sort_key", (
@@ -2624,24 +2661,29 @@ left join "moved" on true
 left join "workflow_states" on "workflow_states"."id" = "moved"."state_id";
 
 -- update_me
-with "updated" as (
-  update "users"
-  set "full_name" = $1::text, "updated_at" = now()
+with "facts" as (
+  select "users"."id" as "caller_id", "users"."full_name" as "old_full_name", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active"
   from (
-    select "id", "full_name" as "old_full_name"
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "created_at", "updated_at"
     from "users"
-    where "users"."id" = $2
-    for no key update) "before"
-  where (("users"."id" = $3 and "users"."token_epoch" <= $4) and "users"."id" = "before"."id" and "users"."is_active" = $5)
-  returning "users"."id", "users"."email", "users"."password_hash", "users"."full_name", "users"."is_active", "users"."role", "users"."token_epoch", "users"."created_at", "users"."updated_at", "old_full_name" as "old_full_name"), "audit" as (
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    for no key update) "users" on true), "updated" as (
+  update "users"
+  set "full_name" = $3::text, "updated_at" = now()
+  from "facts"
+  where ("users"."id" = "caller_id" and ("caller_known" and "caller_active"))
+  returning "users"."id", "users"."email", "users"."password_hash", "users"."full_name", "users"."is_active", "users"."role", "users"."token_epoch", "users"."created_at", "users"."updated_at", "old_full_name"), "audit" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'user.update', 'user', "updated"."id", null::uuid, $7::text, $8::text, $9::text, (
+  select $4::uuid, 'user.update', 'user', "updated"."id", null::uuid, $5::text, $6::text, $7::text, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('full_name', case when "old_full_name" is distinct from "updated"."full_name" then jsonb_build_object('old', to_jsonb("old_full_name"), 'new', to_jsonb("updated"."full_name")) end))
     where value <> 'null'::jsonb)
   from "updated")
-select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "created_at", "updated_at"
-from "updated";
+select "caller_known", "caller_active", "updated"."id", "updated"."email", "updated"."password_hash", "updated"."full_name", "updated"."is_active", "updated"."role", "updated"."token_epoch", "updated"."created_at", "updated"."updated_at"
+from "facts"
+left join "updated" on true;
 
 -- update_project
 with "facts" as (

@@ -2,16 +2,7 @@ import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { RequestMeta } from '../lib/actor.ts';
 import type { Database } from './client.ts';
 import type { Slots } from './statements.ts';
-import {
-  QueryBuilder,
-  type PgSelect,
-  type PgTable,
-  type SelectedFields,
-  type SubqueryWithSelection,
-} from 'drizzle-orm/pg-core';
 import { auditEvents, type AuditAction } from './schema.ts';
-
-const subquery = new QueryBuilder();
 
 /*
  * The audit trail's write side, one piece for every module: an event is written by the statement (or the
@@ -117,16 +108,3 @@ export function changedValues(
       .map((key) => [key, { old: before[key] ?? null, new: after[key] ?? null }]),
   );
 }
-
-/**
- * The row a single-row UPDATE is about to change, for its RETURNING to show old values beside new: the
- * `columns` of the row of `table` that `where` finds, locked FOR NO KEY UPDATE (the lock the UPDATE itself
- * takes). Locked first, it reads the newest committed version and nothing changes the row before the
- * UPDATE does, so its values are exactly what the UPDATE replaces, however many writers race. Used as
- * `update(table).from(rowBefore(...))`; name the columns apart from the table's (`old_name`).
- */
-export const rowBefore = <Columns extends SelectedFields>(table: PgTable, where: SQL, columns: Columns) =>
-  // drizzle loses the selection's type through a generic table; the subquery selects exactly `columns`.
-  (subquery.select(columns).from(table).where(where).for('no key update') as unknown as PgSelect).as(
-    'before',
-  ) as unknown as SubqueryWithSelection<Columns, 'before'>;

@@ -1,7 +1,9 @@
-import { and, eq, lte } from 'drizzle-orm';
-import type { Caller } from '../lib/actor.ts';
+import { and, eq, isNotNull, lte, sql } from 'drizzle-orm';
+import type { SelectedFields } from 'drizzle-orm/pg-core';
+import { accountInactive, tokenRevoked, type Caller } from '../lib/actor.ts';
 import { requestValues, type RequestValues } from './audit.ts';
 import type { Database } from './client.ts';
+import { guard, GuardedWrite, lockedRow, oneRow } from './guards.ts';
 import { users, type UserRow } from './schema.ts';
 import { slots, statement, type Slots } from './statements.ts';
 
@@ -48,3 +50,36 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
   const [user] = await USER_BY_ID.on(db).execute({ userId: id });
   return user;
 }
+
+/**
+ * The guards every write by a signed-in caller starts with, over a facts CTE that has the caller's `users`
+ * row under its own name (joined on `isCaller`): the token's user at its epoch (401), and active (403).
+ */
+export const callerGuards = <Facts>() => [
+  guard<Facts>('caller_known', isNotNull(users.id), tokenRevoked),
+  guard<Facts>('caller_active', users.isActive, accountInactive),
+];
+
+/** A write to the caller's own account or sessions: the caller's own rules are all there is. */
+export const OWN_ACCOUNT = new GuardedWrite(...callerGuards());
+
+/**
+ * The facts CTE of a write to the caller's own account (db/guards.ts): one row with `write`'s guard results
+ * and `columns` of the caller's users row, which it locks (the row the write changes, or owns what it
+ * changes). Name `columns` apart from the users columns an UPDATE ... RETURNING names unqualified.
+ */
+export const callerAccountFacts = <Columns extends SelectedFields>(
+  db: Database,
+  $: Slots<CallerValues>,
+  write: GuardedWrite<never>,
+  columns: Columns,
+) =>
+  db.$with('facts').as(
+    db
+      .select(write.facts({ callerId: sql<string | null>`${users.id}`.as('caller_id'), ...columns }))
+      .from(oneRow)
+      .leftJoinLateral(lockedCaller($), sql`true`),
+  );
+
+/** The caller's users row, locked, under the table's own name (see `lockedRow`), for a facts CTE. */
+export const lockedCaller = ($: Slots<CallerValues>) => lockedRow(users, isCaller($)!);

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GuardedWrite } from '../../src/db/guards.ts';
 import type { ProblemCode } from '../../src/lib/problem-codes.ts';
+import { OWN_ACCOUNT } from '../../src/db/users.ts';
 import { ADD, CHANGE_ROLE, REMOVE } from '../../src/modules/members/members.guards.ts';
+import { REVOKE_OWN_SESSION } from '../../src/modules/sessions/sessions.service.ts';
 import { CREATE, DELETE, RESTORE as RESTORE_PROJECT, UPDATE } from '../../src/modules/projects/projects.guards.ts';
 import {
   CREATE_IN_FIRST_STATE,
@@ -121,6 +123,24 @@ const callerCases = (send: Send): Record<string, Case> => ({
 const stale = { 'If-Match': '"999"' };
 
 const writes: [route: string, write: GuardedWrite<never>, cases: () => Record<string, Case>][] = [
+  [
+    'PATCH /auth/me',
+    OWN_ACCOUNT,
+    () => callerCases((as) => call('PATCH', '/auth/me', { token: as.token, json: { full_name: 'Refused' } })),
+  ],
+  [
+    'POST /auth/logout-all',
+    OWN_ACCOUNT,
+    () => callerCases((as) => call('POST', '/auth/logout-all', { token: as.token })),
+  ],
+  [
+    'DELETE /auth/sessions/{id}',
+    REVOKE_OWN_SESSION,
+    () => {
+      const send: Send = (as) => call('DELETE', `/auth/sessions/${crypto.randomUUID()}`, { token: as.token });
+      return { ...callerCases(send), session_known: [() => send(w.outsider), 404, 'not_found'] };
+    },
+  ],
   [
     'POST /projects',
     CREATE,

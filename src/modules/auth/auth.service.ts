@@ -1,12 +1,12 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
-import { auditOf, changesOf, rowBefore } from '../../db/audit.ts';
+import { auditOf, changesOf } from '../../db/audit.ts';
 import { regroup } from '../../db/pagination.ts';
 import type { AppConfig } from '../../config.ts';
 import type { Database } from '../../db/client.ts';
 import { slots, statement } from '../../db/statements.ts';
 import type { RequestWork } from '../../db/traffic.ts';
 import { authThrottles, sessions, users, type UserRow } from '../../db/schema.ts';
-import { callerValues, findCaller, isCaller, type CallerValues } from '../../db/users.ts';
+import { callerAccountFacts, callerValues, isCaller, OWN_ACCOUNT, type CallerValues } from '../../db/users.ts';
 import { authorizeActor, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { requireStrongPassword } from '../../lib/password-strength.ts';
@@ -46,17 +46,16 @@ export async function signUp(
 }
 
 const UPDATE_ME = statement('update_me', slots<CallerValues & { fullName: string | null }>(), (db, $) => {
-  const old = rowBefore(users, eq(users.id, $.callerId), {
-    id: users.id,
+  const facts = callerAccountFacts(db, $, OWN_ACCOUNT, {
     oldFullName: sql<string | null>`${users.fullName}`.as('old_full_name'),
   });
   const updated = db.$with('updated').as(
     db
       .update(users)
       .set({ fullName: sql`${$.fullName}::text`, updatedAt: sql`now()` })
-      .from(old)
-      .where(and(isCaller($), eq(users.id, old.id), eq(users.isActive, true)))
-      .returning({ ...userColumns, oldFullName: sql<string | null>`${old.oldFullName}`.as('old_full_name') }),
+      .from(facts)
+      .where(and(eq(users.id, facts.callerId), OWN_ACCOUNT.allHold(facts)))
+      .returning({ ...userColumns, oldFullName: facts.oldFullName }),
   );
   const audit = db.$with('audit', {}).as(
     auditOf($, 'user.update', 'user', {
@@ -66,14 +65,17 @@ const UPDATE_ME = statement('update_me', slots<CallerValues & { fullName: string
       changes: changesOf([['full_name', updated.oldFullName, updated.fullName]]),
     }),
   );
-  return db.with(updated, audit).select(regroup(userColumns, updated)).from(updated);
+  return db
+    .with(facts, updated, audit)
+    .select({ guards: OWN_ACCOUNT.results(facts), user: regroup(userColumns, updated) })
+    .from(facts)
+    .leftJoin(updated, sql`true`);
 });
 
-/** PATCH /auth/me: the caller's own name, with its `user.update` event, in one statement. */
+/** PATCH /auth/me: the caller's own name, with its `user.update` event, in one guarded statement. */
 export async function updateMe(db: Database, caller: Caller, changes: { fullName: string | null }): Promise<UserRow> {
-  const [user] = await UPDATE_ME.on(db).execute({ ...callerValues(caller), fullName: changes.fullName });
-  if (user) return user;
-  return authorizeActor(await findCaller(db, caller));
+  const row = await OWN_ACCOUNT.run(UPDATE_ME.on(db).execute({ ...callerValues(caller), fullName: changes.fullName }));
+  return OWN_ACCOUNT.outcome({ guards: row.guards, facts: {}, written: row.user });
 }
 
 /**
@@ -110,14 +112,11 @@ export async function changePassword(
   requireStrongPassword(passwords.next, user.email, 'body.new_password');
   work.passwordHashes++;
   const passwordHash = await hashPassword(passwords.next, config.passwordPolicy);
-  const [done] = await CHANGE_PASSWORD.on(db).execute({
-    ...callerValues(caller),
-    passwordHash,
-    sessionId,
-    throttleKey: key,
-  });
-  // The caller changed meanwhile (deactivated, revoked): refuse as any request would.
-  if (!done) authorizeActor(await findCaller(db, caller));
+  const row = await OWN_ACCOUNT.run(
+    CHANGE_PASSWORD.on(db).execute({ ...callerValues(caller), passwordHash, sessionId, throttleKey: key }),
+  );
+  // The caller changed since the first statement (deactivated, revoked): refused as any request would be.
+  OWN_ACCOUNT.outcome({ guards: row.guards, facts: {}, written: row.changed });
 }
 
 /**
@@ -155,6 +154,7 @@ const CHANGE_PASSWORD = statement(
   'change_password',
   slots<CallerValues & { passwordHash: string; sessionId: string; throttleKey: string }>(),
   (db, $) => {
+    const facts = callerAccountFacts(db, $, OWN_ACCOUNT, {});
     const changed = db.$with('changed').as(
       db
         .update(users)
@@ -163,10 +163,13 @@ const CHANGE_PASSWORD = statement(
           tokenEpoch: sql`${users.tokenEpoch} + 1`,
           updatedAt: sql`now()`,
         })
-        .where(and(isCaller($), eq(users.isActive, true)))
+        .from(facts)
+        .where(and(eq(users.id, facts.callerId), OWN_ACCOUNT.allHold(facts)))
         .returning({ id: users.id, tokenEpoch: users.tokenEpoch }),
     );
-    const others = db.$with('others').as(revokeEverySession(db, sql`${$.callerId}::uuid`, sql`${$.sessionId}::uuid`));
+    const others = db
+      .$with('others')
+      .as(revokeEverySession(db, sql`(select ${changed.id} from ${changed})`, sql`${$.sessionId}::uuid`));
     // This session lives on under the new epoch; any other, even one a racing login began, cannot refresh.
     const kept = db.$with('kept').as(
       db
@@ -174,7 +177,13 @@ const CHANGE_PASSWORD = statement(
         .set({ tokenEpoch: sql`(select ${changed.tokenEpoch} from ${changed})` })
         .where(and(eq(sessions.id, $.sessionId), sql`exists (select 1 from ${changed})`)),
     );
-    const cleared = db.$with('cleared').as(db.delete(authThrottles).where(eq(authThrottles.keyHash, $.throttleKey)));
+    const cleared = db
+      .$with('cleared')
+      .as(
+        db
+          .delete(authThrottles)
+          .where(and(eq(authThrottles.keyHash, $.throttleKey), sql`exists (select 1 from ${changed})`)),
+      );
     // The event says that the password changed, never what to.
     const audit = db.$with('audit', {}).as(
       auditOf($, 'user.password_change', 'user', {
@@ -184,6 +193,10 @@ const CHANGE_PASSWORD = statement(
         changes: sql`'{}'::jsonb`,
       }),
     );
-    return db.with(changed, others, kept, cleared, audit).select({ id: changed.id }).from(changed);
+    return db
+      .with(facts, changed, others, kept, cleared, audit)
+      .select({ guards: OWN_ACCOUNT.results(facts), changed: { id: changed.id } })
+      .from(facts)
+      .leftJoin(changed, sql`true`);
   },
 );

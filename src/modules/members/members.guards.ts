@@ -5,7 +5,8 @@ import { projectMembers, projects, users } from '../../db/schema.ts';
 import { slots } from '../../db/statements.ts';
 import type { CallerValues } from '../../db/users.ts';
 import { AppError, conflict, notFound } from '../../lib/problem.ts';
-import { accessGuards, callerGuards } from '../projects/standing.ts';
+import { callerGuards } from '../../db/users.ts';
+import { accessGuards } from '../projects/standing.ts';
 
 /*
  * The rules of every membership change, each declared once (db/guards.ts), in the order a refusal names

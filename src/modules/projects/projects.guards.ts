@@ -4,7 +4,8 @@ import { versionGuard } from '../../db/if-match.ts';
 import { projects } from '../../db/schema.ts';
 import { conflict } from '../../lib/problem.ts';
 import type { ProjectAction } from './access.ts';
-import { accessGuards, callerGuards } from './standing.ts';
+import { callerGuards } from '../../db/users.ts';
+import { accessGuards } from './standing.ts';
 
 /*
  * The rules of every write to a project, each declared once (db/guards.ts), in the order a refusal names

@@ -1,11 +1,11 @@
-import { and, eq, isNotNull, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
 import { slots, statement } from '../../db/statements.ts';
 import { guard } from '../../db/guards.ts';
 import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
-import { accountInactive, authorizeActor, isAdmin, tokenRevoked, type Actor, type Caller } from '../../lib/actor.ts';
+import { authorizeActor, isAdmin, type Actor, type Caller } from '../../lib/actor.ts';
 import { notFound } from '../../lib/problem.ts';
 import { callerMaySql, roleRequired, type ProjectAction, type Standing } from './access.ts';
 
@@ -57,16 +57,10 @@ export async function findProjectWithStanding(db: Database, caller: Caller, proj
 }
 
 /*
- * The guards (db/guards.ts) every project-scoped write starts with, over a facts CTE that joins the caller's
- * `users` row (on `isCaller`) and `callerMembership`: the caller, then whether they may know the project or
- * task at all (404, as reads answer), then their role (403).
+ * The guards (db/guards.ts) every project-scoped write has after the caller's own (`callerGuards` of
+ * db/users.ts), over a facts CTE that joins the caller's `users` row (on `isCaller`) and `callerMembership`:
+ * whether they may know the project or task at all (404, as reads answer), then their role (403).
  */
-
-/** The token's user, at its epoch (401), and active (403). */
-export const callerGuards = <Facts>() => [
-  guard<Facts>('caller_known', isNotNull(users.id), tokenRevoked),
-  guard<Facts>('caller_active', users.isActive, accountInactive),
-];
 
 /**
  * `known` (the project or task exists in the state the write needs) and the caller is a member or an

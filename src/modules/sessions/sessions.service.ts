@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { auditOf, changesOf, requestValues, type RequestValues } from '../../db/audit.ts';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { AppConfig } from '../../config.ts';
@@ -14,7 +14,17 @@ import {
 } from '../../db/pagination.ts';
 import { refreshTokens, sessions, users, type SessionRow } from '../../db/schema.ts';
 import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
-import { actorColumns, callerValues, findCaller, isCaller, type CallerValues } from '../../db/users.ts';
+import { guard, GuardedWrite, lockedRow, oneRow } from '../../db/guards.ts';
+import {
+  actorColumns,
+  callerAccountFacts,
+  callerGuards,
+  callerValues,
+  isCaller,
+  lockedCaller,
+  OWN_ACCOUNT,
+  type CallerValues,
+} from '../../db/users.ts';
 import { authorizeActor, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { issueAccessToken } from '../../lib/jwt.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
@@ -216,6 +226,15 @@ async function refusedRefreshToken(db: Database, presented: string, request: Req
  * the ids. The event's actor: the caller, each session's own user (a logout), or the system (none).
  */
 function revokeSessions(db: Database, $: Slots<RequestValues>, where: SQL, actor: 'caller' | 'owner' | 'system') {
+  const { revoked, audit } = revocation(db, $, where, actor);
+  return db.with(revoked, audit).select({ id: revoked.id }).from(revoked);
+}
+
+/**
+ * The sessions `where` finds, revoked, as the CTE `revoked`, and their `session.revoke` events, acted by
+ * the caller, the sessions' owner or the system.
+ */
+function revocation(db: Database, $: Slots<RequestValues>, where: SQL, actor: 'caller' | 'owner' | 'system') {
   const revoked = db.$with('revoked').as(
     db
       .update(sessions)
@@ -232,7 +251,7 @@ function revokeSessions(db: Database, $: Slots<RequestValues>, where: SQL, actor
       actor: { caller: undefined, owner: revoked.userId, system: sql`null::uuid` }[actor],
     }),
   );
-  return db.with(revoked, audit).select({ id: revoked.id }).from(revoked);
+  return { revoked, audit };
 }
 
 const LOG_OUT = statement('log_out', slots<RequestValues & { presentedHash: string }>(), (db, $) => {
@@ -263,11 +282,13 @@ export async function logOut(db: Database, presented: string, request: RequestMe
 }
 
 const LOG_OUT_EVERYWHERE = statement('logout_all', slots<CallerValues>(), (db, $) => {
+  const facts = callerAccountFacts(db, $, OWN_ACCOUNT, {});
   const bumped = db.$with('bumped').as(
     db
       .update(users)
       .set({ tokenEpoch: sql`${users.tokenEpoch} + 1` })
-      .where(and(isCaller($), eq(users.isActive, true)))
+      .from(facts)
+      .where(and(eq(users.id, facts.callerId), OWN_ACCOUNT.allHold(facts)))
       .returning({ id: users.id }),
   );
   const revoked = db.$with('revoked').as(
@@ -286,13 +307,17 @@ const LOG_OUT_EVERYWHERE = statement('logout_all', slots<CallerValues>(), (db, $
       changes: sql`'{}'::jsonb`,
     }),
   );
-  return db.with(bumped, revoked, audit).select({ id: bumped.id }).from(bumped);
+  return db
+    .with(facts, bumped, revoked, audit)
+    .select({ guards: OWN_ACCOUNT.results(facts), bumped: { id: bumped.id } })
+    .from(facts)
+    .leftJoin(bumped, sql`true`);
 });
 
-/** POST /auth/logout-all: one statement moves the caller's epoch on (every access token ends) and revokes every session. */
+/** POST /auth/logout-all: one guarded statement moves the caller's epoch on (every access token ends) and revokes every session. */
 export async function logOutEverywhere(db: Database, caller: Caller): Promise<void> {
-  const [done] = await LOG_OUT_EVERYWHERE.on(db).execute(callerValues(caller));
-  if (!done) authorizeActor(await findCaller(db, caller));
+  const row = await OWN_ACCOUNT.run(LOG_OUT_EVERYWHERE.on(db).execute(callerValues(caller)));
+  OWN_ACCOUNT.outcome({ guards: row.guards, facts: {}, written: row.bumped });
 }
 
 export const SESSION_LIST_ORDER: ListOrder = { name: 'sessions:-created_at', key: 'timestamp' };
@@ -353,29 +378,32 @@ export async function listSessions(db: Database, caller: Caller, pageRequest: Pa
   );
 }
 
-const REVOKE_SESSION = statement('revoke_session', slots<CallerValues & { sessionId: string }>(), (db, $) =>
-  revokeSessions(
-    db,
-    $,
-    and(
-      eq(sessions.id, $.sessionId),
-      isNull(sessions.revokedAt),
-      inArray(
-        sessions.userId,
-        subquery
-          .select({ id: users.id })
-          .from(users)
-          .where(and(isCaller($), eq(users.isActive, true))),
-      ),
-    )!,
-    'caller',
-  ),
+/** Revoking one of the caller's own sessions: the caller's rules, then the session (live and theirs, else 404). */
+export const REVOKE_OWN_SESSION = new GuardedWrite(
+  ...callerGuards(),
+  guard('session_known', isNotNull(sessions.id), () => notFound('session')),
 );
 
-/** DELETE /auth/sessions/{id}: one of the caller's own sessions, revoked. */
+const REVOKE_SESSION = statement('revoke_session', slots<CallerValues & { sessionId: string }>(), (db, $) => {
+  const ownSession = and(eq(sessions.id, $.sessionId), eq(sessions.userId, $.callerId), isNull(sessions.revokedAt))!;
+  const facts = db.$with('facts').as(
+    db
+      .select(REVOKE_OWN_SESSION.facts({ sessionId: sql<string | null>`${sessions.id}`.as('session_id') }))
+      .from(oneRow)
+      .leftJoinLateral(lockedCaller($), sql`true`)
+      .leftJoinLateral(lockedRow(sessions, ownSession), sql`true`),
+  );
+  const allHold = sql`(select ${REVOKE_OWN_SESSION.allHold(facts)} from ${facts})`;
+  const { revoked, audit } = revocation(db, $, and(eq(sessions.id, $.sessionId), allHold)!, 'caller');
+  return db
+    .with(facts, revoked, audit)
+    .select({ guards: REVOKE_OWN_SESSION.results(facts), revoked: { id: revoked.id } })
+    .from(facts)
+    .leftJoin(revoked, sql`true`);
+});
+
+/** DELETE /auth/sessions/{id}: one of the caller's own sessions, revoked, in one guarded statement. */
 export async function revokeSession(db: Database, caller: Caller, sessionId: string): Promise<void> {
-  const [revoked] = await REVOKE_SESSION.on(db).execute({ ...callerValues(caller), sessionId });
-  if (revoked) return;
-  authorizeActor(await findCaller(db, caller));
-  throw notFound('session');
+  const row = await REVOKE_OWN_SESSION.run(REVOKE_SESSION.on(db).execute({ ...callerValues(caller), sessionId }));
+  REVOKE_OWN_SESSION.outcome({ guards: row.guards, facts: {}, written: row.revoked });
 }

@@ -5,7 +5,8 @@ import { versionGuard } from '../../db/if-match.ts';
 import { slots } from '../../db/statements.ts';
 import { projectMembers, projects, tasks, users, workflowStates, workflowTransitions } from '../../db/schema.ts';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/problem.ts';
-import { accessGuards, callerGuards } from '../projects/standing.ts';
+import { callerGuards } from '../../db/users.ts';
+import { accessGuards } from '../projects/standing.ts';
 
 /*
  * The rules of every write to tasks, each declared once (db/guards.ts), in the order a refusal names them.
