@@ -2470,7 +2470,7 @@ from "revoked";
 
 -- revoke_session
 with "facts" as (
-  select "sessions"."id" as "session_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("sessions"."id" is not null, false) as "session_known"
+  select "users"."id" as "caller_id", "sessions"."id" as "session_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("sessions"."id" is not null, false) as "session_known"
   from (
     values (true)) as request(one)
   left join lateral (

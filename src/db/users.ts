@@ -63,23 +63,30 @@ export const callerGuards = <Facts>() => [
 /** A write to the caller's own account or sessions: the caller's own rules are all there is. */
 export const OWN_ACCOUNT = new GuardedWrite(...callerGuards());
 
+/** The caller's users row, locked, under the table's own name (see `lockedRow`), for a facts query. */
+const lockedCaller = ($: Slots<CallerValues>) => lockedRow(users, isCaller($)!);
+
 /**
- * The facts CTE of a write to the caller's own account (db/guards.ts): one row with `write`'s guard results
+ * The facts query of a write to the caller's own account (db/guards.ts): one row with `write`'s guard results
  * and `columns` of the caller's users row, which it locks (the row the write changes, or owns what it
- * changes). Name `columns` apart from the users columns an UPDATE ... RETURNING names unqualified.
+ * changes). Name `columns` apart from the users columns an UPDATE ... RETURNING names unqualified. A write
+ * about another row too joins that row's `lockedRow` to it.
  */
-export const callerAccountFacts = <Columns extends SelectedFields>(
+export const callerFactsQuery = <Columns extends SelectedFields>(
   db: Database,
   $: Slots<CallerValues>,
   write: GuardedWrite<never>,
   columns: Columns,
 ) =>
-  db.$with('facts').as(
-    db
-      .select(write.facts({ callerId: sql<string | null>`${users.id}`.as('caller_id'), ...columns }))
-      .from(oneRow)
-      .leftJoinLateral(lockedCaller($), sql`true`),
-  );
+  db
+    .select(write.facts({ callerId: sql<string | null>`${users.id}`.as('caller_id'), ...columns }))
+    .from(oneRow)
+    .leftJoinLateral(lockedCaller($), sql`true`);
 
-/** The caller's users row, locked, under the table's own name (see `lockedRow`), for a facts CTE. */
-export const lockedCaller = ($: Slots<CallerValues>) => lockedRow(users, isCaller($)!);
+/** `callerFactsQuery` as the CTE `facts`, for a write about the caller's own row alone. */
+export const callerAccountFacts = <Columns extends SelectedFields>(
+  db: Database,
+  $: Slots<CallerValues>,
+  write: GuardedWrite<never>,
+  columns: Columns,
+) => db.$with('facts').as(callerFactsQuery(db, $, write, columns));

@@ -14,14 +14,14 @@ import {
 } from '../../db/pagination.ts';
 import { refreshTokens, sessions, users, type SessionRow } from '../../db/schema.ts';
 import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
-import { guard, GuardedWrite, lockedRow, oneRow } from '../../db/guards.ts';
+import { guard, GuardedWrite, lockedRow } from '../../db/guards.ts';
 import {
   actorColumns,
   callerAccountFacts,
+  callerFactsQuery,
   callerGuards,
   callerValues,
   isCaller,
-  lockedCaller,
   OWN_ACCOUNT,
   type CallerValues,
 } from '../../db/users.ts';
@@ -387,12 +387,11 @@ export const REVOKE_OWN_SESSION = new GuardedWrite(
 const REVOKE_SESSION = statement('revoke_session', slots<CallerValues & { sessionId: string }>(), (db, $) => {
   const ownSession = and(eq(sessions.id, $.sessionId), eq(sessions.userId, $.callerId), isNull(sessions.revokedAt))!;
   const facts = db.$with('facts').as(
-    db
-      .select(REVOKE_OWN_SESSION.facts({ sessionId: sql<string | null>`${sessions.id}`.as('session_id') }))
-      .from(oneRow)
-      .leftJoinLateral(lockedCaller($), sql`true`)
-      .leftJoinLateral(lockedRow(sessions, ownSession), sql`true`),
+    callerFactsQuery(db, $, REVOKE_OWN_SESSION, {
+      sessionId: sql<string | null>`${sessions.id}`.as('session_id'),
+    }).leftJoinLateral(lockedRow(sessions, ownSession), sql`true`),
   );
+  // The shared revocation updates by a WHERE alone, so it reads the guards' verdict as a scalar.
   const allHold = sql`(select ${REVOKE_OWN_SESSION.allHold(facts)} from ${facts})`;
   const { revoked, audit } = revocation(db, $, and(eq(sessions.id, $.sessionId), allHold)!, 'caller');
   return db
