@@ -73,3 +73,42 @@ describe('POST /auth/me/password', () => {
     expect((await call('GET', '/auth/me', { token: user.token })).status).toBe(200);
   });
 });
+
+describe('POST /auth/me/password, the caller deactivated between its two statements', () => {
+  it('403 account_inactive from the write’s own guards: the hash, the epoch, the sessions and the throttle key stay', async () => {
+    const user = await createUser();
+    const laptop = await logInForTokens(user.email, PASSWORD);
+    const [before] = await sql()`select password_hash, token_epoch from users where id = ${user.id}`;
+    let pending: Promise<Awaited<ReturnType<typeof call>>> | undefined;
+    // The deactivation holds the user's row lock until the request's write waits on it; the request's first
+    // statement (a plain read of the row) does not wait, so only the write's guards can see the change.
+    await sql().begin(async (tx) => {
+      const [{ pid }] = await tx`select pg_backend_pid() as pid`;
+      await tx`update users set is_active = false where id = ${user.id}`;
+      pending = call('POST', '/auth/me/password', {
+        token: user.token,
+        json: { current_password: PASSWORD, new_password: 'a brand new passphrase' },
+      });
+      for (let tries = 0; ; tries++) {
+        const [{ waiting }] = await sql()`select count(*)::int as waiting from pg_stat_activity
+                                          where ${pid}::int = any(pg_blocking_pids(pid))`;
+        if (waiting > 0) break;
+        if (tries > 500) throw new Error('the password change never waited on the row lock');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    });
+    expectProblem(await pending!, 403, 'account_inactive');
+    const [after] = await sql()`select password_hash, token_epoch from users where id = ${user.id}`;
+    expect(after).toEqual(before);
+    const live = await sql()`select id from sessions where user_id = ${user.id} and revoked_at is null`;
+    expect(live).toHaveLength(2);
+    const [throttle] =
+      await sql()`select attempts from auth_throttles where key_hash = encode(sha256(convert_to('password-change:' || ${user.id}, 'UTF8')), 'hex')`;
+    expect(throttle!.attempts).toBe(1);
+    const events =
+      await sql()`select 1 from audit_events where entity_id = ${user.id} and action = 'user.password_change'`;
+    expect(events).toHaveLength(0);
+    await sql()`update users set is_active = true where id = ${user.id}`;
+    expect((await call('POST', '/auth/refresh', { json: { refresh_token: laptop.refresh_token } })).status).toBe(200);
+  });
+});
