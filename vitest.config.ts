@@ -35,6 +35,14 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: { ...testBindings, PROXY_CONTROL_URL: inject('proxyControlUrl') },
+              // The mail binding wrangler.toml declares, and one that refuses every address but one, so a
+              // test can make a send fail as a refused send does in production.
+              email: {
+                send_email: [
+                  { name: 'EMAIL' },
+                  { name: 'EMAIL_REFUSING', allowed_destination_addresses: ['nobody@aegisflow.invalid'] },
+                ],
+              },
               hyperdrives: {
                 HYPERDRIVE: inject('databaseUrl'),
                 // Outage tests: the same database behind a proxy they can stop, and an address nothing listens on.

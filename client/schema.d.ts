@@ -44,7 +44,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account (role `user`) */
+        /**
+         * Create an account (role `user`)
+         * @description A verification link is mailed to the address (valid `EMAIL_VERIFICATION_HOURS`, 24), unless the signup presents the token of an invitation to that address, which verifies it (400 `invitation_invalid` for an unknown, accepted, withdrawn or expired one; 403 `invitation_mismatch` when it was sent to another address).
+         */
         post: operations["signUp"];
         delete?: never;
         options?: never;
@@ -104,6 +107,106 @@ export interface paths {
          * @description A wrong current password is a 403 and counts as a failed login. Every access token issued before stops working, this one included; this session's refresh token stays valid, so refresh to go on.
          */
         post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a password reset link to an active account’s address
+         * @description Always 202 with the same body, whether or not an active account uses the address: the answer says nothing about who has an account. The link works once, for `PASSWORD_RESET_MINUTES` (30). Requests are limited per client address (429) and, silently, per email address.
+         */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Choose a new password with a mailed reset token
+         * @description Every session and access token of the account ends, earlier reset tokens too, and a notice is mailed. An unknown, used or expired token is a 400 `reset_token_invalid`, the same for all three.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an address with a mailed token (signup, or a change of address)
+         * @description A signup's token marks the account's address verified; an email change's token moves the account to the new address (409 `email_taken` if another account took it meanwhile) and tells the old one. An unknown, used or expired token is a 400 `verification_token_invalid`.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a new verification link to the caller's address
+         * @description At most 3 verification messages an hour (429 with `Retry-After`); 409 when the address is already verified.
+         */
+        post: operations["resendVerificationEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the caller's account to another address, once that address is confirmed
+         * @description Mails a confirmation link to the new address and a notice to the current one; the address changes when the link is used (POST /auth/email/verify). The answer is the same whether or not another account uses the new address. A wrong current password is a 403 and counts as a failed password attempt.
+         */
+        post: operations["changeEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -402,8 +505,8 @@ export interface paths {
         get: operations["listProjectMembers"];
         put?: never;
         /**
-         * Add an active user as a viewer, editor or manager (manager, owner, admin)
-         * @description Needs the `manager` role in the project or a higher one, or admin. 404 when no active user has the email (whether it is unknown or deactivated); 409 when the user is already a member, owns the project, or is the caller.
+         * Add a member (admins) or invite them (everyone else) (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. Admins add an existing active account at once: 201 with the member, 404 when no active user has the email, 409 when the user is already a member, owns the project, or is the caller. Everyone else gets exactly what POST /projects/{id}/invitations answers: 202 with the invitation, mailed to the address, whether or not an account uses it. The invitation works for `INVITATION_DAYS` (7) and replaces a pending one to the same address. 409 `already_member` when an account with the address is a member already, 409 `invitation_limit_reached` past `MAX_PENDING_INVITATIONS` (100) pending in the project, 429 past `INVITATIONS_PER_HOUR` (50) by one inviter.
          */
         post: operations["addProjectMember"];
         delete?: never;
@@ -450,6 +553,110 @@ export interface paths {
          * @description Needs the `owner` role in the project or a higher one, or admin. The previous owner stays as a manager. 409 when the new owner is not an active member of the project.
          */
         post: operations["transferProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's pending invitations (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin.
+         */
+        get: operations["listProjectInvitations"];
+        put?: never;
+        /**
+         * Invite an email address to the project (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. The invitation works for `INVITATION_DAYS` (7) and replaces a pending one to the same address. 409 `already_member` when an account with the address is a member already, 409 `invitation_limit_reached` past `MAX_PENDING_INVITATIONS` (100) pending in the project, 429 past `INVITATIONS_PER_HOUR` (50) by one inviter.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw a pending invitation (manager, owner, admin)
+         * @description Needs the `manager` role in the project or a higher one, or admin. Its link stops working at once.
+         */
+        delete: operations["withdrawInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's pending invitations (any user with a verified address)
+         * @description Invitations to the caller's address, once it is verified (403 `email_unverified` before).
+         */
+        get: operations["listMyInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation with the token from its message (the invited user)
+         * @description The caller must be signed in with the invited address, verified (403 `invitation_mismatch` for another address, 403 `email_unverified` before it is verified; an account made with POST /auth/signup and the invitation token is verified). An unknown, accepted, withdrawn or expired token is a 400 `invitation_invalid`.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept one of the pending invitations GET /invitations lists (the invited user)
+         * @description The caller must be signed in with the invited address, verified (403 `invitation_mismatch` for another address, 403 `email_unverified` before it is verified; an account made with POST /auth/signup and the invitation token is verified). 409 `invitation_not_pending` once it is accepted, withdrawn or expired.
+         */
+        post: operations["acceptInvitationById"];
         delete?: never;
         options?: never;
         head?: never;
@@ -681,7 +888,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "malformed_json" | "token_missing" | "token_invalid" | "token_expired" | "credentials_invalid" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "session_revoked" | "account_inactive" | "role_required" | "project_role_required" | "current_password_wrong" | "edge_required" | "not_found" | "route_not_found" | "method_not_allowed" | "transition_not_allowed" | "already_in_state" | "email_taken" | "last_admin" | "self_deactivation" | "owner_immutable" | "self_membership" | "already_member" | "already_owner" | "owner_not_member" | "not_deleted" | "state_name_taken" | "workflow_incomplete" | "state_not_empty" | "state_limit_reached" | "member_limit_reached" | "changed_meanwhile" | "precondition_failed" | "content_too_large" | "unsupported_media_type" | "validation_failed" | "password_too_weak" | "rate_limited" | "too_many_attempts" | "internal_error" | "database_unavailable" | "timed_out";
+            code: "malformed_json" | "reset_token_invalid" | "verification_token_invalid" | "invitation_invalid" | "token_missing" | "token_invalid" | "token_expired" | "credentials_invalid" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "session_revoked" | "account_inactive" | "role_required" | "project_role_required" | "current_password_wrong" | "edge_required" | "email_unverified" | "invitation_mismatch" | "not_found" | "route_not_found" | "method_not_allowed" | "transition_not_allowed" | "already_in_state" | "email_taken" | "last_admin" | "self_deactivation" | "owner_immutable" | "self_membership" | "already_member" | "already_owner" | "owner_not_member" | "not_deleted" | "state_name_taken" | "workflow_incomplete" | "state_not_empty" | "state_limit_reached" | "member_limit_reached" | "email_already_verified" | "invitation_not_pending" | "invitation_limit_reached" | "changed_meanwhile" | "precondition_failed" | "content_too_large" | "unsupported_media_type" | "validation_failed" | "password_too_weak" | "rate_limited" | "too_many_attempts" | "internal_error" | "database_unavailable" | "timed_out";
             /** @description Present on validation failures (422): one entry per invalid field. */
             errors?: {
                 path: string;
@@ -705,6 +912,12 @@ export interface components {
             full_name: string | null;
             role: components["schemas"]["Role"];
             is_active: boolean;
+            /**
+             * Format: date-time
+             * @description When the address was confirmed; null until then
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            email_verified_at: string | null;
             /**
              * Format: date-time
              * @example 2026-11-25T10:00:00.000Z
@@ -731,6 +944,8 @@ export interface components {
             password: string;
             /** @example Ada Lovelace */
             full_name?: string | null;
+            /** @description The token of an invitation to this address (from its message): the account starts verified, and no verification message is sent */
+            invitation_token?: string;
         };
         Token: {
             access_token: string;
@@ -782,6 +997,45 @@ export interface components {
              */
             new_password: string;
         };
+        Accepted: {
+            /** @example If an active account uses this address, a message is on its way. */
+            detail: string;
+        };
+        ForgotPasswordRequest: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+        };
+        ResetPasswordRequest: {
+            /**
+             * @description The token from the message (the `token` in its link)
+             * @example nW1xq...43 characters
+             */
+            token: string;
+            /**
+             * Format: password
+             * @example correct horse battery staple
+             */
+            new_password: string;
+        };
+        VerifyEmailRequest: {
+            /**
+             * @description The token from the message (the `token` in its link)
+             * @example nW1xq...43 characters
+             */
+            token: string;
+        };
+        ChangeEmailRequest: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            new_email: string;
+            /** Format: password */
+            current_password: string;
+        };
         RefreshTokenRequest: {
             refresh_token: string;
         };
@@ -823,7 +1077,7 @@ export interface components {
              */
             actor_id: string | null;
             /** @enum {string} */
-            action: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed";
+            action: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "user.password_reset_request" | "user.password_reset" | "user.email_verify_request" | "user.email_verify" | "user.email_change_request" | "user.email_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "invitation.create" | "invitation.withdraw" | "invitation.accept" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed";
             /** @enum {string} */
             entity_type: "user" | "session" | "project" | "member" | "state" | "task";
             /**
@@ -940,6 +1194,34 @@ export interface components {
          * @enum {string}
          */
         ProjectRole: "viewer" | "editor" | "manager" | "owner";
+        Invitation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            project_id: string;
+            /**
+             * @description The invited address, lower-case
+             * @example grace@example.com
+             */
+            email: string;
+            /** @enum {string} */
+            role: "viewer" | "editor" | "manager";
+            /**
+             * Format: uuid
+             * @description Who invited; null if that account is gone
+             */
+            invited_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            expires_at: string;
+        };
         AddMemberRequest: {
             /**
              * Format: email
@@ -965,6 +1247,26 @@ export interface components {
              * @description A current, active member who becomes the owner
              */
             user_id: string;
+        };
+        InviteRequest: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @example editor
+             * @enum {string}
+             */
+            role: "viewer" | "editor" | "manager";
+        };
+        MyInvitation: components["schemas"]["Invitation"] & {
+            /** @example Launch */
+            project_name: string;
+        };
+        AcceptInvitationRequest: {
+            /** @description The token from the invitation message (the `token` in its link) */
+            token: string;
         };
         WorkflowState: {
             /** Format: uuid */
@@ -1815,6 +2117,551 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The address to send the link to */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a message is on its way if an active account uses the address */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The token from the message and the new password */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description The password is changed */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The token from the message */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description The account, verified */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendVerificationEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; the message is on its way */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The new address and the current password */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; the confirmation is on its way */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
             };
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
             400: {
@@ -2981,7 +3828,7 @@ export interface operations {
                 /** @description Events by this user */
                 actor_id?: string;
                 /** @description One action, or a family of them (`project.*`) */
-                action?: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed" | "user.*" | "session.*" | "project.*" | "member.*" | "state.*" | "task.*" | "auth.*";
+                action?: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "user.password_reset_request" | "user.password_reset" | "user.email_verify_request" | "user.email_verify" | "user.email_change_request" | "user.email_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "invitation.create" | "invitation.withdraw" | "invitation.accept" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed" | "user.*" | "session.*" | "project.*" | "member.*" | "invitation.*" | "state.*" | "task.*" | "auth.*";
                 /** @description What the events are about */
                 entity_type?: "user" | "session" | "project" | "member" | "state" | "task";
                 /** @description Events about this user, session, project, member (their user id), state or task */
@@ -3110,7 +3957,7 @@ export interface operations {
                 /** @description Events by this user */
                 actor_id?: string;
                 /** @description One action, or a family of them (`project.*`) */
-                action?: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed" | "user.*" | "session.*" | "project.*" | "member.*" | "state.*" | "task.*" | "auth.*";
+                action?: "user.signup" | "user.update" | "user.role_change" | "user.status_change" | "user.password_change" | "user.password_reset_request" | "user.password_reset" | "user.email_verify_request" | "user.email_verify" | "user.email_change_request" | "user.email_change" | "session.revoke" | "session.revoke_all" | "project.create" | "project.update" | "project.delete" | "project.restore" | "project.transfer" | "member.add" | "member.role_change" | "member.remove" | "invitation.create" | "invitation.withdraw" | "invitation.accept" | "state.create" | "state.update" | "state.delete" | "state.transitions_replace" | "task.create" | "task.update" | "task.transition" | "task.delete" | "task.restore" | "auth.login_failed" | "user.*" | "session.*" | "project.*" | "member.*" | "invitation.*" | "state.*" | "task.*" | "auth.*";
                 /** @description What the events are about */
                 entity_type?: "user" | "session" | "project" | "member" | "state" | "task";
                 /** @description Events about this user, session, project, member (their user id), state or task */
@@ -4330,7 +5177,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The new member */
+            /** @description The new member (admins) */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4338,6 +5185,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectMember"];
+                };
+            };
+            /** @description The invitation, mailed to the address; the same answer whether or not an account uses it */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
                 };
             };
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
@@ -4415,6 +5272,17 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4725,6 +5593,767 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: Unknown or deleted resource */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectInvitations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Rows to skip; prefer `cursor`, whose pages cost the same however deep */
+                offset?: number;
+                /** @description Opaque: the `cursor` of the previous page's `Link: rel="next"` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of pending invitations, newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Exact number of matching items, when at most 1000 */
+                    "X-Total-Count"?: string;
+                    /** @description Sent instead of X-Total-Count when more than 1000 items match */
+                    "X-Total-Count-Exceeds"?: string;
+                    /** @description RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"][];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: Unknown or deleted resource */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Who, and with which role */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteRequest"];
+            };
+        };
+        responses: {
+            /** @description The invitation, mailed to the address; the same answer whether or not an account uses it */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: Unknown or deleted resource */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    withdrawInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: Unknown or deleted resource */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyInvitations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Rows to skip; prefer `cursor`, whose pages cost the same however deep */
+                offset?: number;
+                /** @description Opaque: the `cursor` of the previous page's `Link: rel="next"` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of pending invitations, newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Exact number of matching items, when at most 1000 */
+                    "X-Total-Count"?: string;
+                    /** @description Sent instead of X-Total-Count when more than 1000 items match */
+                    "X-Total-Count-Exceeds"?: string;
+                    /** @description RFC 8288 links: `next` (with the `cursor` of the following page) while more items follow, `prev` for offset pages */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyInvitation"][];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The token from the message */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description The caller, now a member with the invited role */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMember"];
+                };
+            };
+            /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: Missing, malformed, tampered or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: Authenticated but not allowed (role, ownership or inactive account) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: Unknown or deleted resource */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large: Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: Unsupported Content-Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: Request failed validation; see `errors` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: Unexpected server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: Database unavailable; see Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptInvitationById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller, now a member with the invited role */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMember"];
                 };
             };
             /** @description Bad Request: Malformed request (for example a body that is not valid JSON) */

@@ -13,7 +13,7 @@ import { allowWorkerModulesInNode } from './lib/worker-modules.ts';
 
 allowWorkerModulesInNode();
 const { createProject } = await import('../src/modules/projects/projects.service.ts');
-const { addMember } = await import('../src/modules/members/members.service.ts');
+const { acceptInvitation, inviteToProject } = await import('../src/modules/invitations/invitations.service.ts');
 const { listStates } = await import('../src/modules/workflows/workflows.service.ts');
 const { createTask } = await import('../src/modules/tasks/tasks.service.ts');
 
@@ -124,7 +124,12 @@ async function main() {
       const owner = trustedCaller(ownerId);
       for (const project of demo.projects) {
         const { id } = await createProject(db, owner, project);
-        for (const [email, role] of project.members ?? []) await addMember(db, owner, id, { email, role });
+        // Members join as anyone does: the owner invites them, and they accept (their addresses are verified).
+        for (const [email, role] of project.members ?? []) {
+          const { invitation } = await inviteToProject(db, owner, id, { email, role }, config);
+          const member = await findUserByEmail(db, email);
+          await acceptInvitation(db, trustedCaller(member!.id), { invitationId: invitation.id });
+        }
         const states = new Map((await listStates(db, owner, id)).map((state) => [state.name, state.id]));
         for (const task of project.tasks ?? []) {
           const assignee = task.assignee === undefined ? undefined : await findUserByEmail(db, task.assignee);

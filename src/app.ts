@@ -1,6 +1,6 @@
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import type { AppConfig } from './config.ts';
+import { DEVELOPMENT_SERVER_URL, type AppConfig } from './config.ts';
 import { AppError } from './lib/problem.ts';
 import { completeDocument } from './lib/openapi.ts';
 import { createRouter } from './lib/create-router.ts';
@@ -12,11 +12,13 @@ import { assignRequestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { accountsRouter } from './modules/accounts/accounts.index.ts';
 import { adminRouter } from './modules/admin/admin.index.ts';
 import { auditRouter } from './modules/audit/audit.index.ts';
 import { authRouter } from './modules/auth/auth.index.ts';
 import { docsRouter } from './modules/docs/docs.index.ts';
 import { healthRouter } from './modules/health/health.index.ts';
+import { invitationsRouter } from './modules/invitations/invitations.index.ts';
 import { membersRouter } from './modules/members/members.index.ts';
 import { projectsRouter } from './modules/projects/projects.index.ts';
 import { sessionsRouter } from './modules/sessions/sessions.index.ts';
@@ -24,8 +26,6 @@ import { tasksRouter } from './modules/tasks/tasks.index.ts';
 import { workflowsRouter } from './modules/workflows/workflows.index.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
-/** `npm run dev` serves here; the committed openapi.json lists it. */
-export const DEVELOPMENT_SERVER_URL = 'http://127.0.0.1:8787';
 
 /** The parts of the OpenAPI document that are not routes: who, where, under what licence. */
 function documentInfo(config: AppConfig) {
@@ -50,6 +50,7 @@ function documentInfo(config: AppConfig) {
       { name: 'admin', description: 'User management and the audit trail (admin only)' },
       { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
       { name: 'members', description: 'Who belongs to a project, and as what' },
+      { name: 'invitations', description: 'Inviting an email address to a project, and accepting' },
       { name: 'workflows', description: "A project's states and the moves allowed between them" },
       { name: 'tasks', description: "Work moving through a project's states" },
     ],
@@ -87,11 +88,13 @@ export function createApp() {
 
   app.route('/', healthRouter);
   app.route('/', authRouter);
+  app.route('/', accountsRouter);
   app.route('/', sessionsRouter);
   app.route('/', adminRouter);
   app.route('/', auditRouter);
   app.route('/', projectsRouter);
   app.route('/', membersRouter);
+  app.route('/', invitationsRouter);
   app.route('/', workflowsRouter);
   app.route('/', tasksRouter);
   app.route('/', docsRouter);

@@ -7,6 +7,9 @@ import { passwordPolicySchema, type PasswordPolicy } from './lib/password.ts';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `npm run dev` serves here; the committed openapi.json lists it, and links in mail default to it. */
+export const DEVELOPMENT_SERVER_URL = 'http://127.0.0.1:8787';
+
 const DEVELOPMENT_JWT_SECRET = 'development-only-secret-never-use-in-production-0123456789';
 
 const integerString = (min: number, max: number, fallback: number) =>
@@ -45,6 +48,14 @@ const rawConfigSchema = z.object({
   // At most 80: every move between 80 states (6,320 pairs) still fits in one 1 MiB request body.
   MAX_STATES_PER_PROJECT: integerString(2, 80, 50),
   LOG_LEVEL: z.enum(LOG_LEVELS, 'must be debug, info, warn or error').default('info'),
+  EMAIL_FROM: z.string().trim().optional(),
+  APP_URL: z.string().trim().optional(),
+  REQUIRE_VERIFIED_EMAIL: z.enum(['true', 'false']).default('false'),
+  PASSWORD_RESET_MINUTES: integerString(5, 24 * 60, 30),
+  EMAIL_VERIFICATION_HOURS: integerString(1, 24 * 30, 24),
+  INVITATION_DAYS: integerString(1, 90, 7),
+  MAX_PENDING_INVITATIONS: integerString(1, 10_000, 100),
+  INVITATIONS_PER_HOUR: integerString(1, 10_000, 50),
 });
 
 export interface AppConfig {
@@ -80,6 +91,28 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** Caps on what a client can grow that is read whole (README, "Limits"). */
   limits: { statesPerProject: number };
+  /** Mail (modules/mail) and the account flows it carries (modules/accounts, modules/invitations). */
+  mail: MailConfig;
+  accounts: AccountsConfig;
+}
+
+export interface MailConfig {
+  /** The sender of every message (`EMAIL_FROM`): `AegisFlow <noreply@example.com>` or a bare address. */
+  from: { name: string | undefined; email: string };
+  /** Where links in messages point a person's browser (`APP_URL`; else `PUBLIC_URL`, else the dev server). */
+  appUrl: string;
+  /** The API's own address (`PUBLIC_URL`, else the dev server), for the API calls a message names. */
+  apiUrl: string;
+}
+
+export interface AccountsConfig {
+  /** Login refuses an account whose address is not verified (403 email_unverified), after the right password. */
+  requireVerifiedEmail: boolean;
+  passwordResetSeconds: number;
+  emailVerificationSeconds: number;
+  invitationSeconds: number;
+  maxPendingInvitations: number;
+  invitationsPerHour: number;
 }
 
 export interface CorsConfig {
@@ -132,13 +165,14 @@ function buildConfig(env: Bindings): AppConfig {
     if (weak) throw new ConfigError('invalid configuration: password hashing parameters are below the OWASP minimum');
   }
 
+  const publicUrl = raw.PUBLIC_URL ? parseUrl('PUBLIC_URL', raw.PUBLIC_URL) : DEVELOPMENT_SERVER_URL;
   return {
     appEnv: raw.APP_ENV,
     cors: {
       origins: raw.CORS_ORIGINS === undefined ? [] : parseOrigins(raw.CORS_ORIGINS),
       allowLoopback: raw.CORS_ORIGINS === undefined && raw.APP_ENV === 'development',
     },
-    publicUrl: raw.PUBLIC_URL ? parsePublicUrl(raw.PUBLIC_URL) : undefined,
+    publicUrl: raw.PUBLIC_URL ? parseUrl('PUBLIC_URL', raw.PUBLIC_URL) : undefined,
     jwt: {
       secret: secretBytes,
       expirySeconds: raw.JWT_EXPIRY_MINUTES * 60,
@@ -161,7 +195,36 @@ function buildConfig(env: Bindings): AppConfig {
     auditRetentionDays: raw.AUDIT_RETENTION_DAYS,
     logLevel: raw.LOG_LEVEL,
     limits: { statesPerProject: raw.MAX_STATES_PER_PROJECT },
+    mail: {
+      from: parseSender(raw.EMAIL_FROM ?? DEFAULT_SENDER),
+      appUrl: raw.APP_URL ? parseUrl('APP_URL', raw.APP_URL) : publicUrl,
+      apiUrl: publicUrl,
+    },
+    accounts: {
+      requireVerifiedEmail: raw.REQUIRE_VERIFIED_EMAIL === 'true',
+      passwordResetSeconds: raw.PASSWORD_RESET_MINUTES * 60,
+      emailVerificationSeconds: raw.EMAIL_VERIFICATION_HOURS * 3600,
+      invitationSeconds: raw.INVITATION_DAYS * 86_400,
+      maxPendingInvitations: raw.MAX_PENDING_INVITATIONS,
+      invitationsPerHour: raw.INVITATIONS_PER_HOUR,
+    },
   };
+}
+
+/** The sender when `EMAIL_FROM` is not set: fine locally, where `wrangler dev` only records the message. */
+const DEFAULT_SENDER = 'AegisFlow <noreply@aegisflow.localhost>';
+const SENDER_SHAPE =
+  /^(?:(?<name>[^<>"\r\n]{1,100}?)\s*<(?<angled>[^<>\s@]+@[^<>\s@]+)>|(?<bare>[^<>\s@]+@[^<>\s@]+))$/;
+
+function parseSender(value: string): MailConfig['from'] {
+  const match = SENDER_SHAPE.exec(value.trim());
+  if (!match?.groups) {
+    throw new ConfigError(
+      `invalid configuration: EMAIL_FROM: "${value}" is not an address such as noreply@example.com or "AegisFlow <noreply@example.com>"`,
+    );
+  }
+  const { name, angled, bare } = match.groups;
+  return { name: name?.trim() || undefined, email: (angled ?? bare)!.toLowerCase() };
 }
 
 /**
@@ -193,7 +256,7 @@ function parseOrigins(list: string): string[] {
   return origins;
 }
 
-function parsePublicUrl(value: string): string {
+function parseUrl(setting: 'PUBLIC_URL' | 'APP_URL', value: string): string {
   let url: URL | undefined;
   try {
     url = new URL(value);
@@ -202,7 +265,7 @@ function parsePublicUrl(value: string): string {
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
     throw new ConfigError(
-      `invalid configuration: PUBLIC_URL: "${value}" is not an absolute http(s) URL without query or fragment`,
+      `invalid configuration: ${setting}: "${value}" is not an absolute http(s) URL without query or fragment`,
     );
   }
   return url.href.replace(/\/+$/, '');

@@ -30,4 +30,14 @@ export interface Bindings {
   PUBLIC_URL?: string;
   AUDIT_RETENTION_DAYS?: string;
   LOG_LEVEL?: string;
+  /** The platform's mail (wrangler.toml [[send_email]]); `wrangler dev` and the tests record what it is given. */
+  EMAIL?: SendEmail;
+  EMAIL_FROM?: string;
+  APP_URL?: string;
+  REQUIRE_VERIFIED_EMAIL?: string;
+  PASSWORD_RESET_MINUTES?: string;
+  EMAIL_VERIFICATION_HOURS?: string;
+  INVITATION_DAYS?: string;
+  MAX_PENDING_INVITATIONS?: string;
+  INVITATIONS_PER_HOUR?: string;
 }

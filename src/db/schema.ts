@@ -42,6 +42,8 @@ export const users = pgTable(
     // Moves on at logout-all, a password change, a deactivation and a role change: access tokens carry the
     // epoch they were issued in, and older ones are refused (lib/actor.ts).
     tokenEpoch: integer('token_epoch').notNull().default(0),
+    // When the address was shown to be the owner's (a mailed token, or an account made from an invitation).
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
   (table) => [
@@ -330,6 +332,12 @@ export const AUDIT_ACTIONS = [
   'user.role_change',
   'user.status_change',
   'user.password_change',
+  'user.password_reset_request',
+  'user.password_reset',
+  'user.email_verify_request',
+  'user.email_verify',
+  'user.email_change_request',
+  'user.email_change',
   'session.revoke',
   'session.revoke_all',
   'project.create',
@@ -340,6 +348,9 @@ export const AUDIT_ACTIONS = [
   'member.add',
   'member.role_change',
   'member.remove',
+  'invitation.create',
+  'invitation.withdraw',
+  'invitation.accept',
   'state.create',
   'state.update',
   'state.delete',

@@ -90,3 +90,13 @@ export const callerAccountFacts = <Columns extends SelectedFields>(
   write: GuardedWrite<never>,
   columns: Columns,
 ) => db.$with('facts').as(callerFactsQuery(db, $, write, columns));
+
+/**
+ * The users columns a new password sets: the hash, and a new token epoch, which ends every access token
+ * issued before (and every token a mailed reset or email change carries).
+ */
+export const newPasswordSet = ($: Slots<{ passwordHash: string }>) => ({
+  passwordHash: sql`${$.passwordHash}::text`,
+  tokenEpoch: sql`${users.tokenEpoch} + 1`,
+  updatedAt: sql`now()`,
+});

@@ -8,7 +8,8 @@ const PERIOD_SECONDS = 60;
 
 /**
  * Per client IP, with the Workers Rate Limiting binding: the routes that hash passwords, mint tokens or
- * look tokens up without a signed-in caller (login, signup, refresh, logout, password change), each counted
+ * look tokens up without a signed-in caller (login, signup, refresh, logout, password change and reset, email
+ * verification, accepting an invitation), each counted
  * on its own. Runs before any hashing or database work. The binding counts per location and
  * approximately; guessing against one account is stopped everywhere by the backoff in PostgreSQL
  * (modules/auth/throttle.ts). Plain workerd (the benchmark) has no such binding; then nothing is limited
@@ -18,7 +19,9 @@ const PERIOD_SECONDS = 60;
  * edge has no address to count, and letting all such clients share one bucket would let one of them lock
  * the rest out, so it is refused.
  */
-export const limitPerIp = (route: 'login' | 'signup' | 'refresh' | 'logout' | 'password') =>
+export const limitPerIp = (
+  route: 'login' | 'signup' | 'refresh' | 'logout' | 'password' | 'forgot' | 'reset' | 'verify' | 'invitation',
+) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const ip = clientAddress(c.req.raw, c.get('config').appEnv);
     if (ip === UNVERIFIED_ADDRESS && c.get('config').appEnv === 'production') {

@@ -192,10 +192,13 @@ describe('GET /projects/{id}/activity', () => {
       json: { name: 'QA', category: 'started' },
     });
     const outsider = await createUser();
+    // Added at once by an admin (anyone else's add is an invitation until accepted).
+    const admin = await createUser({ role: 'admin' });
     await call('POST', `/projects/${project.id}/members`, {
-      token: owner.token,
+      token: admin.token,
       json: { email: outsider.email, role: 'editor' },
     });
+    await sql()`update users set role = 'user' where id = ${admin.id}`;
     const other = await createProjectWithMembers(owner);
 
     const res = await call('GET', `/projects/${project.id}/activity`, { token: viewer.token });

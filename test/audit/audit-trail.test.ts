@@ -4,6 +4,7 @@ import { sql } from '../support/db.ts';
 import { call, databaseTraffic, expectProblem, type ApiResponse } from '../support/http.ts';
 import { createProjectWithMembers, projectState } from '../support/projects.ts';
 import { createTask, statesOf, taskState } from '../support/tasks.ts';
+import { mailedToken } from '../support/mail.ts';
 import { createUser, logInForTokens, PASSWORD, uniqueEmail, type TestUser } from '../support/users.ts';
 
 /*
@@ -254,10 +255,11 @@ describe('every mutating route writes its event', () => {
         },
       ],
     );
+    // Admins add at once; everyone else's POST /members is an invitation (below).
     route('POST /projects/{id}/members');
     await expectEvents(
       await act('POST', `/projects/${projectId}/members`, {
-        token: owner.token,
+        token: admin.token,
         json: { email: editor.email, role: 'viewer' },
       }),
       201,
@@ -267,7 +269,7 @@ describe('every mutating route writes its event', () => {
           entity_type: 'member',
           entity_id: editor.id,
           ...inProject,
-          actor_id: owner.id,
+          actor_id: admin.id,
           changes: { role: { old: null, new: 'viewer' } },
         },
       ],
@@ -478,7 +480,7 @@ describe('every mutating route writes its event', () => {
 
     route('POST /projects/{id}/transfer');
     await act('POST', `/projects/${projectId}/members`, {
-      token: owner.token,
+      token: admin.token,
       json: { email: newcomer.email, role: 'manager' },
     });
     await expectEvents(
@@ -514,6 +516,166 @@ describe('every mutating route writes its event', () => {
       },
     ]);
 
+    // Accounts: a reset, a verification, an email change (the tokens come from the outbox).
+    const recovering = await createUser();
+    route('POST /auth/password/forgot');
+    await expectEvents(await act('POST', '/auth/password/forgot', { json: { email: recovering.email } }), 202, [
+      {
+        action: 'user.password_reset_request',
+        entity_type: 'user',
+        entity_id: recovering.id,
+        actor_id: null,
+        changes: {},
+      },
+    ]);
+    await expectEvents(await act('POST', '/auth/password/forgot', { json: { email: uniqueEmail('nobody') } }), 202, []);
+    route('POST /auth/password/reset');
+    const resetToken = await mailedToken(recovering.email, 'password_reset');
+    await expectEvents(
+      await act('POST', '/auth/password/reset', { json: { token: resetToken, new_password: 'recovered passphrase' } }),
+      204,
+      [
+        {
+          action: 'user.password_reset',
+          entity_type: 'user',
+          entity_id: recovering.id,
+          actor_id: recovering.id,
+          changes: {},
+        },
+      ],
+    );
+    const verifying = await createUser();
+    route('POST /auth/email/verify/resend');
+    await expectEvents(await act('POST', '/auth/email/verify/resend', { token: verifying.token }), 202, [
+      {
+        action: 'user.email_verify_request',
+        entity_type: 'user',
+        entity_id: verifying.id,
+        actor_id: verifying.id,
+        changes: {},
+      },
+    ]);
+    route('POST /auth/email/verify');
+    const verified = await expectEvents(
+      await act('POST', '/auth/email/verify', { json: { token: await mailedToken(verifying.email, 'email_verify') } }),
+      200,
+      [{ action: 'user.email_verify', entity_type: 'user', entity_id: verifying.id, actor_id: verifying.id }],
+    );
+    expect(verified[0]!.changes.email_verified_at).toEqual({ old: null, new: expect.any(String) });
+    route('POST /auth/me/email');
+    const moved = uniqueEmail('moved');
+    await expectEvents(
+      await act('POST', '/auth/me/email', {
+        token: verifying.token,
+        json: { new_email: moved, current_password: PASSWORD },
+      }),
+      202,
+      [
+        {
+          action: 'user.email_change_request',
+          entity_type: 'user',
+          entity_id: verifying.id,
+          actor_id: verifying.id,
+          changes: { new_email: { old: null, new: moved } },
+        },
+      ],
+    );
+    await expectEvents(
+      await act('POST', '/auth/email/verify', { json: { token: await mailedToken(moved, 'email_change_verify') } }),
+      200,
+      [
+        {
+          action: 'user.email_change',
+          entity_type: 'user',
+          entity_id: verifying.id,
+          actor_id: verifying.id,
+          changes: { email: { old: verifying.email, new: moved } },
+        },
+      ],
+    );
+
+    // Invitations: made, withdrawn, accepted by token and by id.
+    const inviter = await createUser();
+    const team = await createProjectWithMembers(inviter);
+    const inTeam = { project_id: team.id };
+    const invite = (email: string) =>
+      act('POST', `/projects/${team.id}/invitations`, { token: inviter.token, json: { email, role: 'editor' } });
+    route('POST /projects/{id}/invitations');
+    const invited = await invite(moved);
+    await expectEvents(invited, 202, [
+      {
+        action: 'invitation.create',
+        entity_type: 'invitation',
+        entity_id: invited.body.id,
+        ...inTeam,
+        actor_id: inviter.id,
+        changes: { email: { old: null, new: moved }, role: { old: null, new: 'editor' } },
+      },
+    ]);
+    route('POST /invitations/accept');
+    await expectEvents(
+      await act('POST', '/invitations/accept', {
+        token: verifying.token,
+        json: { token: await mailedToken(moved, 'invitation') },
+      }),
+      201,
+      [
+        {
+          action: 'invitation.accept',
+          entity_type: 'invitation',
+          entity_id: invited.body.id,
+          ...inTeam,
+          actor_id: verifying.id,
+          changes: { accepted_by: { old: null, new: verifying.id } },
+        },
+        {
+          action: 'member.add',
+          entity_type: 'member',
+          entity_id: verifying.id,
+          ...inTeam,
+          actor_id: verifying.id,
+          changes: { role: { old: null, new: 'editor' } },
+        },
+      ],
+    );
+    route('DELETE /projects/{id}/invitations/{invitation_id}');
+    const withdrawn = await invite(uniqueEmail('withdrawn'));
+    await expectEvents(
+      await act('DELETE', `/projects/${team.id}/invitations/${withdrawn.body.id}`, { token: inviter.token }),
+      204,
+      [
+        {
+          action: 'invitation.withdraw',
+          entity_type: 'invitation',
+          entity_id: withdrawn.body.id,
+          ...inTeam,
+          actor_id: inviter.id,
+        },
+      ],
+    );
+    route('POST /invitations/{id}/accept');
+    const joiner = await createUser();
+    await call('POST', '/auth/email/verify', { json: { token: await mailedToken(joiner.email, 'email_verify') } });
+    const byId = await invite(joiner.email);
+    await expectEvents(await act('POST', `/invitations/${byId.body.id}/accept`, { token: joiner.token }), 201, [
+      {
+        action: 'invitation.accept',
+        entity_type: 'invitation',
+        entity_id: byId.body.id,
+        ...inTeam,
+        actor_id: joiner.id,
+        changes: { accepted_by: { old: null, new: joiner.id } },
+      },
+      {
+        action: 'member.add',
+        entity_type: 'member',
+        entity_id: joiner.id,
+        ...inTeam,
+        actor_id: joiner.id,
+        changes: { role: { old: null, new: 'editor' } },
+      },
+    ]);
+
     expect([...covered].sort()).toEqual((await documentedMutations()).sort());
   });
 });
@@ -526,14 +688,18 @@ describe('the hot writes keep their cost', () => {
     const projectId = created.body.id as string;
     const task = await call('POST', `/projects/${projectId}/tasks`, { token: owner.token, json: { title: 'Costed' } });
     const states = await statesOf(owner, projectId);
+    // Added directly, as an admin or an accepted invitation would, for the membership writes below.
+    await sql()`insert into project_members (project_id, user_id, role, project_created_at)
+                values (${projectId}, ${other.id}, 'editor', ${created.body.created_at})`;
     const writes = [
       created,
       task,
       await call('PATCH', `/projects/${projectId}`, { token: owner.token, json: { name: 'Costed again' } }),
-      await call('POST', `/projects/${projectId}/members`, {
+      await call('POST', `/projects/${projectId}/invitations`, {
         token: owner.token,
-        json: { email: other.email, role: 'editor' },
+        json: { email: uniqueEmail('costed'), role: 'editor' },
       }),
+      await call('POST', '/auth/email/verify/resend', { token: other.token }),
       await call('PATCH', `/projects/${projectId}/members/${other.id}`, {
         token: owner.token,
         json: { role: 'viewer' },

@@ -31,6 +31,22 @@ function requestsFor(projectId: string, otherUserId: string, ownerId: string): R
       path: '/auth/me/password',
       json: { current_password: 'correct horse battery', new_password: 'a new long password' },
     },
+    {
+      method: 'POST',
+      path: '/auth/me/email',
+      json: { new_email: 'moved@example.com', current_password: 'correct horse battery' },
+    },
+    { method: 'POST', path: '/auth/email/verify/resend' },
+    { method: 'GET', path: '/invitations' },
+    { method: 'POST', path: '/invitations/accept', json: { token: 'an invitation token' } },
+    { method: 'POST', path: `/invitations/${otherUserId}/accept` },
+    {
+      method: 'POST',
+      path: `/projects/${projectId}/invitations`,
+      json: { email: 'someone@example.com', role: 'viewer' },
+    },
+    { method: 'GET', path: `/projects/${projectId}/invitations` },
+    { method: 'DELETE', path: `/projects/${projectId}/invitations/${otherUserId}` },
     { method: 'POST', path: '/auth/logout-all' },
     { method: 'GET', path: '/auth/sessions' },
     { method: 'DELETE', path: `/auth/sessions/${otherUserId}` },
@@ -84,6 +100,7 @@ const templated = (path: string) =>
     .replace(/[0-9a-f-]{36}/, '{id}')
     .replace(/(members\/)[0-9a-f-]{36}/, '$1{user_id}')
     .replace(/(states\/)[0-9a-f-]{36}/, '$1{state_id}')
+    .replace(/(invitations\/)[0-9a-f-]{36}/, '$1{invitation_id}')
     .replace(/[0-9a-f-]{36}/g, '{id}');
 
 describe('every protected route checks the caller in the database', () => {

@@ -16,13 +16,20 @@ describe('POST /auth/signup', () => {
     expect(Object.keys(res.body).sort()).toEqual([
       'created_at',
       'email',
+      'email_verified_at',
       'full_name',
       'id',
       'is_active',
       'role',
       'updated_at',
     ]);
-    expect(res.body).toMatchObject({ email, full_name: 'Ada Lovelace', role: 'user', is_active: true });
+    expect(res.body).toMatchObject({
+      email,
+      full_name: 'Ada Lovelace',
+      role: 'user',
+      is_active: true,
+      email_verified_at: null,
+    });
     expect(res.text).not.toMatch(/hash|\$scrypt/);
     expect(new Date(res.body.created_at).toISOString()).toBe(res.body.created_at);
     const [row] = await sql()`select password_hash, role from users where id = ${res.body.id}`;

@@ -109,13 +109,17 @@ async function screenshot(page: Page, name: string) {
   console.log(`screenshot: ${file}`);
 }
 
-/** Runs an operation through "Try it out" (path parameters filled in) and returns its status and the response section's text. */
-async function tryOperation(page: Page, operationId: string, parameters: Record<string, string> = {}) {
+/**
+ * Runs an operation through "Try it out" (path parameters filled in, and the JSON body when given) and returns
+ * its status and the response section's text.
+ */
+async function tryOperation(page: Page, operationId: string, parameters: Record<string, string> = {}, body?: object) {
   const operation = page.locator(`#operations-${operationId}`);
   await operation.locator('.opblock-summary').first().click();
   await operation.locator('button.try-out__btn').click();
   for (const [name, value] of Object.entries(parameters))
     await operation.locator(`tr[data-param-name="${name}"] input`).fill(value);
+  if (body) await operation.locator('textarea.body-param__text').fill(JSON.stringify(body));
   await operation.locator('button.execute').click();
   const live = operation.locator('.live-responses-table');
   const status = live.locator('tbody .response-col_status').first();
@@ -155,6 +159,9 @@ describe('/docs in headless Chromium', () => {
       'projects-listProjects',
       'projects-createProject',
       'admin-listUsers',
+      'auth-forgotPassword',
+      'invitations-createInvitation',
+      'invitations-acceptInvitation',
     ]) {
       await expect(page.locator(`#operations-${id}`).count(), id).resolves.toBe(1);
     }
@@ -235,6 +242,39 @@ describe('/docs in headless Chromium', () => {
     expect(activity.body).toContain('Audited in the browser');
     await activity.operation.scrollIntoViewIfNeeded();
     await screenshot(page, 'docs-activity.png');
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('recovers a password from the page: forgot, the message wrangler dev recorded, reset', async () => {
+    const user = await signUp('docs-reset');
+    const { page, foreign, problems } = await openDocs();
+    const forgot = await tryOperation(page, 'auth-forgotPassword', {}, { email: user.email });
+    expect(forgot.status).toBe('202');
+    // The message went through the send_email binding after the response: wrangler dev says so in its output.
+    const db = postgres(database.url('aegisflow'), { onnotice: () => {} });
+    let message: { text_body: string; sent_at: Date | null } | undefined;
+    for (let tries = 0; tries < 100 && !message?.sent_at; tries++) {
+      [message] = await db<{ text_body: string; sent_at: Date | null }[]>`
+        select text_body, sent_at from mail_outbox where recipient = ${user.email} and kind = 'password_reset'`;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await db.end();
+    expect(message?.sent_at).toBeTruthy();
+    expect(serverOutput).toContain('Reset your AegisFlow password');
+    const token = /#token=([A-Za-z0-9_-]{43})/.exec(message!.text_body)![1]!;
+    expect(serverOutput).not.toContain(token.slice(0, 20));
+    const reset = await tryOperation(page, 'auth-resetPassword', {}, { token, new_password: 'reset in the browser' });
+    expect(reset.status).toBe('204');
+    await reset.operation.scrollIntoViewIfNeeded();
+    await screenshot(page, 'docs-password-reset.png');
+    const login = await fetch(`${origin}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: 'reset in the browser' }),
+    });
+    expect(login.status).toBe(200);
     expect(foreign).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();

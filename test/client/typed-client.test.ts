@@ -2,6 +2,7 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createAegisFlowClient } from '../../client/index.ts';
 import { BASE_URL } from '../support/http.ts';
+import { mailedToken } from '../support/mail.ts';
 import { uniqueEmail } from '../support/users.ts';
 
 /** The typed client (client/), generated from the committed openapi.json, against the real worker. */
@@ -38,6 +39,33 @@ describe('the typed client', () => {
 
     const one = await client.GET('/projects/{id}', { params: { path: { id: created.data!.id } } });
     expect(one.data!.name).toBe('Typed launch');
+  });
+
+  it('drives a password reset and an invitation', async () => {
+    const anonymous = clientFor();
+    const email = uniqueEmail('typed-reset');
+    await anonymous.POST('/auth/signup', { body: { email, password: 'correct horse battery' } });
+    const forgot = await anonymous.POST('/auth/password/forgot', { body: { email } });
+    expect(forgot.response.status).toBe(202);
+    expect(forgot.data!.detail).toMatch(/reset link/);
+    const token = await mailedToken(email, 'password_reset');
+    const body = { token, new_password: 'typed reset phrase' };
+    expect((await anonymous.POST('/auth/password/reset', { body })).response.status).toBe(204);
+    const again = await anonymous.POST('/auth/password/reset', { body });
+    expect(again.error).toMatchObject({ status: 400, code: 'reset_token_invalid' });
+
+    const login = await anonymous.POST('/auth/login', { body: { email, password: 'typed reset phrase' } });
+    const owner = clientFor(login.data!.access_token);
+    const project = await owner.POST('/projects', { body: { name: 'Typed team' } });
+    const invitee = uniqueEmail('typed-invitee');
+    const invited = await owner.POST('/projects/{id}/invitations', {
+      params: { path: { id: project.data!.id } },
+      body: { email: invitee, role: 'viewer' },
+    });
+    expect(invited.response.status).toBe(202);
+    expect(invited.data).toMatchObject({ email: invitee, role: 'viewer', project_id: project.data!.id });
+    const pending = await owner.GET('/projects/{id}/invitations', { params: { path: { id: project.data!.id } } });
+    expect(pending.data!.map((invitation) => invitation.id)).toEqual([invited.data!.id]);
   });
 
   it('returns problems as typed errors', async () => {

@@ -1,13 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../support/db.ts';
 import { call, databaseTraffic, expectProblem, linkTarget } from '../support/http.ts';
 import { createProjectWithMembers, projectState } from '../support/projects.ts';
-import { createUser, type TestUser } from '../support/users.ts';
+import { createUser, uniqueEmail, type TestUser } from '../support/users.ts';
 
 const membersPath = (projectId: string, userId?: string) =>
   `/projects/${projectId}/members${userId ? `/${userId}` : ''}`;
 const addMember = (by: TestUser, projectId: string, json: unknown) =>
   call('POST', membersPath(projectId), { token: by.token, json });
+
+/** Adds at once, as only admins do (everyone else invites: test/invitations). */
+let admin: TestUser;
+beforeAll(async () => {
+  admin = await createUser({ role: 'admin' });
+});
+// The suite shares "the last active admin".
+afterAll(async () => {
+  await sql()`update users set role = 'user' where id = ${admin.id}`;
+});
 
 async function ownedProject() {
   const owner = await createUser({ label: 'owner', fullName: 'Olive Owner' });
@@ -15,12 +25,12 @@ async function ownedProject() {
   return { owner, project };
 }
 
-describe('POST /projects/{id}/members', () => {
+describe('POST /projects/{id}/members (admins add at once)', () => {
   it('adds an active user by email with a role: 201 with the member, who can read the project at once', async () => {
-    const { owner, project } = await ownedProject();
+    const { project } = await ownedProject();
     const grace = await createUser({ label: 'grace', fullName: 'Grace Hopper' });
     expectProblem(await call('GET', `/projects/${project.id}`, { token: grace.token }), 404);
-    const res = await addMember(owner, project.id, { email: `  ${grace.email.toUpperCase()} `, role: 'editor' });
+    const res = await addMember(admin, project.id, { email: `  ${grace.email.toUpperCase()} `, role: 'editor' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       user_id: grace.id,
@@ -28,24 +38,25 @@ describe('POST /projects/{id}/members', () => {
       full_name: 'Grace Hopper',
       role: 'editor',
       added_at: expect.any(String),
-      added_by: owner.id,
+      added_by: admin.id,
     });
-    expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
+    // The caller's row (admin or not) first, then the write.
+    expect(databaseTraffic(res)).toEqual({ statements: 2, roundTrips: 2 });
     const read = await call('GET', `/projects/${project.id}`, { token: grace.token });
     expect(read.status).toBe(200);
     expect(read.body.my_role).toBe('editor');
   });
 
   it('404 with the same answer whether no user has the email or that user is deactivated', async () => {
-    const { owner, project } = await ownedProject();
+    const { project } = await ownedProject();
     const sleeper = await createUser();
     await sql()`update users set is_active = false where id = ${sleeper.id}`;
     const unknown = expectProblem(
-      await addMember(owner, project.id, { email: `nobody-${crypto.randomUUID()}@example.com`, role: 'viewer' }),
+      await addMember(admin, project.id, { email: `nobody-${crypto.randomUUID()}@example.com`, role: 'viewer' }),
       404,
     );
     const deactivated = expectProblem(
-      await addMember(owner, project.id, { email: sleeper.email, role: 'viewer' }),
+      await addMember(admin, project.id, { email: sleeper.email, role: 'viewer' }),
       404,
     );
     expect(deactivated.detail).toBe(unknown.detail);
@@ -55,14 +66,19 @@ describe('POST /projects/{id}/members', () => {
   it('409 for an existing member, the owner and oneself; 422 for roles outside the set, owner included', async () => {
     const { owner, project } = await ownedProject();
     const manager = await createUser();
-    await addMember(owner, project.id, { email: manager.email, role: 'manager' });
+    await addMember(admin, project.id, { email: manager.email, role: 'manager' });
     const before = await projectState(project.id);
-    expectProblem(await addMember(owner, project.id, { email: manager.email, role: 'viewer' }), 409);
-    expectProblem(await addMember(manager, project.id, { email: owner.email, role: 'viewer' }), 409);
-    expectProblem(await addMember(owner, project.id, { email: owner.email, role: 'viewer' }), 409);
-    expectProblem(await addMember(manager, project.id, { email: manager.email, role: 'editor' }), 409);
-    const admin = await createUser({ role: 'admin' });
-    expectProblem(await addMember(admin, project.id, { email: admin.email, role: 'viewer' }), 409);
+    expectProblem(await addMember(admin, project.id, { email: manager.email, role: 'viewer' }), 409, 'already_member');
+    expectProblem(await addMember(admin, project.id, { email: owner.email, role: 'viewer' }), 409, 'already_member');
+    expectProblem(await addMember(admin, project.id, { email: admin.email, role: 'viewer' }), 409, 'self_membership');
+    // Members who invite get the invitation's answers: a member's address, their own included, is a 409.
+    expectProblem(await addMember(manager, project.id, { email: owner.email, role: 'viewer' }), 409, 'already_member');
+    expectProblem(await addMember(owner, project.id, { email: owner.email, role: 'viewer' }), 409, 'already_member');
+    expectProblem(
+      await addMember(manager, project.id, { email: manager.email, role: 'editor' }),
+      409,
+      'already_member',
+    );
     for (const json of [
       { email: manager.email, role: 'owner' },
       { email: manager.email, role: 'admin' },
@@ -81,16 +97,18 @@ describe('POST /projects/{id}/members', () => {
     const { owner, project } = await ownedProject();
     const grace = await createUser();
     expectProblem(await addMember(owner, crypto.randomUUID(), { email: grace.email, role: 'viewer' }), 404);
+    expectProblem(await addMember(admin, crypto.randomUUID(), { email: grace.email, role: 'viewer' }), 404);
     await call('DELETE', `/projects/${project.id}`, { token: owner.token });
     expectProblem(await addMember(owner, project.id, { email: grace.email, role: 'viewer' }), 404);
+    expectProblem(await addMember(admin, project.id, { email: grace.email, role: 'viewer' }), 404);
     expectProblem(await addMember(owner, 'not-a-uuid', { email: grace.email, role: 'viewer' }), 422);
   });
 
   it('concurrent adds of the same email: exactly one 201, the others 409 already_member, one row', async () => {
-    const { owner, project } = await ownedProject();
+    const { project } = await ownedProject();
     const grace = await createUser();
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => addMember(owner, project.id, { email: grace.email, role: 'viewer' })),
+      Array.from({ length: 8 }, () => addMember(admin, project.id, { email: grace.email, role: 'viewer' })),
     );
     expect(results.map((res) => res.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
     // Those that read the facts before the winner committed lose to the primary key, which their guard names.
@@ -107,7 +125,7 @@ describe('GET /projects/{id}/members', () => {
     const added: TestUser[] = [];
     for (const role of ['viewer', 'editor', 'manager', 'viewer']) {
       const user = await createUser();
-      await addMember(owner, project.id, { email: user.email, role });
+      await addMember(admin, project.id, { email: user.email, role });
       added.push(user);
     }
     const first = await call('GET', `${membersPath(project.id)}?limit=3`, { token: added[0]!.token });
@@ -130,9 +148,9 @@ describe('GET /projects/{id}/members', () => {
   });
 
   it('is refused to non-members (404) and deactivated members (403)', async () => {
-    const { owner, project } = await ownedProject();
+    const { project } = await ownedProject();
     const member = await createUser();
-    await addMember(owner, project.id, { email: member.email, role: 'viewer' });
+    await addMember(admin, project.id, { email: member.email, role: 'viewer' });
     expectProblem(await call('GET', membersPath(project.id), { token: (await createUser()).token }), 404);
     await sql()`update users set is_active = false where id = ${member.id}`;
     expectProblem(await call('GET', membersPath(project.id), { token: member.token }), 403);
@@ -146,8 +164,8 @@ describe('PATCH /projects/{id}/members/{user_id}', () => {
     const { owner, project } = await ownedProject();
     const manager = await createUser();
     const grace = await createUser();
-    await addMember(owner, project.id, { email: manager.email, role: 'manager' });
-    await addMember(owner, project.id, { email: grace.email, role: 'viewer' });
+    await addMember(admin, project.id, { email: manager.email, role: 'manager' });
+    await addMember(admin, project.id, { email: grace.email, role: 'viewer' });
     const changed = await call('PATCH', membersPath(project.id, grace.id), {
       token: manager.token,
       json: { role: 'editor' },
@@ -197,10 +215,11 @@ describe('PATCH /projects/{id}/members/{user_id}', () => {
     const { owner, project } = await ownedProject();
     const grace = await createUser();
     const linus = await createUser();
-    await addMember(owner, project.id, { email: grace.email, role: 'viewer' });
-    expectProblem(await addMember(grace, project.id, { email: linus.email, role: 'viewer' }), 403);
+    await addMember(admin, project.id, { email: grace.email, role: 'viewer' });
+    await addMember(admin, project.id, { email: linus.email, role: 'viewer' });
+    expectProblem(await addMember(grace, project.id, { email: uniqueEmail(), role: 'viewer' }), 403);
     await call('PATCH', membersPath(project.id, grace.id), { token: owner.token, json: { role: 'manager' } });
-    expect((await addMember(grace, project.id, { email: linus.email, role: 'viewer' })).status).toBe(201);
+    expect((await addMember(grace, project.id, { email: uniqueEmail(), role: 'viewer' })).status).toBe(202);
     await call('PATCH', membersPath(project.id, grace.id), { token: owner.token, json: { role: 'editor' } });
     expectProblem(await call('DELETE', membersPath(project.id, linus.id), { token: grace.token }), 403);
   });
@@ -210,7 +229,7 @@ describe('DELETE /projects/{id}/members/{user_id}', () => {
   it('removes a member, whose access ends at once with the same token', async () => {
     const { owner, project } = await ownedProject();
     const grace = await createUser();
-    await addMember(owner, project.id, { email: grace.email, role: 'manager' });
+    await addMember(admin, project.id, { email: grace.email, role: 'manager' });
     expect((await call('GET', `/projects/${project.id}`, { token: grace.token })).status).toBe(200);
     const res = await call('DELETE', membersPath(project.id, grace.id), { token: owner.token });
     expect(res.status).toBe(204);
@@ -230,20 +249,19 @@ describe('DELETE /projects/{id}/members/{user_id}', () => {
     const { owner, project } = await ownedProject();
     const viewer = await createUser();
     const manager = await createUser();
-    await addMember(owner, project.id, { email: viewer.email, role: 'viewer' });
-    await addMember(owner, project.id, { email: manager.email, role: 'manager' });
+    await addMember(admin, project.id, { email: viewer.email, role: 'viewer' });
+    await addMember(admin, project.id, { email: manager.email, role: 'manager' });
     expect((await call('DELETE', membersPath(project.id, viewer.id), { token: viewer.token })).status).toBe(204);
     expectProblem(await call('DELETE', membersPath(project.id, owner.id), { token: owner.token }), 409);
     expectProblem(await call('DELETE', membersPath(project.id, owner.id), { token: manager.token }), 409);
-    const admin = await createUser({ role: 'admin' });
     expectProblem(await call('DELETE', membersPath(project.id, owner.id), { token: admin.token }), 409);
     expect((await projectState(project.id)).members.map((m) => m.role).sort()).toEqual(['manager', 'owner']);
   });
 
   it('a deactivated member loses access at once; reactivation restores it', async () => {
-    const { owner, project } = await ownedProject();
+    const { project } = await ownedProject();
     const grace = await createUser();
-    await addMember(owner, project.id, { email: grace.email, role: 'editor' });
+    await addMember(admin, project.id, { email: grace.email, role: 'editor' });
     await sql()`update users set is_active = false where id = ${grace.id}`;
     expectProblem(await call('GET', `/projects/${project.id}`, { token: grace.token }), 403);
     expectProblem(await call('DELETE', membersPath(project.id, grace.id), { token: grace.token }), 403);

@@ -25,6 +25,7 @@ function exchange(changes: Partial<Exchange> & { body?: unknown; headers?: Recor
         full_name: null,
         role: 'user',
         is_active: true,
+        email_verified_at: null,
         created_at: '2026-01-01T00:00:00.000Z',
         updated_at: '2026-01-01T00:00:00.000Z',
       },

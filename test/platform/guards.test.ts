@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardedWrite } from '../../src/db/guards.ts';
 import type { ProblemCode } from '../../src/lib/problem-codes.ts';
 import { OWN_ACCOUNT } from '../../src/db/users.ts';
 import { ADD, CHANGE_ROLE, REMOVE } from '../../src/modules/members/members.guards.ts';
+import { trustedCaller } from '../../src/lib/actor.ts';
 import { REVOKE_OWN_SESSION } from '../../src/modules/sessions/sessions.service.ts';
 import { CREATE, DELETE, RESTORE as RESTORE_PROJECT, UPDATE } from '../../src/modules/projects/projects.guards.ts';
 import {
@@ -13,11 +14,19 @@ import {
   RESTORE,
   TRANSITION,
 } from '../../src/modules/tasks/tasks.guards.ts';
+import { env } from 'cloudflare:workers';
+import { RESEND, RESET, VERIFY } from '../../src/modules/accounts/accounts.guards.ts';
+import { ACCEPT_BY_ID, ACCEPT_BY_TOKEN, INVITE, WITHDRAW } from '../../src/modules/invitations/invitations.guards.ts';
+import { addMember } from '../../src/modules/members/members.service.ts';
+import { SIGNUP_INVITED } from '../../src/modules/users/users.service.ts';
+import { createDatabase, type Database } from '../../src/db/client.ts';
+import { trafficTiming } from '../../src/db/traffic.ts';
+import { AppError, problemResponse } from '../../src/lib/problem.ts';
 import { sql } from '../support/db.ts';
-import { call, databaseTraffic, expectProblem, type ApiResponse } from '../support/http.ts';
+import { call, databaseTraffic, expectProblem, parse, type ApiResponse } from '../support/http.ts';
 import { createProjectWithMembers } from '../support/projects.ts';
 import { createTask, statesOf } from '../support/tasks.ts';
-import { createUser, uniqueEmail, type TestUser } from '../support/users.ts';
+import { createUser, PASSWORD, uniqueEmail, type TestUser } from '../support/users.ts';
 
 /*
  * Every guarded write (db/guards.ts), each of its guards made to fail in turn (every guard before it
@@ -27,6 +36,8 @@ import { createUser, uniqueEmail, type TestUser } from '../support/users.ts';
  */
 
 interface World {
+  /** Demoted again after the file: the suite shares "the last active admin". */
+  admin: TestUser;
   owner: TestUser;
   manager: TestUser;
   editor: TestUser;
@@ -48,9 +59,31 @@ interface World {
   foreignStateId: string;
   /** A project of 1,000 members (written directly), for the member cap. */
   fullProjectId: string;
+  /** Verified addresses: the invitee of the invitations below, and an editor of the project. */
+  verified: TestUser;
+  /** Three verification messages this hour already. */
+  chatty: TestUser;
+  /** Fifty invitations this hour already, and a project of their own. */
+  busy: TestUser;
+  busyProjectId: string;
+  /** A project with 100 pending invitations. */
+  invitedOutProjectId: string;
+  /** Invitations (token and id) to `verified` unless named otherwise, each failing one accept guard. */
+  invitations: Record<
+    'pending' | 'toUnverified' | 'inDeletedProject' | 'toMember' | 'inFullProject' | 'expired',
+    Invited
+  >;
+  /** An email change of `verified` to the owner's address. */
+  changeToTakenToken: string;
+}
+
+interface Invited {
+  id: string;
+  token: string;
 }
 
 let w: World;
+let unverifiedInviteeToken: string;
 
 beforeAll(async () => {
   const [owner, manager, editor, viewer, outsider, revoked, inactive] = await Promise.all(
@@ -91,7 +124,53 @@ beforeAll(async () => {
               select ${full.id}, crowd.id, 'viewer', p.created_at, now(), ${owner!.id}
               from crowd cross join projects p where p.id = ${full.id}`;
 
+  const admin = await createUser({ role: 'admin' });
+  const [verified, chatty, busy, unverifiedInvitee] = await Promise.all(
+    ['verified', 'chatty', 'busy', 'unverified'].map((label) => createUser({ label })),
+  );
+  await sql()`update users set email_verified_at = now() where id in (${verified!.id}, ${editor!.id})`;
+  await sql()`insert into account_tokens (user_id, kind, token_hash, email, token_epoch, expires_at)
+              select ${chatty!.id}, 'email_verify', md5(random()::text || n), ${chatty!.email}, 0, now() + interval '1 day'
+              from generate_series(1, 2) as n`;
+  const busyProject = await createProjectWithMembers(busy!);
+  await sql()`insert into audit_events (actor_id, action, entity_type, entity_id, changes)
+              select ${busy!.id}, 'invitation.create', 'invitation', gen_random_uuid(), '{}'::jsonb from generate_series(1, 50)`;
+  const invitedOut = await createProjectWithMembers(owner!);
+  await sql()`insert into invitations (project_id, email, role, token_hash, expires_at)
+              select ${invitedOut.id}, 'out-' || n || '@example.com', 'viewer', md5(random()::text || n), now() + interval '1 day'
+              from generate_series(1, 100) as n`;
+  const invitation = async (projectId: string, email: string, expired = false): Promise<Invited> => {
+    const token = crypto.randomUUID();
+    const [row] = await sql()`insert into invitations (project_id, email, role, invited_by, token_hash, expires_at)
+                              values (${projectId}, ${email}, 'viewer', ${owner!.id},
+                                      encode(sha256(convert_to(${token}, 'UTF8')), 'hex'),
+                                      now() + ${expired ? '-1 second' : '1 day'}::interval)
+                              returning id`;
+    return { id: row!.id, token };
+  };
+  const invitations = {
+    pending: await invitation(project.id, verified!.email),
+    toUnverified: await invitation(project.id, unverifiedInvitee!.email),
+    inDeletedProject: await invitation(deleted.id, verified!.email),
+    toMember: await invitation(project.id, editor!.email),
+    inFullProject: await invitation(full.id, verified!.email),
+    expired: await invitation(invitedOut.id, verified!.email, true),
+  };
+  const changeToTakenToken = crypto.randomUUID();
+  await sql()`insert into account_tokens (user_id, kind, token_hash, email, token_epoch, expires_at)
+              values (${verified!.id}, 'email_change', encode(sha256(convert_to(${changeToTakenToken}, 'UTF8')), 'hex'),
+                      ${owner!.email}, 0, now() + interval '1 day')`;
+  unverifiedInviteeToken = unverifiedInvitee!.token;
+
   w = {
+    admin,
+    verified: verified!,
+    chatty: chatty!,
+    busy: busy!,
+    busyProjectId: busyProject.id,
+    invitedOutProjectId: invitedOut.id,
+    invitations,
+    changeToTakenToken,
     owner: owner!,
     manager: manager!,
     editor: editor!,
@@ -111,9 +190,31 @@ beforeAll(async () => {
   };
 });
 
+afterAll(async () => {
+  await sql()`update users set role = 'user' where id = ${w.admin.id}`;
+});
+
 type Send = (as: TestUser, headers?: Record<string, string>) => Promise<ApiResponse>;
-/** How to make one guard fail: who sends, what, and the refusal expected. */
-type Case = [send: () => Promise<ApiResponse>, status: number, code: ProblemCode];
+/** How to make one guard fail: who sends, what, and the refusal expected (in one statement unless said). */
+type Case = [send: () => Promise<ApiResponse>, status: number, code: ProblemCode, statements?: number];
+
+/**
+ * A write's refusal through its service, for a guard no HTTP request reaches (its route sends only the callers
+ * who pass it there): the problem as the API would render it, with the statements the write took.
+ */
+async function throughService(work: (db: Database) => Promise<unknown>): Promise<ApiResponse> {
+  const database = createDatabase(env.HYPERDRIVE.connectionString, 2);
+  const error = await database
+    .run(() => work(database.db))
+    .then(
+      () => new Error('the write was not refused'),
+      (refusal: unknown) => refusal,
+    );
+  if (!(error instanceof AppError)) throw error;
+  const response = problemResponse(error, crypto.randomUUID());
+  response.headers.set('Server-Timing', trafficTiming(database.traffic()));
+  return parse(response);
+}
 
 /** The two caller guards every write starts with, for a request `send`. */
 const callerCases = (send: Send): Record<string, Case> => ({
@@ -318,21 +419,163 @@ const writes: [route: string, write: GuardedWrite<never>, cases: () => Record<st
     },
   ],
   [
-    'POST /projects/{id}/members',
+    'POST /projects/{id}/members (admins)',
     ADD,
     () => {
+      // The caller's row decides between adding (admins) and inviting: a statement before the write.
       const add = (as: TestUser, email: string, projectId = w.projectId) =>
         call('POST', `/projects/${projectId}/members`, { token: as.token, json: { email, role: 'viewer' } });
       const send: Send = (as) => add(as, w.outsider.email);
       return {
         ...callerCases(send),
-        project_known: [() => add(w.owner, w.outsider.email, w.deletedProjectId), 404, 'not_found'],
+        admin_override: [
+          () =>
+            throughService((db) =>
+              addMember(db, trustedCaller(w.manager.id), w.projectId, { email: w.outsider.email, role: 'viewer' }),
+            ),
+          403,
+          'role_required',
+        ],
+        project_known: [() => add(w.admin, w.outsider.email, w.deletedProjectId), 404, 'not_found', 2],
+        user_known: [() => add(w.admin, uniqueEmail('nobody')), 404, 'not_found', 2],
+        not_self: [() => add(w.admin, w.admin.email), 409, 'self_membership', 2],
+        not_owner: [() => add(w.admin, w.owner.email), 409, 'already_member', 2],
+        not_member: [() => add(w.admin, w.editor.email), 409, 'already_member', 2],
+        below_member_limit: [() => add(w.admin, w.outsider.email, w.fullProjectId), 409, 'member_limit_reached', 2],
+      };
+    },
+  ],
+  [
+    'POST /projects/{id}/invitations',
+    INVITE,
+    () => {
+      const invite = (as: TestUser, email: string, projectId = w.projectId) =>
+        call('POST', `/projects/${projectId}/invitations`, { token: as.token, json: { email, role: 'viewer' } });
+      const send: Send = (as) => invite(as, uniqueEmail('invited'));
+      return {
+        ...callerCases(send),
+        project_known: [() => send(w.outsider), 404, 'not_found'],
         role_allows: [() => send(w.editor), 403, 'project_role_required'],
-        user_known: [() => add(w.manager, uniqueEmail('nobody')), 404, 'not_found'],
-        not_self: [() => add(w.manager, w.manager.email), 409, 'self_membership'],
-        not_owner: [() => add(w.manager, w.owner.email), 409, 'already_member'],
-        not_member: [() => add(w.manager, w.editor.email), 409, 'already_member'],
-        below_member_limit: [() => add(w.owner, w.outsider.email, w.fullProjectId), 409, 'member_limit_reached'],
+        not_member: [() => invite(w.manager, w.editor.email), 409, 'already_member'],
+        below_pending_limit: [
+          () => invite(w.owner, uniqueEmail(), w.invitedOutProjectId),
+          409,
+          'invitation_limit_reached',
+        ],
+        below_hourly_limit: [() => invite(w.busy, uniqueEmail(), w.busyProjectId), 429, 'rate_limited'],
+      };
+    },
+  ],
+  [
+    'DELETE /projects/{id}/invitations/{invitation_id}',
+    WITHDRAW,
+    () => {
+      const withdraw = (as: TestUser, invitationId: string) =>
+        call('DELETE', `/projects/${w.projectId}/invitations/${invitationId}`, { token: as.token });
+      const send: Send = (as) => withdraw(as, w.invitations.pending.id);
+      return {
+        ...callerCases(send),
+        project_known: [() => send(w.outsider), 404, 'not_found'],
+        role_allows: [() => send(w.editor), 403, 'project_role_required'],
+        invitation_known: [() => withdraw(w.manager, crypto.randomUUID()), 404, 'not_found'],
+      };
+    },
+  ],
+  [
+    'POST /invitations/accept',
+    ACCEPT_BY_TOKEN,
+    () => {
+      const accept = (token: string, invitationToken: string) =>
+        call('POST', '/invitations/accept', { token, json: { token: invitationToken } });
+      const send: Send = (as) => accept(as.token, w.invitations.pending.token);
+      return {
+        ...callerCases(send),
+        invitation_usable: [() => accept(w.verified.token, w.invitations.expired.token), 400, 'invitation_invalid'],
+        addressed_to_caller: [() => send(w.outsider), 403, 'invitation_mismatch'],
+        email_verified: [
+          () => accept(unverifiedInviteeToken, w.invitations.toUnverified.token),
+          403,
+          'email_unverified',
+        ],
+        project_active: [() => accept(w.verified.token, w.invitations.inDeletedProject.token), 404, 'not_found'],
+        not_member: [() => accept(w.editor.token, w.invitations.toMember.token), 409, 'already_member'],
+        below_member_limit: [
+          () => accept(w.verified.token, w.invitations.inFullProject.token),
+          409,
+          'member_limit_reached',
+        ],
+      };
+    },
+  ],
+  [
+    'POST /invitations/{id}/accept',
+    ACCEPT_BY_ID,
+    () => {
+      const accept = (token: string, invitationId: string) =>
+        call('POST', `/invitations/${invitationId}/accept`, { token });
+      const send: Send = (as) => accept(as.token, w.invitations.pending.id);
+      return {
+        ...callerCases(send),
+        invitation_known: [() => accept(w.verified.token, crypto.randomUUID()), 404, 'not_found'],
+        addressed_to_caller: [() => send(w.outsider), 403, 'invitation_mismatch'],
+        invitation_pending: [() => accept(w.verified.token, w.invitations.expired.id), 409, 'invitation_not_pending'],
+        email_verified: [() => accept(unverifiedInviteeToken, w.invitations.toUnverified.id), 403, 'email_unverified'],
+        project_active: [() => accept(w.verified.token, w.invitations.inDeletedProject.id), 404, 'not_found'],
+        not_member: [() => accept(w.editor.token, w.invitations.toMember.id), 409, 'already_member'],
+        below_member_limit: [
+          () => accept(w.verified.token, w.invitations.inFullProject.id),
+          409,
+          'member_limit_reached',
+        ],
+      };
+    },
+  ],
+  [
+    'POST /auth/signup (invitation_token)',
+    SIGNUP_INVITED,
+    () => {
+      const signup = (email: string, invitationToken: string) =>
+        call('POST', '/auth/signup', { json: { email, password: PASSWORD, invitation_token: invitationToken } });
+      return {
+        invitation_usable: [() => signup(uniqueEmail(), crypto.randomUUID()), 400, 'invitation_invalid'],
+        addressed_here: [() => signup(uniqueEmail(), w.invitations.pending.token), 403, 'invitation_mismatch'],
+      };
+    },
+  ],
+  [
+    'POST /auth/password/reset',
+    RESET,
+    () => ({
+      token_usable: [
+        () =>
+          call('POST', '/auth/password/reset', {
+            json: { token: crypto.randomUUID(), new_password: 'long enough phrase' },
+          }),
+        400,
+        'reset_token_invalid',
+      ],
+    }),
+  ],
+  [
+    'POST /auth/email/verify',
+    VERIFY,
+    () => {
+      const verify = (token: string) => call('POST', '/auth/email/verify', { json: { token } });
+      return {
+        token_usable: [() => verify(crypto.randomUUID()), 400, 'verification_token_invalid'],
+        email_free: [() => verify(w.changeToTakenToken), 409, 'email_taken'],
+      };
+    },
+  ],
+  [
+    'POST /auth/email/verify/resend',
+    RESEND,
+    () => {
+      const send: Send = (as) => call('POST', '/auth/email/verify/resend', { token: as.token });
+      return {
+        ...callerCases(send),
+        unverified: [() => send(w.verified), 409, 'email_already_verified'],
+        below_hourly_limit: [() => send(w.chatty), 429, 'rate_limited'],
       };
     },
   ],
@@ -383,10 +626,10 @@ describe('guarded writes: every guard, failing, answers its own refusal in one s
     });
 
     it.each(write.guards.map((rule) => rule.name))('%s', async (name) => {
-      const [send, status, code] = cases()[name]!;
+      const [send, status, code, statements = 1] = cases()[name]!;
       const res = await send();
       expectProblem(res, status, code);
-      expect(databaseTraffic(res)).toEqual({ statements: 1, roundTrips: 1 });
+      expect(databaseTraffic(res)).toEqual({ statements, roundTrips: statements });
     });
   });
 });

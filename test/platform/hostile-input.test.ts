@@ -107,6 +107,11 @@ const ROUTES = [
   ['GET', '/auth/me'],
   ['PATCH', '/auth/me'],
   ['POST', '/auth/me/password'],
+  ['POST', '/auth/me/email'],
+  ['POST', '/auth/password/forgot'],
+  ['POST', '/auth/password/reset'],
+  ['POST', '/auth/email/verify'],
+  ['POST', '/auth/email/verify/resend'],
   ['POST', '/auth/refresh'],
   ['POST', '/auth/logout'],
   ['POST', '/auth/logout-all'],
@@ -130,6 +135,12 @@ const ROUTES = [
   ['PATCH', '/projects/{id}/members/{user_id}'],
   ['DELETE', '/projects/{id}/members/{user_id}'],
   ['POST', '/projects/{id}/transfer'],
+  ['POST', '/projects/{id}/invitations'],
+  ['GET', '/projects/{id}/invitations'],
+  ['DELETE', '/projects/{id}/invitations/{invitation_id}'],
+  ['GET', '/invitations'],
+  ['POST', '/invitations/accept'],
+  ['POST', '/invitations/{id}/accept'],
   ['GET', '/projects/{id}/states'],
   ['POST', '/projects/{id}/states'],
   ['PATCH', '/projects/{id}/states/{state_id}'],
@@ -148,7 +159,7 @@ const ROUTES = [
 ] as const;
 
 const withIds = (path: string, id: string) =>
-  path.replace('{id}', id).replace('{user_id}', id).replace('{state_id}', id);
+  path.replace('{id}', id).replace('{user_id}', id).replace('{state_id}', id).replace('{invitation_id}', id);
 
 function expectNoServerError(res: Awaited<ReturnType<typeof call>>, what: string) {
   expect(res.status, `${what} -> ${res.status} ${res.text.slice(0, 200)}`).toBeLessThan(500);
@@ -170,7 +181,8 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
     const concrete = path
       .replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id)
       .replace('{user_id}', admin.id)
-      .replace('{state_id}', admin.id);
+      .replace('{state_id}', admin.id)
+      .replace('{invitation_id}', admin.id);
     for (const body of method === 'GET' ? [undefined] : BODIES) {
       for (const contentType of method === 'GET' ? ['application/json'] : CONTENT_TYPES) {
         const res = await call(method, concrete, {
@@ -189,6 +201,7 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
       ...(path.includes('{id}') ? [withIds(path.replace('{id}', id), admin.id)] : []),
       ...(path.includes('{user_id}') ? [path.replace('{id}', admin.id).replace('{user_id}', id)] : []),
       ...(path.includes('{state_id}') ? [path.replace('{id}', admin.id).replace('{state_id}', id)] : []),
+      ...(path.includes('{invitation_id}') ? [path.replace('{id}', admin.id).replace('{invitation_id}', id)] : []),
     ]);
     if (paths.length === 0) paths.push(path);
     for (const concrete of paths) {

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import committed from '../../openapi.json';
 import { call, callWithConfig, runningAs } from '../support/http.ts';
 
-const PUBLIC_OPERATIONS = ['checkLiveness', 'checkReadiness', 'signUp', 'logIn', 'refreshSession', 'logOut'];
+const PUBLIC_OPERATIONS = [
+  'checkLiveness',
+  'checkReadiness',
+  'signUp',
+  'logIn',
+  'refreshSession',
+  'logOut',
+  'forgotPassword',
+  'resetPassword',
+  'verifyEmail',
+];
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options', 'trace'];
 
 async function operations() {

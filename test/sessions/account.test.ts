@@ -83,15 +83,17 @@ describe('POST /auth/me/password, the caller deactivated between its two stateme
     // The deactivation holds the user's row lock until the request's write waits on it; the request's first
     // statement (a plain read of the row) does not wait, so only the write's guards can see the change.
     await sql().begin(async (tx) => {
-      const [{ pid }] = await tx`select pg_backend_pid() as pid`;
+      const [{ pid }] = (await tx`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
       await tx`update users set is_active = false where id = ${user.id}`;
       pending = call('POST', '/auth/me/password', {
         token: user.token,
         json: { current_password: PASSWORD, new_password: 'a brand new passphrase' },
       });
       for (let tries = 0; ; tries++) {
-        const [{ waiting }] = await sql()`select count(*)::int as waiting from pg_stat_activity
-                                          where ${pid}::int = any(pg_blocking_pids(pid))`;
+        const [{ waiting }] = (await sql()`select count(*)::int as waiting from pg_stat_activity
+                                          where ${pid}::int = any(pg_blocking_pids(pid))`) as unknown as [
+          { waiting: number },
+        ];
         if (waiting > 0) break;
         if (tries > 500) throw new Error('the password change never waited on the row lock');
         await new Promise((resolve) => setTimeout(resolve, 10));

@@ -51,7 +51,28 @@ export const PROJECT_ROUTES: ProjectRoute[] = [
       path: `/projects/${id}/members`,
       json: { email: team.newcomer.email, role: 'viewer' },
     }),
-    expect: managers(201),
+    // Admins add at once; everyone else who may manage members invites (202).
+    expect: { ...managers(202), admin: 201 },
+  },
+  {
+    name: 'POST /projects/{id}/invitations',
+    request: (id, team) => ({
+      method: 'POST',
+      path: `/projects/${id}/invitations`,
+      json: { email: team.newcomer.email, role: 'editor' },
+    }),
+    expect: managers(202),
+  },
+  {
+    name: 'GET /projects/{id}/invitations',
+    request: (id) => ({ method: 'GET', path: `/projects/${id}/invitations` }),
+    expect: managers(200),
+  },
+  {
+    name: 'DELETE /projects/{id}/invitations/{invitation_id}',
+    // teamProject's pending invitation has the project's id.
+    request: (id) => ({ method: 'DELETE', path: `/projects/${id}/invitations/${id}` }),
+    expect: managers(204),
   },
   {
     name: 'PATCH /projects/{id}/members/{user_id}',

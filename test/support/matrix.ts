@@ -35,14 +35,22 @@ export const tokenOf = (team: Team, caller: Caller): string | undefined =>
     'deactivated member': team.deactivated.token,
   })[caller];
 
-export function teamProject(team: Team) {
-  return createProjectWithMembers(team.owner, [
+/**
+ * A fresh project whose members are the team, with one pending invitation for the invitation routes to act
+ * on: its id is the project's own (`pendingInvitationId`), so a route's request can name it.
+ */
+export async function teamProject(team: Team) {
+  const project = await createProjectWithMembers(team.owner, [
     [team.viewer, 'viewer'],
     [team.editor, 'editor'],
     [team.manager, 'manager'],
     [team.subject, 'viewer'],
     [team.deactivated, 'editor'],
   ]);
+  await sql()`insert into invitations (id, project_id, email, role, invited_by, token_hash, expires_at)
+              values (${project.id}, ${project.id}, ${`pending-${project.id}@example.com`}, 'viewer', ${team.owner.id},
+                      ${project.id}, now() + interval '1 day')`;
+  return project;
 }
 
 /** Sends the request as `caller`; a refusal must be the expected problem and leave `state()` as it was. */

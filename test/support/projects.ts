@@ -24,5 +24,7 @@ export async function projectState(projectId: string) {
     await sql()`select owner_id, name, description, version, is_active, deleted_at from projects where id = ${projectId}`;
   const members =
     await sql()`select user_id, role from project_members where project_id = ${projectId} order by user_id`;
-  return { project, members };
+  const invitations =
+    await sql()`select email, role, withdrawn_at, accepted_at from invitations where project_id = ${projectId} order by email`;
+  return { project, members, invitations };
 }

@@ -2,6 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../context.ts';
 import { currentUser, requestMeta } from '../../middleware/auth.ts';
 import { validationFailed } from '../../lib/problem.ts';
+import { sendAfterResponse } from '../mail/mail.delivery.ts';
 import { toUserResponse } from '../users/users.schemas.ts';
 import type * as routes from './auth.routes.ts';
 import * as service from './auth.service.ts';
@@ -13,11 +14,12 @@ export const signup: RouteHandler<typeof routes.signup, AppEnv> = async (c) => {
   const body = c.req.valid('json');
   const user = await signUp(
     c.get('database').db,
-    { email: body.email, password: body.password, fullName: body.full_name },
+    { email: body.email, password: body.password, fullName: body.full_name, invitationToken: body.invitation_token },
     requestMeta(c),
     c.get('config'),
     c.get('work'),
   );
+  sendAfterResponse(c, user.mailIds);
   return c.json(toUserResponse(user), 201);
 };
 
@@ -30,7 +32,15 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const body = isForm ? c.req.valid('form') : c.req.valid('json');
   const email = 'username' in body ? body.username : body.email;
   const password = body.password;
-  const tokens = await logIn(c.get('database').db, email, password, requestMeta(c), c.get('config'), c.get('work'));
+  const tokens = await logIn(
+    c.get('database').db,
+    email,
+    password,
+    requestMeta(c),
+    c.get('config'),
+    c.get('work'),
+    (ids) => sendAfterResponse(c, ids),
+  );
   return c.json(toTokenResponse(tokens), 200);
 };
 

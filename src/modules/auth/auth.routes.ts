@@ -19,6 +19,8 @@ export const signup = createRoute({
   security: publicSecurity,
   tags: ['auth'],
   summary: 'Create an account (role `user`)',
+  description:
+    'A verification link is mailed to the address (valid `EMAIL_VERIFICATION_HOURS`, 24), unless the signup presents the token of an invitation to that address, which verifies it (400 `invitation_invalid` for an unknown, accepted, withdrawn or expired one; 403 `invitation_mismatch` when it was sent to another address).',
   middleware: [limitPerIp('signup')],
   request: { body: jsonBody(SignupBodySchema, 'The new account') },
   responses: {

@@ -3,7 +3,7 @@ import { emailField, singleLineText } from '../../lib/validation.ts';
 
 // Unknown keys (id, role, is_active, ...) are stripped, so a client can never set them.
 /** The password policy for new passwords (signup, password change). */
-const newPassword = z
+export const newPassword = z
   .string()
   .min(8, 'must be at least 8 characters')
   .max(128, 'must be at most 128 characters')
@@ -14,12 +14,21 @@ export const SignupBodySchema = z
     email: emailField,
     password: newPassword,
     full_name: singleLineText(1, 200).nullable().optional().openapi({ example: 'Ada Lovelace' }),
+    invitation_token: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(512, 'is not a token this API mailed')
+      .optional()
+      .openapi({
+        description:
+          'The token of an invitation to this address (from its message): the account starts verified, and no verification message is sent',
+      }),
   })
   .openapi('SignupRequest');
 
 // Login does not re-apply the signup length rules: accounts imported from the original system may
 // predate them. The upper bound only caps the work a request can cause.
-const loginPassword = z.string().min(1, 'must not be empty').max(1024).openapi({ format: 'password' });
+export const loginPassword = z.string().min(1, 'must not be empty').max(1024).openapi({ format: 'password' });
 
 export const LoginJsonSchema = z.object({ email: emailField, password: loginPassword }).openapi('LoginRequest');
 

@@ -6,12 +6,21 @@ import type { Database } from '../../db/client.ts';
 import { slots, statement } from '../../db/statements.ts';
 import type { RequestWork } from '../../db/traffic.ts';
 import { authThrottles, sessions, users, type UserRow } from '../../db/schema.ts';
-import { callerAccountFacts, callerValues, isCaller, OWN_ACCOUNT, type CallerValues } from '../../db/users.ts';
+import {
+  callerAccountFacts,
+  callerValues,
+  isCaller,
+  newPasswordSet,
+  OWN_ACCOUNT,
+  type CallerValues,
+} from '../../db/users.ts';
 import { authorizeActor, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { hashPassword, verifyPassword } from '../../lib/password.ts';
 import { requireStrongPassword } from '../../lib/password-strength.ts';
 import { forbidden } from '../../lib/problem.ts';
-import { createUser } from '../users/users.service.ts';
+import { newAccountToken, presentedTokenHash } from '../accounts/tokens.ts';
+import { verificationMessage } from '../mail/mail.messages.ts';
+import { createUser, type AddressProof } from '../users/users.service.ts';
 import { revokeEverySession } from '../../db/sessions.ts';
 import { recordFailure } from './login.ts';
 import {
@@ -30,19 +39,32 @@ export interface SignupInput {
   email: string;
   password: string;
   fullName?: string | null;
+  invitationToken?: string;
 }
 
-/** Self-service signup always creates an ordinary user; only an admin or the CLI makes admins. */
+/**
+ * Self-service signup always creates an ordinary user; only an admin or the CLI makes admins. The address is
+ * proven by the invitation the signup presents, or else by a mailed verification token.
+ */
 export async function signUp(
   db: Database,
   input: SignupInput,
   request: RequestMeta,
   config: AppConfig,
   work: RequestWork,
-): Promise<UserRow> {
+): Promise<UserRow & { mailIds: number[] }> {
   requireStrongPassword(input.password, input.email, 'body.password');
   work.passwordHashes++;
-  return createUser(db, { ...input, role: 'user' }, config.passwordPolicy, request);
+  const { token, tokenHash } = await newAccountToken();
+  const proof: AddressProof = input.invitationToken
+    ? { kind: 'invitation', invitationHash: await presentedTokenHash(input.invitationToken) }
+    : {
+        kind: 'mail',
+        tokenHash,
+        seconds: config.accounts.emailVerificationSeconds,
+        message: verificationMessage(config.mail, token, config.accounts.emailVerificationSeconds / 3600),
+      };
+  return createUser(db, { ...input, role: 'user' }, config.passwordPolicy, request, proof);
 }
 
 const UPDATE_ME = statement('update_me', slots<CallerValues & { fullName: string | null }>(), (db, $) => {
@@ -79,13 +101,41 @@ export async function updateMe(db: Database, caller: Caller, changes: { fullName
 }
 
 /**
- * POST /auth/me/password, in three steps. First the caller is read and the attempt counted against the
- * user's own password-change key (throttle.ts), in one statement, before the current password is checked;
- * a blocked key is a 429 before any hashing. A wrong current password is a 403 and an
- * `auth.login_failed` event; its attempt stays counted. Otherwise the new hash, a new token epoch (carried
- * on by this session), the revocation of every other session and the key's reset go in one statement.
- * Every access token issued before stops working, this session's included; this session's refresh token
- * stays valid, so the client refreshes to go on.
+ * The caller's current password, checked before a change that needs it (POST /auth/me/password, POST
+ * /auth/me/email). First the caller is read and the attempt counted against the user's own
+ * password-change key (throttle.ts), in one statement, before the password is checked; a blocked key is a
+ * 429 before any hashing. A wrong password is a 403 and an `auth.login_failed` event; its attempt stays
+ * counted. Returns the caller's row and the key, which a password change clears.
+ */
+export async function verifyCurrentPassword(
+  db: Database,
+  caller: Caller,
+  currentPassword: string,
+  config: AppConfig,
+  work: RequestWork,
+): Promise<{ user: UserRow; throttleKey: string }> {
+  const throttleKey = await passwordChangeKey(caller.id);
+  const { user, admitted, wait } = await BEGIN_PASSWORD_CHANGE.on(db)
+    .execute({ ...callerValues(caller), ...throttleValues(config.loginThrottle), throttleKey })
+    .then(([row]) => ({
+      user: authorizeActor(row?.user),
+      admitted: row!.admitted,
+      wait: row!.wait,
+    }));
+  if (!admitted) throw tooManyAttempts(wait || config.loginThrottle.backoffSeconds);
+  work.passwordHashes++;
+  if (!(await verifyPassword(currentPassword, user.passwordHash, config.passwordPolicy)).valid) {
+    await recordFailure(db, { userId: user.id, actorId: user.id, request: caller.request });
+    throw forbidden('current_password_wrong', 'the current password is wrong');
+  }
+  return { user, throttleKey };
+}
+
+/**
+ * POST /auth/me/password: the current password (`verifyCurrentPassword`), then the new hash, a new token
+ * epoch (carried on by this session), the revocation of every other session and the key's reset in one
+ * statement. Every access token issued before stops working, this session's included; this session's
+ * refresh token stays valid, so the client refreshes to go on.
  */
 export async function changePassword(
   db: Database,
@@ -95,25 +145,12 @@ export async function changePassword(
   config: AppConfig,
   work: RequestWork,
 ): Promise<void> {
-  const key = await passwordChangeKey(caller.id);
-  const { user, admitted, wait } = await BEGIN_PASSWORD_CHANGE.on(db)
-    .execute({ ...callerValues(caller), ...throttleValues(config.loginThrottle), throttleKey: key })
-    .then(([row]) => ({
-      user: authorizeActor(row?.user),
-      admitted: row!.admitted,
-      wait: row!.wait,
-    }));
-  if (!admitted) throw tooManyAttempts(wait || config.loginThrottle.backoffSeconds);
-  work.passwordHashes++;
-  if (!(await verifyPassword(passwords.current, user.passwordHash, config.passwordPolicy)).valid) {
-    await recordFailure(db, { userId: user.id, actorId: user.id, request: caller.request });
-    throw forbidden('current_password_wrong', 'the current password is wrong');
-  }
+  const { user, throttleKey } = await verifyCurrentPassword(db, caller, passwords.current, config, work);
   requireStrongPassword(passwords.next, user.email, 'body.new_password');
   work.passwordHashes++;
   const passwordHash = await hashPassword(passwords.next, config.passwordPolicy);
   const row = await OWN_ACCOUNT.run(
-    CHANGE_PASSWORD.on(db).execute({ ...callerValues(caller), passwordHash, sessionId, throttleKey: key }),
+    CHANGE_PASSWORD.on(db).execute({ ...callerValues(caller), passwordHash, sessionId, throttleKey }),
   );
   // The caller changed since the first statement (deactivated, revoked): refused as any request would be.
   OWN_ACCOUNT.outcome({ guards: row.guards, facts: {}, written: row.changed });
@@ -158,11 +195,7 @@ const CHANGE_PASSWORD = statement(
     const changed = db.$with('changed').as(
       db
         .update(users)
-        .set({
-          passwordHash: sql`${$.passwordHash}::text`,
-          tokenEpoch: sql`${users.tokenEpoch} + 1`,
-          updatedAt: sql`now()`,
-        })
+        .set(newPasswordSet($))
         .from(facts)
         .where(and(eq(users.id, facts.callerId), OWN_ACCOUNT.allHold(facts)))
         .returning({ id: users.id, tokenEpoch: users.tokenEpoch }),

@@ -11,6 +11,7 @@ import type { RequestMeta } from '../../lib/actor.ts';
 import { networkOf } from '../../lib/client-address.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../../lib/password.ts';
 import { AppError, forbidden } from '../../lib/problem.ts';
+import { resendVerification } from '../accounts/accounts.service.ts';
 import {
   issueTokens,
   sessionCtes,
@@ -123,6 +124,7 @@ export async function logIn(
   request: RequestMeta,
   config: AppConfig,
   work: RequestWork,
+  mailAfterResponse: (mailIds: number[]) => void = () => {},
 ): Promise<IssuedTokens> {
   const keys = await throttleKeys(email, networkOf(request.ip ?? ''));
   const start = await sessionStart(config, request);
@@ -150,6 +152,19 @@ export async function logIn(
   }
   // Checked only after the password, so an attacker cannot probe which accounts are deactivated.
   if (!user.isActive) throw forbidden('account_inactive', 'this account is inactive');
+  // Likewise only after the password: REQUIRE_VERIFIED_EMAIL keeps unverified accounts out; the session
+  // the first statement began goes again. Signed out, the holder cannot ask for a new link, so the refusal
+  // mails one (within the hourly limit of verification messages).
+  if (config.accounts.requireVerifiedEmail && user.emailVerifiedAt === null) {
+    await recordFailure(db, { userId: user.id, actorId: null, request, discardSessionId: sessionId });
+    const caller = { id: user.id, tokenEpoch: user.tokenEpoch, request };
+    const mailed = await resendVerification(db, caller, config).catch((refusal: unknown) => {
+      if (refusal instanceof AppError && refusal.code === 'rate_limited') return { mailIds: [] };
+      throw refusal;
+    });
+    mailAfterResponse(mailed.mailIds);
+    throw forbidden('email_unverified', 'confirm your email address first: a link to do so was mailed to it');
+  }
   if (needsRehash) work.passwordHashes++;
   const passwordHash = needsRehash ? await hashPassword(password, config.passwordPolicy) : undefined;
   await settleSuccess(db, keys, user.id, passwordHash);

@@ -4,7 +4,7 @@ import { guard, GuardedWrite } from '../../db/guards.ts';
 import { projectMembers, projects, users } from '../../db/schema.ts';
 import { slots } from '../../db/statements.ts';
 import type { CallerValues } from '../../db/users.ts';
-import { AppError, conflict, notFound } from '../../lib/problem.ts';
+import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
 import { callerGuards } from '../../db/users.ts';
 import { accessGuards } from '../projects/standing.ts';
 
@@ -32,8 +32,31 @@ export const targetMembership = alias(projectMembers, 'target_membership');
 const activeProject = sql`(${projects.id} is not null and ${projects.deletedAt} is null)`;
 const managing = [...callerGuards(), ...accessGuards('manageMembers', activeProject, 'project')];
 
+/**
+ * Adding an existing account at once: the admin override (members.handlers.ts sends everyone else to an
+ * invitation, which the invitee accepts). The write says so itself rather than trusting its caller.
+ */
+/**
+ * Room for one more member in the project (`projects` in the facts). The guard answers from the statement's
+ * snapshot; the trigger (migration 0011) counts again after the project's lock, and its error is this
+ * guard's refusal all the same.
+ */
+export const belowMemberLimit = guard(
+  'below_member_limit',
+  sql`(${subquery
+    .select({ count: sql`count(*)` })
+    .from(projectMembers)
+    .where(eq(projectMembers.projectId, projects.id))}) < ${sql.raw(String(MAX_MEMBERS_PER_PROJECT))}`,
+  () => new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`),
+  MEMBER_LIMIT_SQLSTATE,
+);
+
 export const ADD = new GuardedWrite(
-  ...managing,
+  ...callerGuards(),
+  guard('admin_override', sql`${users.role} = 'admin'`, () =>
+    forbidden('role_required', 'adding an account at once needs the admin role; invite the address instead'),
+  ),
+  guard('project_known', activeProject, () => notFound('project')),
   guard('user_known', sql`(${target.id} is not null and ${target.isActive})`, () =>
     notFound('an active user with this email'),
   ),
@@ -50,16 +73,7 @@ export const ADD = new GuardedWrite(
     () => conflict('already_member', 'that user is already a member'),
     'project_members_project_id_user_id_pk',
   ),
-  // The guard answers from the statement's snapshot; the trigger counts again after the project's lock.
-  guard(
-    'below_member_limit',
-    sql`(${subquery
-      .select({ count: sql`count(*)` })
-      .from(projectMembers)
-      .where(eq(projectMembers.projectId, projects.id))}) < ${sql.raw(String(MAX_MEMBERS_PER_PROJECT))}`,
-    () => new AppError('member_limit_reached', `a project has at most ${MAX_MEMBERS_PER_PROJECT} members`),
-    MEMBER_LIMIT_SQLSTATE,
-  ),
+  belowMemberLimit,
 );
 
 const memberKnown = guard('member_known', isNotNull(projectMembers.userId), () => notFound('member'));

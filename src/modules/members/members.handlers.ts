@@ -1,6 +1,9 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
+import { isAdmin } from '../../lib/actor.ts';
 import { etagFor } from '../../lib/etag.ts';
+import { currentUser } from '../../middleware/auth.ts';
+import { respondWithInvitation } from '../invitations/invitations.handlers.ts';
 import { readPageRequest, setPaginationHeaders } from '../../lib/pagination.ts';
 import { toProjectResponse } from '../projects/projects.schemas.ts';
 import type * as routes from './members.routes.ts';
@@ -16,11 +19,12 @@ export const list: RouteHandler<typeof routes.listMembers, AppEnv> = async (c) =
   return c.json(members.items.map(toMemberResponse), 200);
 };
 
-export const add: RouteHandler<typeof routes.addMember, AppEnv> = async (c) =>
-  c.json(
-    toMemberResponse(await service.addMember(db(c), c.get('caller'), c.req.valid('param').id, c.req.valid('json'))),
-    201,
-  );
+/** Admins add an existing account at once (the admin override); everyone else invites the address. */
+export const add: RouteHandler<typeof routes.addMember, AppEnv> = async (c) => {
+  const projectId = c.req.valid('param').id;
+  if (!isAdmin(await currentUser(c))) return respondWithInvitation(c, projectId, c.req.valid('json'));
+  return c.json(toMemberResponse(await service.addMember(db(c), c.get('caller'), projectId, c.req.valid('json'))), 201);
+};
 
 export const changeRole: RouteHandler<typeof routes.changeMemberRole, AppEnv> = async (c) => {
   const { id, user_id: userId } = c.req.valid('param');

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
+import { INVITATION_RULES, invitationAccepted } from '../invitations/invitations.routes.ts';
 import { projectRoute } from '../projects/access.ts';
 import { projectResponse } from '../projects/projects.routes.ts';
 import {
@@ -32,11 +33,15 @@ export const addMember = createRoute({
   path: '/projects/{id}/members',
   ...projectRoute(
     'manageMembers',
-    'Add an active user as a viewer, editor or manager',
-    '404 when no active user has the email (whether it is unknown or deactivated); 409 when the user is already a member, owns the project, or is the caller.',
+    'Add a member (admins) or invite them (everyone else)',
+    `Admins add an existing active account at once: 201 with the member, 404 when no active user has the email, 409 when the user is already a member, owns the project, or is the caller. Everyone else gets exactly what POST /projects/{id}/invitations answers: 202 with the invitation, mailed to the address, whether or not an account uses it. ${INVITATION_RULES}`,
   ),
   request: { params: IdParams, body: jsonBody(AddMemberBody, 'Who, and with which role') },
-  responses: { 201: jsonResponse(MemberSchema, 'The new member'), ...errorResponses(401, 403, 404, 409) },
+  responses: {
+    201: jsonResponse(MemberSchema, 'The new member (admins)'),
+    ...invitationAccepted,
+    ...errorResponses(401, 403, 404, 409, 429),
+  },
 });
 
 export const changeMemberRole = createRoute({

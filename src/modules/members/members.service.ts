@@ -17,16 +17,15 @@ import { projectMembers, projects, tasks, users, type ProjectRole } from '../../
 import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
 import { historyOf } from '../tasks/tasks.moves.ts';
 import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
-import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
+import { type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
 import type { ProjectView } from '../projects/projects.service.ts';
 import {
-  callerFrom,
   callerMembership,
   findProjectWithStanding,
   joinCallerMembership,
-  standingOf,
+  toPageWithStanding,
 } from '../projects/standing.ts';
 import { ADD, CHANGE_ROLE, REMOVE, target, targetMembership, type MembershipValues } from './members.guards.ts';
 import { type MemberView } from './members.schemas.ts';
@@ -75,7 +74,7 @@ const PROJECT_MEMBERS = statementFamily(
         actor: actorColumns,
         project: { id: projects.id, deletedAt: projects.deletedAt },
         membershipRole: callerMembership.role,
-        member: regroup({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName }, page),
+        item: regroup({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName }, page),
         sortKey: page.sortKey,
         total: cappedCount(
           db
@@ -105,14 +104,7 @@ export async function listMembers(
     projectId,
     ...pageValues(pageRequest),
   });
-  const first = rows[0];
-  requireAccess(first?.project, standingOf(callerFrom(caller, first?.actor), first?.membershipRole), 'readMembers');
-  const listed = rows.filter((row) => row.member !== null);
-  return toPage(listed, pageRequest, {
-    count: first!.total,
-    item: (row) => row.member!,
-    key: (row) => [row.sortKey!, row.member!.userId],
-  });
+  return toPageWithStanding(rows, caller, 'readMembers', pageRequest, (member) => member.userId);
 }
 
 /** For a write's RETURNING: the written member's email and name, read beside the row. */
@@ -127,7 +119,8 @@ const memberUserFields = {
     'full_name',
   ),
 };
-const writtenMemberColumns = { ...memberColumns, ...memberUserFields };
+/** A written membership as responses show it: its row, and the member's email and name. */
+export const writtenMemberColumns = { ...memberColumns, ...memberUserFields };
 
 /** The audit events of the memberships a statement wrote (`rows`, a CTE of them): one field, the role. */
 const auditedMembers = (rows: { userId: SQLWrapper; projectId: SQLWrapper } & SQLWrapper, role: AuditField) => ({

@@ -2,12 +2,13 @@ import { and, eq, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
 import { slots, statement } from '../../db/statements.ts';
+import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { guard } from '../../db/guards.ts';
-import { projectMembers, projects, users, type ProjectRow } from '../../db/schema.ts';
+import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
 import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { authorizeActor, isAdmin, type Actor, type Caller } from '../../lib/actor.ts';
 import { notFound } from '../../lib/problem.ts';
-import { callerMaySql, roleRequired, type ProjectAction, type Standing } from './access.ts';
+import { callerMaySql, requireAccess, roleRequired, type ProjectAction, type Standing } from './access.ts';
 
 /*
  * The caller's standing in a project, read inside the statement that needs it, so a request stays one
@@ -82,3 +83,35 @@ export const accessGuards = <Facts>(
     roleRequired(action),
   ),
 ];
+
+/*
+ * A page of something a project holds (its members, its invitations), read with the caller's standing in
+ * the same statement: one row per item (`item`, null on an empty page), each beside the caller's
+ * `actorColumns`, the project (`{ id, deletedAt }`) and their membership role, so a caller who may not read
+ * the list gets their 404 or 403 from the rows themselves.
+ */
+
+/** The page those rows make, once the caller may do `action` (404 or 403 otherwise). */
+export function toPageWithStanding<Item>(
+  rows: {
+    actor: { role: string; isActive: boolean } | null;
+    project: { id: string | null; deletedAt: Date | null } | null;
+    membershipRole: ProjectRole | null;
+    item: Item | null;
+    sortKey: string | null;
+    total: number;
+  }[],
+  caller: Caller,
+  action: ProjectAction,
+  pageRequest: PageRequest,
+  idOf: (item: Item) => string | null,
+): Page<Item> {
+  const first = rows[0];
+  const project = first?.project?.id ? (first.project as { deletedAt: Date | null }) : null;
+  requireAccess(project, standingOf(callerFrom(caller, first?.actor), first?.membershipRole), action);
+  return toPage(
+    rows.filter((row) => row.item !== null && idOf(row.item) !== null),
+    pageRequest,
+    { count: first!.total, item: (row) => row.item!, key: (row) => [row.sortKey!, idOf(row.item!)!] },
+  );
+}

@@ -11,6 +11,7 @@ export const UserSchema = z
     full_name: z.string().nullable().openapi({ example: 'Ada Lovelace' }),
     role: RoleSchema,
     is_active: z.boolean(),
+    email_verified_at: timestamp.nullable().openapi({ description: 'When the address was confirmed; null until then' }),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -25,6 +26,7 @@ export function toUserResponse(user: UserRow): UserResponse {
     full_name: user.fullName,
     role: user.role as UserResponse['role'],
     is_active: user.isActive,
+    email_verified_at: user.emailVerifiedAt?.toISOString() ?? null,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };

@@ -1,0 +1,23 @@
+import { sql, type SQLWrapper } from 'drizzle-orm';
+import type { AccountTokenKind } from './account-schema.ts';
+import type { AuditAction } from './schema.ts';
+
+/*
+ * Counts a limit is judged by, read after the lock that serialises the writes it limits. A guard (db/guards.ts)
+ * is evaluated over its statement's snapshot, taken before the statement waited for the locked row: a count
+ * there misses what a concurrent writer committed meanwhile, and two racing writes could both pass a limit
+ * of one. These call VOLATILE functions (migration 0012), which read with a fresh snapshot in READ COMMITTED,
+ * so a statement that holds the lock (the caller's row, the project's) counts everything committed before it.
+ */
+
+/** The user's account tokens of `kind` made since `since`. */
+export const recentAccountTokens = (userId: SQLWrapper, kind: AccountTokenKind, since: SQLWrapper) =>
+  sql<number>`recent_account_tokens(${userId}, ${sql.raw(`'${kind}'`)}, ${since})`;
+
+/** The project's pending, unexpired invitations, but the one to `exceptEmail`. */
+export const pendingInvitations = (projectId: SQLWrapper, exceptEmail: SQLWrapper) =>
+  sql<number>`pending_invitations(${projectId}, ${exceptEmail})`;
+
+/** The actor's audit events of `action` since `since`. */
+export const recentActions = (actorId: SQLWrapper, action: AuditAction, since: SQLWrapper) =>
+  sql<number>`recent_actions(${actorId}, ${sql.raw(`'${action}'`)}, ${since})`;
