@@ -24,7 +24,13 @@ import { invitationMessage } from '../mail/mail.messages.ts';
 import { mailValues, outboxIdColumn, outboxIds, outboxOf, type MailValues } from '../mail/mail.outbox.ts';
 import type { MemberView } from '../members/members.schemas.ts';
 import { writtenMemberColumns } from '../members/members.service.ts';
-import { callerFrom, callerMembership, joinCallerMembership, toPageWithStanding } from '../projects/standing.ts';
+import {
+  callerFrom,
+  callerMembership,
+  joinCallerMembership,
+  pageWithStanding,
+  toPageWithStanding,
+} from '../projects/standing.ts';
 import {
   ACCEPT_BY_ID,
   ACCEPT_BY_TOKEN,
@@ -229,26 +235,17 @@ const PROJECT_INVITATIONS = statementFamily(
         .orderBy(desc(invitations.createdAt), desc(invitations.id))
         .$dynamic(),
     ).as('page');
-    return db
-      .select({
-        actor: actorColumns,
-        project: { id: projects.id, deletedAt: projects.deletedAt },
-        membershipRole: callerMembership.role,
-        item: regroup(invitationColumns, page),
-        sortKey: page.sortKey,
-        total: cappedCount(
-          db
-            .select({ one: sql`1` })
-            .from(invitations)
-            .where(pending)
-            .$dynamic(),
-        ),
-      })
-      .from(users)
-      .leftJoin(projects, eq(projects.id, $.projectId))
-      .leftJoin(callerMembership, joinCallerMembership())
-      .leftJoinLateral(page, sql`true`)
-      .where(isCaller($));
+    return pageWithStanding(db, $, page, {
+      item: regroup(invitationColumns, page),
+      sortKey: page.sortKey,
+      total: cappedCount(
+        db
+          .select({ one: sql`1` })
+          .from(invitations)
+          .where(pending)
+          .$dynamic(),
+      ),
+    });
   },
 );
 
@@ -264,7 +261,13 @@ export async function listProjectInvitations(
     projectId,
     ...pageValues(pageRequest),
   });
-  return toPageWithStanding(rows, caller, 'manageMembers', pageRequest, (invitation) => invitation.id);
+  return toPageWithStanding(
+    rows,
+    caller,
+    'manageMembers',
+    pageRequest,
+    (invitation) => invitation.id,
+  ) as Page<InvitationView>;
 }
 
 const MY_INVITATIONS = statementFamily(

@@ -16,7 +16,7 @@ import {
 import { projectMembers, projects, tasks, users, type ProjectRole } from '../../db/schema.ts';
 import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
 import { historyOf } from '../tasks/tasks.moves.ts';
-import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
+import { callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import { type Page, type PageRequest } from '../../lib/pagination.ts';
 import { conflict, notFound } from '../../lib/problem.ts';
 import { requireAccess } from '../projects/access.ts';
@@ -25,6 +25,7 @@ import {
   callerMembership,
   findProjectWithStanding,
   joinCallerMembership,
+  pageWithStanding,
   toPageWithStanding,
 } from '../projects/standing.ts';
 import { ADD, CHANGE_ROLE, REMOVE, target, targetMembership, type MembershipValues } from './members.guards.ts';
@@ -69,26 +70,17 @@ const PROJECT_MEMBERS = statementFamily(
         .orderBy(asc(projectMembers.addedAt), asc(projectMembers.userId))
         .$dynamic(),
     ).as('page');
-    return db
-      .select({
-        actor: actorColumns,
-        project: { id: projects.id, deletedAt: projects.deletedAt },
-        membershipRole: callerMembership.role,
-        item: regroup({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName }, page),
-        sortKey: page.sortKey,
-        total: cappedCount(
-          db
-            .select({ one: sql`1` })
-            .from(projectMembers)
-            .where(eq(projectMembers.projectId, $.projectId))
-            .$dynamic(),
-        ),
-      })
-      .from(users)
-      .leftJoin(projects, eq(projects.id, $.projectId))
-      .leftJoin(callerMembership, joinCallerMembership())
-      .leftJoinLateral(page, sql`true`)
-      .where(isCaller($));
+    return pageWithStanding(db, $, page, {
+      item: regroup({ ...memberColumns, email: memberUser.email, fullName: memberUser.fullName }, page),
+      sortKey: page.sortKey,
+      total: cappedCount(
+        db
+          .select({ one: sql`1` })
+          .from(projectMembers)
+          .where(eq(projectMembers.projectId, $.projectId))
+          .$dynamic(),
+      ),
+    });
   },
 );
 
@@ -104,7 +96,7 @@ export async function listMembers(
     projectId,
     ...pageValues(pageRequest),
   });
-  return toPageWithStanding(rows, caller, 'readMembers', pageRequest, (member) => member.userId);
+  return toPageWithStanding(rows, caller, 'readMembers', pageRequest, (member) => member.userId) as Page<MemberView>;
 }
 
 /** For a write's RETURNING: the written member's email and name, read beside the row. */

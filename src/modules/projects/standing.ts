@@ -1,7 +1,7 @@
-import { and, eq, sql, type SQLWrapper } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { and, eq, sql, type SQLWrapper, type Subquery } from 'drizzle-orm';
+import { alias, type SelectedFields } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
-import { slots, statement } from '../../db/statements.ts';
+import { slots, statement, type Slots } from '../../db/statements.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { guard } from '../../db/guards.ts';
 import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
@@ -91,7 +91,33 @@ export const accessGuards = <Facts>(
  * the list gets their 404 or 403 from the rows themselves.
  */
 
-/** The page those rows make, once the caller may do `action` (404 or 403 otherwise). */
+/**
+ * The statement of such a page: `selection` (the regrouped `item`, `sortKey`, `total`) beside the caller's
+ * standing, one row per item of `page` (a LATERAL subquery), the caller found by `isCaller`.
+ */
+export const pageWithStanding = <Selection extends SelectedFields>(
+  db: Database,
+  $: Slots<CallerValues & { projectId: string }>,
+  page: Subquery,
+  selection: Selection,
+) =>
+  db
+    .select({
+      actor: actorColumns,
+      project: { id: projects.id, deletedAt: projects.deletedAt },
+      membershipRole: callerMembership.role,
+      ...selection,
+    })
+    .from(users)
+    .leftJoin(projects, eq(projects.id, $.projectId))
+    .leftJoin(callerMembership, joinCallerMembership())
+    .leftJoinLateral(page, sql`true`)
+    .where(isCaller($));
+
+/**
+ * The page those rows make, once the caller may do `action` (404 or 403 otherwise). An empty page is one row
+ * whose item is all null; every other item is whole (its columns are the page's, not nullable).
+ */
 export function toPageWithStanding<Item>(
   rows: {
     actor: { role: string; isActive: boolean } | null;
