@@ -33,10 +33,6 @@ const activeProject = sql`(${projects.id} is not null and ${projects.deletedAt} 
 const managing = [...callerGuards(), ...accessGuards('manageMembers', activeProject, 'project')];
 
 /**
- * Adding an existing account at once: the admin override (members.handlers.ts sends everyone else to an
- * invitation, which the invitee accepts). The write says so itself rather than trusting its caller.
- */
-/**
  * Room for one more member in the project (`projects` in the facts). The guard answers from the statement's
  * snapshot; the trigger (migration 0011) counts again after the project's lock, and its error is this
  * guard's refusal all the same.
@@ -51,6 +47,10 @@ export const belowMemberLimit = guard(
   MEMBER_LIMIT_SQLSTATE,
 );
 
+/**
+ * Adding an existing account at once: the admin override (members.handlers.ts sends everyone else to an
+ * invitation, which the invitee accepts). The write says so itself rather than trusting its caller.
+ */
 export const ADD = new GuardedWrite(
   ...callerGuards(),
   guard('admin_override', sql`${users.role} = 'admin'`, () =>
