@@ -1,6 +1,7 @@
 /**
- * `npm run deploy`: `wrangler deploy`, but only behind a Hyperdrive configuration with query caching
- * disabled (scripts/lib/hyperdrive.ts says why). Needs a Cloudflare login (`npx wrangler login`).
+ * `npm run deploy`: `wrangler deploy`, but only with a real mail sender (scripts/lib/mail-sender.ts) and behind a
+ * Hyperdrive configuration with query caching disabled (scripts/lib/hyperdrive.ts says why). Needs a Cloudflare
+ * login (`npx wrangler login`).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/dev-database.ts';
 import { hyperdriveCachingProblem, hyperdriveIdFrom } from './lib/hyperdrive.ts';
+import { senderProblem } from './lib/mail-sender.ts';
 
 const wrangler = path.join(
   path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
@@ -26,7 +28,12 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const id = hyperdriveIdFrom(readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8'));
+const toml = readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
+const sender = senderProblem(toml);
+if (sender)
+  fail(`${sender}: set it to an address of a domain onboarded to Cloudflare Email Sending (README, "Deploying")`);
+
+const id = hyperdriveIdFrom(toml);
 if (!id) {
   fail(
     'wrangler.toml [[hyperdrive]] id is still the placeholder; create the configuration first (README, "Deploying"):\n' +

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hyperdriveCachingProblem, hyperdriveIdFrom } from '../../scripts/lib/hyperdrive.ts';
+import { senderProblem } from '../../scripts/lib/mail-sender.ts';
 
 /** `npm run deploy` refuses a Hyperdrive configuration that caches query results (the deploy path cannot be run here). */
 describe('the deploy check on Hyperdrive caching', () => {
@@ -22,5 +23,16 @@ describe('the deploy check on Hyperdrive caching', () => {
       '0123abcd',
     );
     expect(hyperdriveIdFrom('[vars]\nid = "x"\n')).toBeUndefined();
+  });
+});
+
+/** `npm run deploy` refuses the local placeholder sender, which Cloudflare Email Sending would refuse every time. */
+describe('the deploy check on the mail sender', () => {
+  it('knows the committed EMAIL_FROM is the local placeholder, and accepts a real one', () => {
+    expect(senderProblem(readFileSync('wrangler.toml', 'utf8'))).toMatch(/local placeholder/);
+    expect(senderProblem('[vars]\nEMAIL_FROM = "noreply@localhost"\n')).toMatch(/local placeholder/);
+    expect(senderProblem('[vars]\nAPP_ENV = "production"\n')).toMatch(/no EMAIL_FROM/);
+    expect(senderProblem('[vars]\nEMAIL_FROM = "AegisFlow <noreply@mail.example.com>"\n')).toBeUndefined();
+    expect(senderProblem('[vars]\nEMAIL_FROM = "noreply@example.com"\n')).toBeUndefined();
   });
 });
