@@ -64,13 +64,20 @@ describe('POST /auth/password/forgot', () => {
   });
 
   it('is limited per client address (429 with Retry-After)', async () => {
-    const headers = { 'CF-Connecting-IP': '198.51.100.77' };
+    const headers = { 'CF-Connecting-IP': `198.51.100.${Math.floor(Math.random() * 250) + 1}` };
+    // 20 a minute per address; the binding counts in fixed windows, so a run that straddles a window's end
+    // gets up to 20 more before its 429: the first 429 comes after 20 to 40 answers of 202.
     const statuses: number[] = [];
-    for (let i = 0; i < 21; i++) statuses.push((await forgot(uniqueEmail('flood'), headers)).status);
-    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(202));
-    const limited = await forgot(uniqueEmail('flood'), headers);
-    expectProblem(limited, 429, 'rate_limited');
-    expect(limited.headers.get('Retry-After')).toBeTruthy();
+    let limited: Awaited<ReturnType<typeof forgot>> | undefined;
+    while (!limited && statuses.length < 41) {
+      const res = await forgot(uniqueEmail('flood'), headers);
+      if (res.status === 429) limited = res;
+      else statuses.push(res.status);
+    }
+    expectProblem(limited!, 429, 'rate_limited');
+    expect(limited!.headers.get('Retry-After')).toBeTruthy();
+    expect(statuses.length).toBeGreaterThanOrEqual(20);
+    expect(statuses.every((status) => status === 202)).toBe(true);
   });
 });
 

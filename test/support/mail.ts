@@ -45,9 +45,9 @@ export async function mailedToken(recipient: string, kind: string): Promise<stri
   return tokenIn(messages.at(-1)!);
 }
 
-/** Waits (up to 5 s) until the message has been handed to the mail binding after its response. */
+/** Waits (up to 10 s) until the message has been handed to the mail binding after its response. */
 export async function sentMessage(id: number): Promise<OutboxRow> {
-  for (let tries = 0; tries < 100; tries++) {
+  for (let tries = 0; tries < 200; tries++) {
     const [row] = (await sql()`select * from mail_outbox where id = ${id}`) as unknown as OutboxRow[];
     if (row?.sent_at) return row;
     await new Promise((resolve) => setTimeout(resolve, 50));
