@@ -987,10 +987,10 @@ returning "id", "kind", "recipient", "subject", "text_body", "html_body";
 
 -- create_invitation
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."name" as "project_name", coalesce("users"."full_name", "users"."email") as "inviter_name", ((
-      select coalesce(ceil(extract(epoch from min("at") + interval '1 hour' - now()))::int, 1)
-      from "audit_events"
-      where ("audit_events"."actor_id" = $1::uuid and "audit_events"."action" = $2 and "audit_events"."at" > now() - interval '1 hour'))) as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("invitee_membership"."user_id" is null, false) as "not_member", coalesce(pending_invitations("projects"."id", $3::text) < $4::int, false) as "below_pending_limit", coalesce(recent_actions($5::uuid, 'invitation.create', now() - interval '1 hour') < $6::int, false) as "below_hourly_limit"
+  select "projects"."id" as "project_id", "projects"."name" as "project_name", coalesce("users"."full_name", "users"."email") as "inviter_name", (
+    select coalesce(ceil(extract(epoch from min("audit_events"."at") + interval '1 hour' - now()))::int, 1)
+    from "audit_events"
+    where ("audit_events"."actor_id" = $1::uuid and "audit_events"."action" = $2) and "audit_events"."at" > now() - interval '1 hour') as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("invitee_membership"."user_id" is null, false) as "not_member", coalesce(pending_invitations("projects"."id", $3::text) < $4::int, false) as "below_pending_limit", coalesce(recent_actions($5::uuid, 'invitation.create', now() - interval '1 hour') < $6::int, false) as "below_hourly_limit"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -2874,10 +2874,10 @@ from (
 
 -- resend_verification
 with "facts" as (
-  select "users"."id" as "caller_id", "users"."email" as "email", "users"."token_epoch" as "token_epoch", ((
-      select coalesce(ceil(extract(epoch from min("created_at") + interval '1 hour' - now()))::int, 1)
-      from "account_tokens"
-      where ("account_tokens"."user_id" = "users"."id" and "account_tokens"."kind" = $1 and "account_tokens"."created_at" > now() - interval '1 hour'))) as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("users"."email_verified_at" is null, false) as "unverified", coalesce(recent_account_tokens("users"."id", 'email_verify', now() - interval '1 hour') < 3, false) as "below_hourly_limit"
+  select "users"."id" as "caller_id", "users"."email" as "email", "users"."token_epoch" as "token_epoch", (
+    select coalesce(ceil(extract(epoch from min("account_tokens"."created_at") + interval '1 hour' - now()))::int, 1)
+    from "account_tokens"
+    where ("account_tokens"."user_id" = "users"."id" and "account_tokens"."kind" = $1) and "account_tokens"."created_at" > now() - interval '1 hour') as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("users"."email_verified_at" is null, false) as "unverified", coalesce(recent_account_tokens("users"."id", 'email_verify', now() - interval '1 hour') < 3, false) as "below_hourly_limit"
   from (
     values (true)) as request(one)
   left join lateral (

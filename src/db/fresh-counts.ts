@@ -1,4 +1,5 @@
-import { sql, type SQLWrapper } from 'drizzle-orm';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { AccountTokenKind } from './account-schema.ts';
 import type { AuditAction } from './schema.ts';
 
@@ -21,3 +22,15 @@ export const pendingInvitations = (projectId: SQLWrapper, exceptEmail: SQLWrappe
 /** The actor's audit events of `action` since `since`. */
 export const recentActions = (actorId: SQLWrapper, action: AuditAction, since: SQLWrapper) =>
   sql<number>`recent_actions(${actorId}, ${sql.raw(`'${action}'`)}, ${since})`;
+
+/** The hour an hourly limit counts, as its counts (above) and `retryAfterHourly` read it. */
+export const LAST_HOUR = sql`now() - interval '1 hour'`;
+
+/**
+ * For Retry-After, when an hourly limit refused: seconds until the oldest row of `table` that `counted`
+ * (its rows of the last hour) finds leaves the hour, by its `at` column. Read in the statement's snapshot,
+ * which is fine for a hint.
+ */
+export const retryAfterHourly = (table: PgTable, at: SQLWrapper, counted: SQL) =>
+  sql<number>`(select coalesce(ceil(extract(epoch from min(${at}) + interval '1 hour' - now()))::int, 1)
+    from ${table} where ${counted} and ${at} > ${LAST_HOUR})`;

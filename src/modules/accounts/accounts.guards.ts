@@ -3,7 +3,7 @@ import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { accountTokens } from '../../db/account-schema.ts';
 import { guard, GuardedWrite } from '../../db/guards.ts';
 import { users } from '../../db/schema.ts';
-import { recentAccountTokens } from '../../db/fresh-counts.ts';
+import { LAST_HOUR, recentAccountTokens, retryAfterHourly } from '../../db/fresh-counts.ts';
 import { slots } from '../../db/statements.ts';
 import { callerGuards } from '../../db/users.ts';
 import { AppError, conflict, validationFailed } from '../../lib/problem.ts';
@@ -70,21 +70,14 @@ export const VERIFY = new GuardedWrite(
 export const VERIFICATION_MESSAGES_PER_HOUR = 3;
 
 /** The caller's verification messages of the last hour, counted after the caller's row is locked. */
-const recentVerifications = recentAccountTokens(users.id, 'email_verify', sql`now() - interval '1 hour'`);
+const recentVerifications = recentAccountTokens(users.id, 'email_verify', LAST_HOUR);
 
 /** Seconds until the oldest of them leaves the hour. */
-export const verificationRetryAfter = sql<number>`(${subquery
-  .select({
-    wait: sql`coalesce(ceil(extract(epoch from min(${accountTokens.createdAt}) + interval '1 hour' - now()))::int, 1)`,
-  })
-  .from(accountTokens)
-  .where(
-    and(
-      eq(accountTokens.userId, users.id),
-      eq(accountTokens.kind, 'email_verify'),
-      gt(accountTokens.createdAt, sql`now() - interval '1 hour'`),
-    ),
-  )})`.as('retry_after');
+export const verificationRetryAfter = retryAfterHourly(
+  accountTokens,
+  accountTokens.createdAt,
+  and(eq(accountTokens.userId, users.id), eq(accountTokens.kind, 'email_verify'))!,
+).as('retry_after');
 
 /** POST /auth/email/verify/resend: the caller's own, unverified address, a few times an hour. */
 export const RESEND = new GuardedWrite<{ retryAfter: number | null }>(

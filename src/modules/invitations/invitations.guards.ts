@@ -1,9 +1,9 @@
 import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
-import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
+import { alias } from 'drizzle-orm/pg-core';
 import { invitations } from '../../db/account-schema.ts';
 import { auditEvents, projectMembers, projects, users } from '../../db/schema.ts';
 import { guard, GuardedWrite, type Guard } from '../../db/guards.ts';
-import { pendingInvitations, recentActions } from '../../db/fresh-counts.ts';
+import { LAST_HOUR, pendingInvitations, recentActions, retryAfterHourly } from '../../db/fresh-counts.ts';
 import { slots } from '../../db/statements.ts';
 import { callerGuards } from '../../db/users.ts';
 import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
@@ -17,8 +17,6 @@ import { accessGuards } from '../projects/standing.ts';
  * invitation serialise per project), the caller (`users`, locked for a new one, so their hourly count does
  * too) and their membership, and the invitation a request names (`invitations`, locked).
  */
-
-const subquery = new QueryBuilder();
 
 /** Pending (neither accepted nor withdrawn) and not yet expired. */
 export const invitationPending = and(
@@ -39,17 +37,13 @@ export const inviteeMembership = alias(projectMembers, 'invitee_membership');
 const activeProject = sql`(${projects.id} is not null and ${projects.deletedAt} is null)`;
 
 /** Invitations the caller wrote in the last hour (the audit trail has every one, replacements too), counted after the caller's row is locked. */
-const inviterWindow = and(
-  eq(auditEvents.actorId, sql`${$.callerId}::uuid`),
-  eq(auditEvents.action, 'invitation.create'),
-  gt(auditEvents.at, sql`now() - interval '1 hour'`),
-);
-const invitedThisHour = recentActions(sql`${$.callerId}::uuid`, 'invitation.create', sql`now() - interval '1 hour'`);
+const invitedThisHour = recentActions(sql`${$.callerId}::uuid`, 'invitation.create', LAST_HOUR);
 /** Seconds until the oldest of them leaves the hour, for Retry-After. */
-export const inviterRetryAfter = sql<number>`(${subquery
-  .select({ wait: sql`coalesce(ceil(extract(epoch from min(${auditEvents.at}) + interval '1 hour' - now()))::int, 1)` })
-  .from(auditEvents)
-  .where(inviterWindow)})`;
+export const inviterRetryAfter = retryAfterHourly(
+  auditEvents,
+  auditEvents.at,
+  and(eq(auditEvents.actorId, sql`${$.callerId}::uuid`), eq(auditEvents.action, 'invitation.create'))!,
+);
 
 /** Pending invitations of the project, but the one to the invited address (a new invitation replaces it). */
 const otherPending = pendingInvitations(projects.id, sql`${$.email}::text`);
