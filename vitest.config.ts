@@ -18,6 +18,8 @@ const testBindings = {
   SERVER_TIMING: 'true',
   // One request line per request would bury the test report; the log tests turn `info` back on.
   LOG_LEVEL: 'error',
+  // The suite sends thousands of requests with one user's credentials; the quota tests use the tight binding.
+  API_RATE_LIMIT: '1000000',
 };
 
 export default defineConfig({
@@ -42,6 +44,11 @@ export default defineConfig({
                   { name: 'EMAIL' },
                   { name: 'EMAIL_REFUSING', allowed_destination_addresses: ['nobody@aegisflow.invalid'] },
                 ],
+              },
+              // The per-credential quota loose for the suite, and a tight one (3 a minute) for the quota tests.
+              ratelimits: {
+                CREDENTIAL_RATE_LIMIT: { namespace_id: '1003', simple: { limit: 1_000_000, period: 60 } },
+                CREDENTIAL_RATE_LIMIT_TIGHT: { namespace_id: '1004', simple: { limit: 3, period: 60 } },
               },
               hyperdrives: {
                 HYPERDRIVE: inject('databaseUrl'),

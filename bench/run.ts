@@ -23,6 +23,7 @@ import {
   EDGE_SCENARIOS,
   evaluateBudgets,
   FLOOR,
+  KEY_TWINS,
   printReport,
   WORKER_CPU_LIMITS,
   type ScenarioResult,
@@ -239,6 +240,19 @@ async function main() {
       moveStates.find((state) => state.category === 'started')!.id,
     ];
     const refreshTokens = await seedRefreshTokens(sql, readerId, SETTINGS.refreshTokens);
+    // The reader's API keys: one for /auth/me, one limited to the task list's project.
+    const newKey = async (body: Record<string, unknown>) => {
+      const expires = new Date(Date.now() + 86_400_000).toISOString();
+      const res = await fetch(`${api}/auth/api-keys`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${reader}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'bench', expires_at: expires, ...body }),
+      });
+      if (res.status !== 201) throw new Error(`creating a key failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { key: string }).key;
+    };
+    const meKey = await newKey({ scopes: ['projects:read'] });
+    const taskListKey = await newKey({ scopes: ['tasks:read'], project_ids: [bigTasks] });
     await sql`vacuum analyze`;
     log(
       `seeded ${SETTINGS.users} users, 50 projects for the list/get/update account, ${SETTINGS.bulkProjects.toLocaleString('en')} for list_100k's; ` +
@@ -271,6 +285,8 @@ async function main() {
       health: { path: '/health' },
       ready: { path: '/health/ready' },
       me: { path: '/auth/me', headers: auth(reader) },
+      // The same with an API key: its worker CPU is judged against the session's, measured right before it.
+      me_key: { path: '/auth/me', headers: auth(meKey) },
       get: { path: () => `/projects/${nextProject()}`, headers: auth(reader) },
       list: { path: '/projects?limit=20', headers: auth(reader) },
       // The same page for an owner of 100,000 projects: a page must not cost more for the rows behind it.
@@ -293,6 +309,7 @@ async function main() {
       task_list: { path: `/projects/${bigTasks}/tasks?limit=50`, headers: auth(reader) },
       // The same page for a project of 100 tasks: the budget is task_list's p50 at most twice this one's.
       task_list_100: { path: `/projects/${smallTasks}/tasks?limit=50`, headers: auth(reader) },
+      task_list_key: { path: `/projects/${bigTasks}/tasks?limit=50`, headers: auth(taskListKey) },
       task_get: { path: () => `/tasks/${nextTask()}`, headers: auth(reader) },
       task_create: {
         method: 'POST',
@@ -368,6 +385,8 @@ async function main() {
     };
     const wanted = (name: string) => !ONLY || ONLY.includes(name);
     const paired = (name: string) => name in WORKER_CPU_LIMITS && wanted(FLOOR);
+    // A key scenario's floor is its session twin, measured right before it in the same round.
+    const floorOf = (name: string) => KEY_TWINS[name] ?? (paired(name) ? FLOOR : undefined);
     const floorPaired = Object.keys(scenarios).some((name) => wanted(name) && paired(name));
     const selected = Object.entries(scenarios).filter(([name]) => wanted(name) && !(name === FLOOR && floorPaired));
 
@@ -383,8 +402,9 @@ async function main() {
       };
       for (const [name, scenario] of selected) {
         await tidy();
-        const floor = paired(name) ? await measureWindow(FLOOR, scenarios[FLOOR]!, timing) : undefined;
-        if (floor) (windows[FLOOR] ??= []).push(floor);
+        const floorName = floorOf(name);
+        const floor = floorName ? await measureWindow(floorName, scenarios[floorName]!, timing) : undefined;
+        if (floor && floorName === FLOOR) (windows[FLOOR] ??= []).push(floor);
         const window = await measureWindow(name, scenario, timing);
         (windows[name] ??= []).push({ ...window, floorWorkerd: floor?.cpuMsPerRequest?.workerd });
         if (name === 'login')

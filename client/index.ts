@@ -10,7 +10,10 @@ export type { components, operations, paths } from './schema.d.ts';
 export type AegisFlowClient = Client<paths>;
 
 export interface AegisFlowClientOptions extends ClientOptions {
-  /** An access token from `POST /auth/login`, sent as `Authorization: Bearer ...` on every request. */
+  /**
+   * An access token from `POST /auth/login`, or an API key (`afk_...`) from `POST /auth/api-keys`, sent as
+   * `Authorization: Bearer ...` on every request.
+   */
   token?: string;
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './lib/dev-database.ts';
 import { hyperdriveCachingProblem, hyperdriveIdFrom } from './lib/hyperdrive.ts';
 import { senderProblem } from './lib/mail-sender.ts';
+import { quotaProblem } from './lib/quota.ts';
 
 const wrangler = path.join(
   path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
@@ -32,6 +33,10 @@ const toml = readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
 const sender = senderProblem(toml);
 if (sender)
   fail(`${sender}: set it to an address of a domain onboarded to Cloudflare Email Sending (README, "Deploying")`);
+
+const quota = quotaProblem(toml);
+if (quota)
+  fail(`${quota}: make API_RATE_LIMIT and API_RATE_LIMIT_PERIOD restate the binding (README, "API keys and quotas")`);
 
 const id = hyperdriveIdFrom(toml);
 if (!id) {

@@ -18,10 +18,19 @@ with "facts" as (
     from "projects"
     where "projects"."id" = "invitations"."project_id"
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $2 and "users"."token_epoch" <= $3)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
+  left join "users" on ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+    from "project_members"
+    where ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
   insert into "project_members" ("project_id", "user_id", "role", "project_created_at", "added_at", "added_by")
-  select "member_project_id", $4::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
+  select "member_project_id", $12::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
   from "facts"
   where ("caller_known" and "caller_active" and "invitation_usable" and "addressed_to_caller" and "email_verified" and "project_active" and "not_member" and "below_member_limit")
   returning "project_id", "user_id", "role", "project_created_at", "added_at", "added_by", ((
@@ -32,20 +41,20 @@ with "facts" as (
       from "users" "member_user"
       where "member_user"."id" = "project_members"."user_id")) as "full_name"), "accepted" as (
   update "invitations"
-  set "accepted_at" = now(), "accepted_by" = $5::uuid
+  set "accepted_at" = now(), "accepted_by" = $13::uuid
   from "facts"
   where ("invitations"."id" = "invitation_id" and exists (
       select 1
       from "added"))
   returning "invitations"."id", "invitations"."project_id", "invitations"."role"), "accept_event" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $7::text, $8::text, $9::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $14::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $15::text, $16::text, $17::text, $18::text, $19::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
-    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $10::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($11::uuid)) end))
+    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $20::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($21::uuid)) end))
     where value <> 'null'::jsonb)
   from "accepted"), "member_event" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $12::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $22::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $23::text, $24::text, $25::text, $26::text, $27::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when null is distinct from "added"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("added"."role")) end))
     where value <> 'null'::jsonb)
@@ -72,10 +81,19 @@ with "facts" as (
     from "projects"
     where "projects"."id" = "invitations"."project_id"
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $2 and "users"."token_epoch" <= $3)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
+  left join "users" on ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+    from "project_members"
+    where ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
   insert into "project_members" ("project_id", "user_id", "role", "project_created_at", "added_at", "added_by")
-  select "member_project_id", $4::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
+  select "member_project_id", $12::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
   from "facts"
   where ("caller_known" and "caller_active" and "invitation_known" and "addressed_to_caller" and "invitation_pending" and "email_verified" and "project_active" and "not_member" and "below_member_limit")
   returning "project_id", "user_id", "role", "project_created_at", "added_at", "added_by", ((
@@ -86,20 +104,20 @@ with "facts" as (
       from "users" "member_user"
       where "member_user"."id" = "project_members"."user_id")) as "full_name"), "accepted" as (
   update "invitations"
-  set "accepted_at" = now(), "accepted_by" = $5::uuid
+  set "accepted_at" = now(), "accepted_by" = $13::uuid
   from "facts"
   where ("invitations"."id" = "invitation_id" and exists (
       select 1
       from "added"))
   returning "invitations"."id", "invitations"."project_id", "invitations"."role"), "accept_event" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $7::text, $8::text, $9::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $14::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $15::text, $16::text, $17::text, $18::text, $19::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
-    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $10::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($11::uuid)) end))
+    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $20::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($21::uuid)) end))
     where value <> 'null'::jsonb)
   from "accepted"), "member_event" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $12::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $22::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $23::text, $24::text, $25::text, $26::text, $27::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when null is distinct from "added"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("added"."role")) end))
     where value <> 'null'::jsonb)
@@ -109,192 +127,264 @@ from "facts"
 left join "added" on true;
 
 -- activity
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where "audit_events"."project_id" = $1
-      limit $2)) as capped)
+      where "audit_events"."project_id" = $2
+      limit $3)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $4
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where "audit_events"."project_id" = $4
+  where "audit_events"."project_id" = $10
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
+  limit $11
+  offset $12) "page" on true
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- activity actor=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where ("audit_events"."actor_id" = $1 and "audit_events"."project_id" = $2)
-      limit $3)) as capped)
+      where ("audit_events"."actor_id" = $2 and "audit_events"."project_id" = $3)
+      limit $4)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where ("audit_events"."actor_id" = $5 and "audit_events"."project_id" = $6)
+  where ("audit_events"."actor_id" = $11 and "audit_events"."project_id" = $12)
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- activity action=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where ("audit_events"."action" = any($1::text[]) and "audit_events"."project_id" = $2)
-      limit $3)) as capped)
+      where ("audit_events"."action" = any($2::text[]) and "audit_events"."project_id" = $3)
+      limit $4)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where ("audit_events"."action" = any($5::text[]) and "audit_events"."project_id" = $6)
+  where ("audit_events"."action" = any($11::text[]) and "audit_events"."project_id" = $12)
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- activity entity_type=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where ("audit_events"."entity_type" = $1 and "audit_events"."project_id" = $2)
-      limit $3)) as capped)
+      where ("audit_events"."entity_type" = $2 and "audit_events"."project_id" = $3)
+      limit $4)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where ("audit_events"."entity_type" = $5 and "audit_events"."project_id" = $6)
+  where ("audit_events"."entity_type" = $11 and "audit_events"."project_id" = $12)
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- activity entity=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where ("audit_events"."entity_id" = $1 and "audit_events"."project_id" = $2)
-      limit $3)) as capped)
+      where ("audit_events"."entity_id" = $2 and "audit_events"."project_id" = $3)
+      limit $4)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where ("audit_events"."entity_id" = $5 and "audit_events"."project_id" = $6)
+  where ("audit_events"."entity_id" = $11 and "audit_events"."project_id" = $12)
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- activity since=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where ("audit_events"."project_id" = $1 and "audit_events"."at" >= $2::timestamptz)
-      limit $3)) as capped)
+      where ("audit_events"."project_id" = $2 and "audit_events"."at" >= $3::timestamptz)
+      limit $4)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where ("audit_events"."project_id" = $5 and "audit_events"."at" >= $6::timestamptz)
+  where ("audit_events"."project_id" = $11 and "audit_events"."at" >= $12::timestamptz)
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- activity until=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
       from "audit_events"
-      where ("audit_events"."project_id" = $1 and "audit_events"."at" < $2::timestamptz)
+      where ("audit_events"."project_id" = $2 and "audit_events"."at" < $3::timestamptz)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+      select 1
+      from "tasks"
+      where "id" = "entity_id" and not "is_active")) as "task_deleted"
+  from "audit_events"
+  where ("audit_events"."project_id" = $11 and "audit_events"."at" < $12::timestamptz)
+  order by "audit_events"."at" desc, "audit_events"."id" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- activity after=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
+  select count(*)
+  from ((
+      select 1
+      from "audit_events"
+      where "audit_events"."project_id" = $2
       limit $3)) as capped)
 from "users"
 left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
   from "audit_events"
-  where ("audit_events"."project_id" = $5 and "audit_events"."at" < $6::timestamptz)
+  where ("audit_events"."project_id" = $10 and ("audit_events"."at", "audit_events"."id") < ($11, $12))
   order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- activity after=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
-  select count(*)
-  from ((
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
       select 1
-      from "audit_events"
-      where "audit_events"."project_id" = $1
-      limit $2)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
-      select 1
-      from "tasks"
-      where "id" = "entity_id" and not "is_active")) as "task_deleted"
-  from "audit_events"
-  where ("audit_events"."project_id" = $4 and ("audit_events"."at", "audit_events"."id") < ($5, $6))
-  order by "audit_events"."at" desc, "audit_events"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- add_member
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."created_at" as "project_created_at", "target"."id" as "target_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("users"."role" = 'admin', false) as "admin_override", coalesce(("projects"."id" is not null and "projects"."deleted_at" is null), false) as "project_known", coalesce(("target"."id" is not null and "target"."is_active"), false) as "user_known", coalesce("target"."id" <> $1::uuid, false) as "not_self", coalesce("target_membership"."role" is distinct from 'owner', false) as "not_owner", coalesce("target_membership"."user_id" is null, false) as "not_member", coalesce(((
+  select "projects"."id" as "project_id", "projects"."created_at" as "project_created_at", "target"."id" as "target_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((case when $1 then "users"."role" else 'user' end) = 'admin', false) as "admin_override", coalesce(("projects"."id" is not null and "projects"."deleted_at" is null), false) as "project_known", coalesce(("target"."id" is not null and "target"."is_active"), false) as "user_known", coalesce("target"."id" <> $2::uuid, false) as "not_self", coalesce("target_membership"."role" is distinct from 'owner', false) as "not_owner", coalesce("target_membership"."user_id" is null, false) as "not_member", coalesce(((
         select count(*)
         from "project_members"
         where "project_members"."project_id" = "projects"."id")) < 1000, false) as "below_member_limit"
@@ -303,14 +393,23 @@ with "facts" as (
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $2
+    where "projects"."id" = $3
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $3 and "users"."token_epoch" <= $4)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  left join "users" "target" on lower("target"."email") = $5
+  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5 and ($6::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $7::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $8::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $9::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $10::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $11::text end) as "caller_member_role"
+    from "project_members"
+    where ($12::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $13::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  left join "users" "target" on lower("target"."email") = $14
   left join "project_members" "target_membership" on ("target_membership"."project_id" = "projects"."id" and "target_membership"."user_id" = "target"."id")), "added" as (
   insert into "project_members" ("project_id", "user_id", "role", "project_created_at", "added_at", "added_by")
-  select "project_id", "target_id" as "user_id", $6 as "role", "project_created_at", now() as "added_at", $7::uuid as "added_by"
+  select "project_id", "target_id" as "user_id", $15 as "role", "project_created_at", now() as "added_at", $16::uuid as "added_by"
   from "facts"
   where ("caller_known" and "caller_active" and "admin_override" and "project_known" and "user_known" and "not_self" and "not_owner" and "not_member" and "below_member_limit")
   returning "project_id", "user_id", "role", "project_created_at", "added_at", "added_by", ((
@@ -320,8 +419,8 @@ with "facts" as (
       select "full_name"
       from "users" "member_user"
       where "member_user"."id" = "project_members"."user_id")) as "full_name"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $8::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $9::text, $10::text, $11::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when null is distinct from "added"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("added"."role")) end))
     where value <> 'null'::jsonb)
@@ -418,215 +517,386 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- all_projects
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
-  from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where "projects"."is_active" = $3
-  order by "projects"."created_at" asc, "projects"."id" asc
-  limit $4
-  offset $5) "page" on "users"."role" = 'admin'
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
-
--- all_projects sort=-created_at
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
-  from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where "projects"."is_active" = $3
-  order by "projects"."created_at" desc, "projects"."id" desc
-  limit $4
-  offset $5) "page" on "users"."role" = 'admin'
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
-
--- all_projects sort=name
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."name"::text as "sort_key"
-  from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where "projects"."is_active" = $3
-  order by "projects"."name" asc, "projects"."id" asc
-  limit $4
-  offset $5) "page" on "users"."role" = 'admin'
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
-
--- all_projects sort=-name
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."name"::text as "sort_key"
-  from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where "projects"."is_active" = $3
-  order by "projects"."name" desc, "projects"."id" desc
-  limit $4
-  offset $5) "page" on "users"."role" = 'admin'
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
-
--- all_projects sort=updated_at
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."updated_at"::text as "sort_key"
-  from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where "projects"."is_active" = $3
-  order by "projects"."updated_at" asc, "projects"."id" asc
-  limit $4
-  offset $5) "page" on "users"."role" = 'admin'
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
-
--- all_projects sort=-updated_at
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."updated_at"::text as "sort_key"
-  from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where "projects"."is_active" = $3
-  order by "projects"."updated_at" desc, "projects"."id" desc
-  limit $4
-  offset $5) "page" on "users"."role" = 'admin'
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
-
--- all_projects q=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "projects"
-      where ("projects"."is_active" = $1 and "projects"."name" ilike $2)
+      where "projects"."is_active" = $2
       limit $3)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
   from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where ("projects"."is_active" = $4 and "projects"."name" ilike $5)
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where "projects"."is_active" = $9
   order by "projects"."created_at" asc, "projects"."id" asc
-  limit $6
-  offset $7) "page" on "users"."role" = 'admin'
-where ("users"."id" = $8 and "users"."token_epoch" <= $9);
+  limit $10
+  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
--- all_projects role=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+-- all_projects sort=-created_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "projects"
-      inner join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = $1)
-      where ("projects"."is_active" = $2 and "caller_membership"."role" = $3)
+      where "projects"."is_active" = $2
+      limit $3)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
+  from "projects"
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where "projects"."is_active" = $9
+  order by "projects"."created_at" desc, "projects"."id" desc
+  limit $10
+  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- all_projects sort=name
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "projects"
+      where "projects"."is_active" = $2
+      limit $3)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."name"::text as "sort_key"
+  from "projects"
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where "projects"."is_active" = $9
+  order by "projects"."name" asc, "projects"."id" asc
+  limit $10
+  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- all_projects sort=-name
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "projects"
+      where "projects"."is_active" = $2
+      limit $3)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."name"::text as "sort_key"
+  from "projects"
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where "projects"."is_active" = $9
+  order by "projects"."name" desc, "projects"."id" desc
+  limit $10
+  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- all_projects sort=updated_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "projects"
+      where "projects"."is_active" = $2
+      limit $3)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."updated_at"::text as "sort_key"
+  from "projects"
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where "projects"."is_active" = $9
+  order by "projects"."updated_at" asc, "projects"."id" asc
+  limit $10
+  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- all_projects sort=-updated_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "projects"
+      where "projects"."is_active" = $2
+      limit $3)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."updated_at"::text as "sort_key"
+  from "projects"
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where "projects"."is_active" = $9
+  order by "projects"."updated_at" desc, "projects"."id" desc
+  limit $10
+  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- all_projects q=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "projects"
+      where ("projects"."is_active" = $2 and "projects"."name" ilike $3)
       limit $4)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
   from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where ("projects"."is_active" = $5 and "caller_membership"."role" = $6)
+  left join (
+    select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+    from "project_members"
+    where ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where ("projects"."is_active" = $10 and "projects"."name" ilike $11)
   order by "projects"."created_at" asc, "projects"."id" asc
-  limit $7
-  offset $8) "page" on "users"."role" = 'admin'
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $12
+  offset $13) "page" on (case when $14 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
--- all_projects after=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+-- all_projects role=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "projects"
-      where "projects"."is_active" = $1
-      limit $2)) as capped)
+      inner join (
+        select "project_id", "user_id", (case when $2::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $3::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $4::text end) as "caller_member_role"
+        from "project_members"
+        where ($5::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $6::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = $7)
+      where ("projects"."is_active" = $8 and "caller_member_role" = $9)
+      limit $10)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
   from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where ("projects"."is_active" = $3 and ("projects"."created_at", "projects"."id") > ($4, $5))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where ("projects"."is_active" = $16 and "caller_member_role" = $17)
   order by "projects"."created_at" asc, "projects"."id" asc
-  limit $6
-  offset $7) "page" on "users"."role" = 'admin'
-where ("users"."id" = $8 and "users"."token_epoch" <= $9);
+  limit $18
+  offset $19) "page" on (case when $20 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $21 and "users"."token_epoch" <= $22 and ($23::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $24::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $25::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
--- all_projects owner=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+-- all_projects after=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "projects"
-      where ("projects"."owner_id" = $1 and "projects"."is_active" = $2)
+      where "projects"."is_active" = $2
       limit $3)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
   from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  where ("projects"."owner_id" = $4 and "projects"."is_active" = $5)
+  left join (
+    select "project_id", "user_id", (case when $4::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $5::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $6::text end) as "caller_member_role"
+    from "project_members"
+    where ($7::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $8::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where ("projects"."is_active" = $9 and ("projects"."created_at", "projects"."id") > ($10, $11))
   order by "projects"."created_at" asc, "projects"."id" asc
-  limit $6
-  offset $7) "page" on "users"."role" = 'admin'
-where ("users"."id" = $8 and "users"."token_epoch" <= $9);
+  limit $12
+  offset $13) "page" on (case when $14 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
--- all_projects deleted=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+-- all_projects owner=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "projects"
-      limit $1)) as capped)
+      where ("projects"."owner_id" = $2 and "projects"."is_active" = $3)
+      limit $4)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role", "projects"."created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
   from "projects"
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  left join (
+    select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+    from "project_members"
+    where ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  where ("projects"."owner_id" = $10 and "projects"."is_active" = $11)
   order by "projects"."created_at" asc, "projects"."id" asc
-  limit $2
-  offset $3) "page" on "users"."role" = 'admin'
-where ("users"."id" = $4 and "users"."token_epoch" <= $5);
+  limit $12
+  offset $13) "page" on (case when $14 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- all_projects deleted=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "caller_member_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "projects"
+      limit $2)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role", "projects"."created_at"::text as "sort_key"
+  from "projects"
+  left join (
+    select "project_id", "user_id", (case when $3::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $4::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $5::text end) as "caller_member_role"
+    from "project_members"
+    where ($6::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $7::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  order by "projects"."created_at" asc, "projects"."id" asc
+  limit $8
+  offset $9) "page" on (case when $10 then "users"."role" else 'user' end) = 'admin'
+where ("users"."id" = $11 and "users"."token_epoch" <= $12 and ($13::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $14::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $15::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- api_keys
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "users"."id", "page"."id", "page"."name", "page"."prefix", "page"."scopes", "page"."project_ids", "page"."max_role", "page"."created_at", "page"."expires_at", "page"."last_used_at", "page"."last_used_ip", "page"."revoked_at", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "api_keys"
+      where "api_keys"."user_id" = $2
+      limit $3)) as capped)
+from "users"
+left join "users" "target_user" on false
+left join lateral (
+  select "id", "name", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at", "created_at"::text as "sort_key"
+  from "api_keys"
+  where "api_keys"."user_id" = "users"."id"
+  order by "api_keys"."created_at" desc, "api_keys"."id" desc
+  limit $4
+  offset $5) "page" on true
+where ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- api_keys admin=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "target_user"."id", "page"."id", "page"."name", "page"."prefix", "page"."scopes", "page"."project_ids", "page"."max_role", "page"."created_at", "page"."expires_at", "page"."last_used_at", "page"."last_used_ip", "page"."revoked_at", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "api_keys"
+      where "api_keys"."user_id" = $2::uuid
+      limit $3)) as capped)
+from "users"
+left join "users" "target_user" on "target_user"."id" = $4::uuid
+left join lateral (
+  select "id", "name", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at", "created_at"::text as "sort_key"
+  from "api_keys"
+  where "api_keys"."user_id" = $5::uuid
+  order by "api_keys"."created_at" desc, "api_keys"."id" desc
+  limit $6
+  offset $7) "page" on (case when $8 then "users"."role" else 'user' end) = 'admin' and "target_user"."id" is not null
+where ("users"."id" = $9 and "users"."token_epoch" <= $10 and ($11::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $12::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $13::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- api_keys after=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "users"."id", "page"."id", "page"."name", "page"."prefix", "page"."scopes", "page"."project_ids", "page"."max_role", "page"."created_at", "page"."expires_at", "page"."last_used_at", "page"."last_used_ip", "page"."revoked_at", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "api_keys"
+      where "api_keys"."user_id" = $2
+      limit $3)) as capped)
+from "users"
+left join "users" "target_user" on false
+left join lateral (
+  select "id", "name", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at", "created_at"::text as "sort_key"
+  from "api_keys"
+  where ("api_keys"."user_id" = "users"."id" and ("api_keys"."created_at", "api_keys"."id") < ($4, $5))
+  order by "api_keys"."created_at" desc, "api_keys"."id" desc
+  limit $6
+  offset $7) "page" on true
+where ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- audit
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -634,7 +904,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $1)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -645,7 +915,7 @@ left join lateral (
 where "anchor"."id" = $4;
 
 -- audit actor=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -654,7 +924,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -666,7 +936,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit action=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -675,7 +945,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -687,7 +957,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit entity_type=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -696,7 +966,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -708,7 +978,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit entity=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -717,7 +987,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -729,7 +999,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit project=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -738,7 +1008,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -750,7 +1020,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit since=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -759,7 +1029,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -771,7 +1041,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit until=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -780,7 +1050,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $2)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -792,7 +1062,7 @@ left join lateral (
 where "anchor"."id" = $6;
 
 -- audit after=true
-select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."changes", "sort_key", "task_deleted", (
+select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
   select count(*)
   from ((
       select 1
@@ -800,7 +1070,7 @@ select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."ent
       limit $1)) as capped)
 from "users" "anchor"
 left join lateral (
-  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
+  select "id", "at", "actor_id", "action", "entity_type", "entity_id", "project_id", "request_id", "ip", "user_agent", "credential", "api_key_id", "changes", "at"::text as "sort_key", ("entity_type" = 'task' and exists (
       select 1
       from "tasks"
       where "id" = "entity_id" and not "is_active")) as "task_deleted"
@@ -868,10 +1138,13 @@ with "admitted" as (
   where exists (
     select 1
     from "users"
-    where ("users"."id" = $5 and "users"."token_epoch" <= $6) and "users"."is_active")
+    where ("users"."id" = $5 and "users"."token_epoch" <= $6 and ($7::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $8::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $9::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now()))) and "users"."is_active")
   on conflict (key_hash)
   do update
-  set attempts = case when "auth_throttles"."last_attempt_at" < now() - interval '1 day' then 1 else "auth_throttles"."attempts" + 1 end, blocked_until = case when case when "auth_throttles"."last_attempt_at" < now() - interval '1 day' then 1 else "auth_throttles"."attempts" + 1 end >= $7::int then now() + make_interval(secs => least($8::int * power(2, least(case when "auth_throttles"."last_attempt_at" < now() - interval '1 day' then 1 else "auth_throttles"."attempts" + 1 end - $9::int, 12)), 3600)) end, last_attempt_at = now()
+  set attempts = case when "auth_throttles"."last_attempt_at" < now() - interval '1 day' then 1 else "auth_throttles"."attempts" + 1 end, blocked_until = case when case when "auth_throttles"."last_attempt_at" < now() - interval '1 day' then 1 else "auth_throttles"."attempts" + 1 end >= $10::int then now() + make_interval(secs => least($11::int * power(2, least(case when "auth_throttles"."last_attempt_at" < now() - interval '1 day' then 1 else "auth_throttles"."attempts" + 1 end - $12::int, 12)), 3600)) end, last_attempt_at = now()
   where "auth_throttles"."blocked_until" is null or "auth_throttles"."blocked_until" <= now()
   returning attempts)
 select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at", exists (
@@ -879,30 +1152,45 @@ select "id", "email", "password_hash", "full_name", "is_active", "role", "token_
   from "admitted"), coalesce(((
       select coalesce(greatest(0, ceil(extract(epoch from "blocked_until" - now()))), 0)::int
       from "auth_throttles"
-      where "auth_throttles"."key_hash" = $10::text)), 0)
+      where "auth_throttles"."key_hash" = $13::text)), 0)
 from "users"
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+where ("users"."id" = $14 and "users"."token_epoch" <= $15 and ($16::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $17::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $18::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- caller
 select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
 from "users"
-where ("users"."id" = $1 and "users"."token_epoch" <= $2);
+where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- change_member_role
 with "facts" as (
-  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", "project_members"."role" as "old_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(not $1::uuid = $2::uuid, false) as "not_self", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
+  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", "project_members"."role" as "old_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(not $3::uuid = $4::uuid, false) as "not_self", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
   from (
     values (true)) as request(one)
   left join lateral (
     select "project_id", "user_id", "role", "project_created_at", "added_at", "added_by"
     from "project_members"
-    where ("project_members"."project_id" = $3 and "project_members"."user_id" = $4)
+    where ("project_members"."project_id" = $5 and "project_members"."user_id" = $6)
     for no key update) "project_members" on true
-  left join "projects" on "projects"."id" = $5
-  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "projects" on "projects"."id" = $7
+  left join "users" on ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $13::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $14::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $15::text end) as "caller_member_role"
+    from "project_members"
+    where ($16::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $17::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "project_members"
-  set "role" = $8
+  set "role" = $18
   from "facts"
   where ("project_members"."project_id" = "member_project_id" and "project_members"."user_id" = "member_user_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "not_self" and "member_known" and "not_owner"))
   returning "project_members"."project_id", "project_members"."user_id", "project_members"."role", "project_members"."project_created_at", "project_members"."added_at", "project_members"."added_by", ((
@@ -912,8 +1200,8 @@ with "facts" as (
       select "full_name"
       from "users" "member_user"
       where "member_user"."id" = "project_members"."user_id")) as "full_name", "old_role"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $9::uuid, 'member.role_change', 'member', "changed"."user_id", "changed"."project_id", $10::text, $11::text, $12::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $19::uuid, 'member.role_change', 'member', "changed"."user_id", "changed"."project_id", $20::text, $21::text, $22::text, $23::text, $24::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when "old_role" is distinct from "changed"."role" then jsonb_build_object('old', to_jsonb("old_role"), 'new', to_jsonb("changed"."role")) end))
     where value <> 'null'::jsonb)
@@ -930,10 +1218,13 @@ with "facts" as (
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true), "changed" as (
   update "users"
-  set "password_hash" = $3::text, "token_epoch" = "users"."token_epoch" + 1, "updated_at" = now()
+  set "password_hash" = $6::text, "token_epoch" = "users"."token_epoch" + 1, "updated_at" = now()
   from "facts"
   where ("users"."id" = "caller_id" and ("caller_known" and "caller_active"))
   returning "users"."id", "users"."token_epoch"), "others" as (
@@ -941,20 +1232,20 @@ with "facts" as (
   set "revoked_at" = now()
   where ("sessions"."user_id" = (
       select "changed"."id"
-      from "changed") and "sessions"."revoked_at" is null and "sessions"."id" <> $4::uuid)), "kept" as (
+      from "changed") and "sessions"."revoked_at" is null and "sessions"."id" <> $7::uuid)), "kept" as (
   update "sessions"
   set "token_epoch" = (
     select "changed"."token_epoch"
     from "changed")
-  where ("sessions"."id" = $5 and exists (
+  where ("sessions"."id" = $8 and exists (
       select 1
       from "changed"))), "cleared" as (
   delete from "auth_throttles"
-  where ("auth_throttles"."key_hash" = $6 and exists (
+  where ("auth_throttles"."key_hash" = $9 and exists (
       select 1
       from "changed"))), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'user.password_change', 'user', "changed"."id", null::uuid, $8::text, $9::text, $10::text, '{}'::jsonb
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $10::uuid, 'user.password_change', 'user', "changed"."id", null::uuid, $11::text, $12::text, $13::text, $14::text, $15::uuid, '{}'::jsonb
   from "changed")
 select "caller_known", "caller_active", "changed"."id"
 from "facts"
@@ -985,29 +1276,72 @@ where "mail_outbox"."id" in (
   for update skip locked)
 returning "id", "kind", "recipient", "subject", "text_body", "html_body";
 
+-- create_api_key
+with "facts" as (
+  select "users"."id" as "caller_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((not $1::boolean or "users"."role" = 'admin'), false) as "admin_scope_allowed", coalesce(($2::uuid[] is null or (
+        select count(*)
+        from "projects"
+        where "projects"."id" = any($3::uuid[]) and "projects"."deleted_at" is null and ("users"."role" = 'admin' or exists (
+            select 1
+            from "project_members"
+            where "project_members"."project_id" = "projects"."id" and "project_members"."user_id" = "users"."id"))) = cardinality($4::uuid[])), false) as "projects_visible", coalesce(live_api_keys("users"."id") < $5::int, false) as "below_key_limit"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+    for no key update) "users" on true), "created" as (
+  insert into "api_keys" ("id", "user_id", "name", "key_hash", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at")
+  select $11::uuid as "id", "caller_id" as "user_id", $12::text as "name", $13::text as "key_hash", $14::text as "prefix", $15::text[] as "scopes", $16::uuid[] as "project_ids", $17::text as "max_role", now() as "created_at", $18::timestamptz as "expires_at", null::timestamptz as "last_used_at", null::text as "last_used_ip", null::timestamptz as "revoked_at"
+  from "facts"
+  where ("caller_known" and "caller_active" and "admin_scope_allowed" and "projects_visible" and "below_key_limit")
+  returning "id", "user_id", "name", "key_hash", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at"), "audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $19::uuid, 'api_key.create', 'api_key', "created"."id", null::uuid, $20::text, $21::text, $22::text, $23::text, $24::uuid, (
+    select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    from jsonb_each(jsonb_build_object('name', case when null is distinct from "created"."name" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."name")) end, 'scopes', case when null is distinct from "created"."scopes" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."scopes")) end, 'project_ids', case when null is distinct from "created"."project_ids" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."project_ids")) end, 'max_role', case when null is distinct from "created"."max_role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."max_role")) end, 'expires_at', case when null is distinct from "created"."expires_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."expires_at")) end))
+    where value <> 'null'::jsonb)
+  from "created")
+select "caller_known", "caller_active", "admin_scope_allowed", "projects_visible", "below_key_limit", "created"."id", "created"."name", "created"."prefix", "created"."scopes", "created"."project_ids", "created"."max_role", "created"."created_at", "created"."expires_at", "created"."last_used_at", "created"."last_used_ip", "created"."revoked_at"
+from "facts"
+left join "created" on true;
+
 -- create_invitation
 with "facts" as (
   select "projects"."id" as "project_id", "projects"."name" as "project_name", coalesce("users"."full_name", "users"."email") as "inviter_name", (
     select coalesce(ceil(extract(epoch from min("audit_events"."at") + interval '1 hour' - now()))::int, 1)
     from "audit_events"
-    where ("audit_events"."actor_id" = $1::uuid and "audit_events"."action" = $2) and "audit_events"."at" > now() - interval '1 hour') as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("invitee_membership"."user_id" is null, false) as "not_member", coalesce(pending_invitations("projects"."id", $3::text) < $4::int, false) as "below_pending_limit", coalesce(recent_actions($5::uuid, 'invitation.create', now() - interval '1 hour') < $6::int, false) as "below_hourly_limit"
+    where ("audit_events"."actor_id" = $1::uuid and "audit_events"."action" = $2) and "audit_events"."at" > now() - interval '1 hour') as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $3 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $4 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("invitee_membership"."user_id" is null, false) as "not_member", coalesce(pending_invitations("projects"."id", $5::text) < $6::int, false) as "below_pending_limit", coalesce(recent_actions($7::uuid, 'invitation.create', now() - interval '1 hour') < $8::int, false) as "below_hourly_limit"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $7
+    where "projects"."id" = $9
     for no key update) "projects" on true
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $8 and "users"."token_epoch" <= $9)
+    where ("users"."id" = $10 and "users"."token_epoch" <= $11 and ($12::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $13::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $14::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  left join "users" "invitee" on lower("invitee"."email") = $10
+  left join (
+    select "project_id", "user_id", (case when $15::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $16::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $17::text end) as "caller_member_role"
+    from "project_members"
+    where ($18::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $19::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  left join "users" "invitee" on lower("invitee"."email") = $20
   left join "project_members" "invitee_membership" on ("invitee_membership"."project_id" = "projects"."id" and "invitee_membership"."user_id" = "invitee"."id")), "written" as (
   insert into "invitations" ("id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at")
-  select gen_random_uuid() as "id", "project_id", $11::text as "email", $12::text as "role", $13::uuid as "invited_by", $14::text as "token_hash", now() as "created_at", now() + make_interval(secs => $15::int) as "expires_at", null::timestamptz as "accepted_at", null::uuid as "accepted_by", null::timestamptz as "withdrawn_at"
+  select gen_random_uuid() as "id", "project_id", $21::text as "email", $22::text as "role", $23::uuid as "invited_by", $24::text as "token_hash", now() as "created_at", now() + make_interval(secs => $25::int) as "expires_at", null::timestamptz as "accepted_at", null::uuid as "accepted_by", null::timestamptz as "withdrawn_at"
   from "facts"
   where ("caller_known" and "caller_active" and "project_known" and "role_allows" and "not_member" and "below_pending_limit" and "below_hourly_limit")
   on conflict ("project_id","email")
@@ -1016,12 +1350,12 @@ with "facts" as (
   set "role" = excluded.role, "invited_by" = excluded.invited_by, "token_hash" = excluded.token_hash, "created_at" = excluded.created_at, "expires_at" = excluded.expires_at
   returning "id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at"), "mail" as (
   insert into "mail_outbox" (kind, recipient, subject, text_body, html_body)
-  select $16::text, "written"."email", replace(replace(replace($17::text, '{{project}}', "project_name"), '{{inviter}}', "inviter_name"), '{{role}}', "written"."role"), replace(replace(replace($18::text, '{{project}}', "project_name"), '{{inviter}}', "inviter_name"), '{{role}}', "written"."role"), replace(replace(replace($19::text, '{{project}}', replace(replace(replace(replace(replace("project_name", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')), '{{inviter}}', replace(replace(replace(replace(replace("inviter_name", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')), '{{role}}', replace(replace(replace(replace(replace("written"."role", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;'))
+  select $26::text, "written"."email", replace(replace(replace($27::text, '{{project}}', "project_name"), '{{inviter}}', "inviter_name"), '{{role}}', "written"."role"), replace(replace(replace($28::text, '{{project}}', "project_name"), '{{inviter}}', "inviter_name"), '{{role}}', "written"."role"), replace(replace(replace($29::text, '{{project}}', replace(replace(replace(replace(replace("project_name", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')), '{{inviter}}', replace(replace(replace(replace(replace("inviter_name", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')), '{{role}}', replace(replace(replace(replace(replace("written"."role", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;'))
   from "written"
   cross join "facts"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $20::uuid, 'invitation.create', 'invitation', "written"."id", "written"."project_id", $21::text, $22::text, $23::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $30::uuid, 'invitation.create', 'invitation', "written"."id", "written"."project_id", $31::text, $32::text, $33::text, $34::text, $35::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email', case when null is distinct from "written"."email" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("written"."email")) end, 'role', case when null is distinct from "written"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("written"."role")) end))
     where value <> 'null'::jsonb)
@@ -1039,9 +1373,12 @@ with "facts" as (
   select "users"."id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active"
   from (
     values (true)) as request(one)
-  left join "users" on ("users"."id" = $1 and "users"."token_epoch" <= $2)), "created" as (
+  left join "users" on ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))), "created" as (
   insert into "projects" ("id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at")
-  select $3::uuid as "id", "id" as "owner_id", $4 as "name", $5 as "description", true as "is_active", null as "deleted_at", 1 as "version", false as "transitions_restricted", now() as "created_at", now() as "updated_at"
+  select $6::uuid as "id", "id" as "owner_id", $7 as "name", $8 as "description", true as "is_active", null as "deleted_at", 1 as "version", false as "transitions_restricted", now() as "created_at", now() as "updated_at"
   from "facts"
   where ("caller_known" and "caller_active")
   returning "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"), "owner_membership" as (
@@ -1052,9 +1389,9 @@ with "facts" as (
   select "created"."id", workflow.name, workflow.category, workflow.position
   from "created"
   cross join (
-    values ($6, $7, 0), ($8, $9, 1), ($10, $11, 2), ($12, $13, 3), ($14, $15, 4), ($16, $17, 5)) as workflow(name, category, position)), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $18::uuid, 'project.create', 'project', "created"."id", "created"."id", $19::text, $20::text, $21::text, (
+    values ($9, $10, 0), ($11, $12, 1), ($13, $14, 2), ($15, $16, 3), ($17, $18, 4), ($19, $20, 5)) as workflow(name, category, position)), "audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $21::uuid, 'project.create', 'project', "created"."id", "created"."id", $22::text, $23::text, $24::text, $25::text, $26::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('name', case when null is distinct from "created"."name" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."name")) end, 'description', case when null is distinct from "created"."description" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."description")) end, 'owner_id', case when null is distinct from "created"."owner_id" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."owner_id")) end))
     where value <> 'null'::jsonb)
@@ -1065,22 +1402,31 @@ left join "created" on true;
 
 -- create_task
 with "facts" as (
-  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($1::uuid is null or exists ((
+  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($3::uuid is null or exists ((
           select 1
           from "project_members"
           inner join "users" on "users"."id" = "project_members"."user_id"
-          where ("project_members"."project_id" = "projects"."id" and "project_members"."user_id" = $2::uuid and "users"."is_active" = $3)))), false) as "assignee_member"
+          where ("project_members"."project_id" = "projects"."id" and "project_members"."user_id" = $4::uuid and "users"."is_active" = $5)))), false) as "assignee_member"
   from (
     values (true)) as request(one)
-  left join "projects" on "projects"."id" = $4
-  left join "users" on ("users"."id" = $5 and "users"."token_epoch" <= $6)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  left join "projects" on "projects"."id" = $6
+  left join "users" on ("users"."id" = $7 and "users"."token_epoch" <= $8 and ($9::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $10::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $11::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $12::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $13::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $14::text end) as "caller_member_role"
+    from "project_members"
+    where ($15::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $16::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
   left join "workflow_states" "start" on ("start"."project_id" = "projects"."id" and "start"."id" = ((
         select "id"
         from "workflow_states"
         where ("workflow_states"."project_id" = "projects"."id" and "workflow_states"."category" in ('unstarted', 'backlog'))
         order by "workflow_states"."category" = 'unstarted' desc, "workflow_states"."position" asc
-        limit $7)))), "counter" as (
+        limit $17)))), "counter" as (
   insert into "project_task_counters" ("project_id", "last_number")
   select "project_id", 1 as "last_number"
   from "facts"
@@ -1090,19 +1436,19 @@ with "facts" as (
   set "last_number" = "project_task_counters"."last_number" + 1
   returning "project_id", "last_number"), "created" as (
   insert into "tasks" ("id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at")
-  select gen_random_uuid() as "id", "counter"."project_id", "counter"."last_number", $8 as "title", $9 as "description", "start_id" as "state_id", $10::smallint as "priority", $11::uuid as "assignee_id", $12::date as "due_date", lpad("counter"."last_number"::text, $13, '0') as "position", $14::uuid as "created_by", case when "start_category" = 'started' then now() end as "started_at", case when "start_category" = 'completed' then now() end as "completed_at", case when "start_category" = 'canceled' then now() end as "canceled_at", 1 as "version", true as "is_active", null as "deleted_at", now() as "created_at", now() as "updated_at"
+  select gen_random_uuid() as "id", "counter"."project_id", "counter"."last_number", $18 as "title", $19 as "description", "start_id" as "state_id", $20::smallint as "priority", $21::uuid as "assignee_id", $22::date as "due_date", lpad("counter"."last_number"::text, $23, '0') as "position", $24::uuid as "created_by", case when "start_category" = 'started' then now() end as "started_at", case when "start_category" = 'completed' then now() end as "completed_at", case when "start_category" = 'canceled' then now() end as "canceled_at", 1 as "version", true as "is_active", null as "deleted_at", now() as "created_at", now() as "updated_at"
   from "counter"
   inner join "facts" on true
   returning "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"), "state_history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "created"."id", $15, null::uuid, "created"."state_id", $16::uuid
+  select "created"."id", $25, null::uuid, "created"."state_id", $26::uuid
   from "created"), "assignee_history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "created"."id", $17, null::uuid, "created"."assignee_id", $18::uuid
+  select "created"."id", $27, null::uuid, "created"."assignee_id", $28::uuid
   from "created"
   where "created"."assignee_id" is not null), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $19::uuid, 'task.create', 'task', "created"."id", "created"."project_id", $20::text, $21::text, $22::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $29::uuid, 'task.create', 'task', "created"."id", "created"."project_id", $30::text, $31::text, $32::text, $33::text, $34::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when null is distinct from "created"."title" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."title")) end, 'description', case when null is distinct from "created"."description" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."description")) end, 'priority', case when null is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["created"."priority" + 1] then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["created"."priority" + 1])) end, 'assignee_id', case when null is distinct from "created"."assignee_id" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."assignee_id")) end, 'due_date', case when null is distinct from "created"."due_date" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."due_date")) end, 'state_id', case when null is distinct from "created"."state_id" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."state_id")) end))
     where value <> 'null'::jsonb)
@@ -1114,17 +1460,26 @@ left join "workflow_states" on "workflow_states"."id" = "created"."state_id";
 
 -- create_task start=named
 with "facts" as (
-  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($1::uuid is null or exists ((
+  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($3::uuid is null or exists ((
           select 1
           from "project_members"
           inner join "users" on "users"."id" = "project_members"."user_id"
-          where ("project_members"."project_id" = "projects"."id" and "project_members"."user_id" = $2::uuid and "users"."is_active" = $3)))), false) as "assignee_member"
+          where ("project_members"."project_id" = "projects"."id" and "project_members"."user_id" = $4::uuid and "users"."is_active" = $5)))), false) as "assignee_member"
   from (
     values (true)) as request(one)
-  left join "projects" on "projects"."id" = $4
-  left join "users" on ("users"."id" = $5 and "users"."token_epoch" <= $6)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-  left join "workflow_states" "start" on ("start"."project_id" = "projects"."id" and "start"."id" = $7::uuid)), "counter" as (
+  left join "projects" on "projects"."id" = $6
+  left join "users" on ("users"."id" = $7 and "users"."token_epoch" <= $8 and ($9::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $10::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $11::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $12::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $13::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $14::text end) as "caller_member_role"
+    from "project_members"
+    where ($15::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $16::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+  left join "workflow_states" "start" on ("start"."project_id" = "projects"."id" and "start"."id" = $17::uuid)), "counter" as (
   insert into "project_task_counters" ("project_id", "last_number")
   select "project_id", 1 as "last_number"
   from "facts"
@@ -1134,19 +1489,19 @@ with "facts" as (
   set "last_number" = "project_task_counters"."last_number" + 1
   returning "project_id", "last_number"), "created" as (
   insert into "tasks" ("id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at")
-  select gen_random_uuid() as "id", "counter"."project_id", "counter"."last_number", $8 as "title", $9 as "description", "start_id" as "state_id", $10::smallint as "priority", $11::uuid as "assignee_id", $12::date as "due_date", lpad("counter"."last_number"::text, $13, '0') as "position", $14::uuid as "created_by", case when "start_category" = 'started' then now() end as "started_at", case when "start_category" = 'completed' then now() end as "completed_at", case when "start_category" = 'canceled' then now() end as "canceled_at", 1 as "version", true as "is_active", null as "deleted_at", now() as "created_at", now() as "updated_at"
+  select gen_random_uuid() as "id", "counter"."project_id", "counter"."last_number", $18 as "title", $19 as "description", "start_id" as "state_id", $20::smallint as "priority", $21::uuid as "assignee_id", $22::date as "due_date", lpad("counter"."last_number"::text, $23, '0') as "position", $24::uuid as "created_by", case when "start_category" = 'started' then now() end as "started_at", case when "start_category" = 'completed' then now() end as "completed_at", case when "start_category" = 'canceled' then now() end as "canceled_at", 1 as "version", true as "is_active", null as "deleted_at", now() as "created_at", now() as "updated_at"
   from "counter"
   inner join "facts" on true
   returning "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"), "state_history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "created"."id", $15, null::uuid, "created"."state_id", $16::uuid
+  select "created"."id", $25, null::uuid, "created"."state_id", $26::uuid
   from "created"), "assignee_history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "created"."id", $17, null::uuid, "created"."assignee_id", $18::uuid
+  select "created"."id", $27, null::uuid, "created"."assignee_id", $28::uuid
   from "created"
   where "created"."assignee_id" is not null), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $19::uuid, 'task.create', 'task', "created"."id", "created"."project_id", $20::text, $21::text, $22::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $29::uuid, 'task.create', 'task', "created"."id", "created"."project_id", $30::text, $31::text, $32::text, $33::text, $34::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when null is distinct from "created"."title" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."title")) end, 'description', case when null is distinct from "created"."description" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."description")) end, 'priority', case when null is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["created"."priority" + 1] then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["created"."priority" + 1])) end, 'assignee_id', case when null is distinct from "created"."assignee_id" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."assignee_id")) end, 'due_date', case when null is distinct from "created"."due_date" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."due_date")) end, 'state_id', case when null is distinct from "created"."state_id" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."state_id")) end))
     where value <> 'null'::jsonb)
@@ -1174,8 +1529,8 @@ with "facts" as (
   select $9::text, "issued"."email", $10::text, $11::text, $12::text
   from "issued"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "created"."id", 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "created"."id", 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, $16::text, $17::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email', case when null is distinct from "created"."email" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email")) end, 'full_name', case when null is distinct from "created"."full_name" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."full_name")) end, 'role', case when null is distinct from "created"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."role")) end, 'email_verified_at', case when null is distinct from "created"."email_verified_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email_verified_at")) end))
     where value <> 'null'::jsonb)
@@ -1206,8 +1561,8 @@ with "facts" as (
   select $9::text, "issued"."email", $10::text, $11::text, $12::text
   from "issued"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select null::uuid, 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select null::uuid, 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, $16::text, $17::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email', case when null is distinct from "created"."email" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email")) end, 'full_name', case when null is distinct from "created"."full_name" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."full_name")) end, 'role', case when null is distinct from "created"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."role")) end, 'email_verified_at', case when null is distinct from "created"."email_verified_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email_verified_at")) end))
     where value <> 'null'::jsonb)
@@ -1240,8 +1595,8 @@ with "facts" as (
   select $9::text, "issued"."email", $10::text, $11::text, $12::text
   from "issued"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "created"."id", 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "created"."id", 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, $16::text, $17::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email', case when null is distinct from "created"."email" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email")) end, 'full_name', case when null is distinct from "created"."full_name" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."full_name")) end, 'role', case when null is distinct from "created"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."role")) end, 'email_verified_at', case when null is distinct from "created"."email_verified_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email_verified_at")) end))
     where value <> 'null'::jsonb)
@@ -1273,8 +1628,8 @@ with "facts" as (
   select $9::text, "issued"."email", $10::text, $11::text, $12::text
   from "issued"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "created"."id", 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "created"."id", 'user.signup', 'user', "created"."id", null::uuid, $13::text, $14::text, $15::text, $16::text, $17::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email', case when null is distinct from "created"."email" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email")) end, 'full_name', case when null is distinct from "created"."full_name" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."full_name")) end, 'role', case when null is distinct from "created"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."role")) end, 'email_verified_at', case when null is distinct from "created"."email_verified_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("created"."email_verified_at")) end))
     where value <> 'null'::jsonb)
@@ -1286,6 +1641,15 @@ select "invitation_usable", "addressed_here", "created"."id", "created"."email",
     from "mail") as outbox)
 from "facts"
 left join "created" on true;
+
+-- credential
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "users"."email", "presented_key"."name", "presented_key"."project_ids", "presented_key"."expires_at"
+from "users"
+left join "api_keys" "presented_key" on "presented_key"."id" = $2::uuid
+where ("users"."id" = $3 and "users"."token_epoch" <= $4 and ($5::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $6::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $7::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- delete_expired_events
 delete from "audit_events"
@@ -1299,23 +1663,32 @@ returning "id";
 
 -- delete_project
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_membership"."role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce(($1::integer[] is null or "projects"."version" = any($2::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $3
+    where "projects"."id" = $5
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "projects"
-  set "is_active" = $6, "deleted_at" = now(), "version" = "projects"."version" + 1, "updated_at" = now()
+  set "is_active" = $16, "deleted_at" = now(), "version" = "projects"."version" + 1, "updated_at" = now()
   from "facts"
   where ("projects"."id" = "project_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "version_matches"))
   returning "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "old_name", "old_description", "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'project.delete', 'project', "changed"."id", "changed"."id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'project.delete', 'project', "changed"."id", "changed"."id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('name', case when "old_name" is distinct from "changed"."name" then jsonb_build_object('old', to_jsonb("old_name"), 'new', to_jsonb("changed"."name")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -1326,24 +1699,33 @@ left join "changed" on true;
 
 -- delete_task
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "version" = "tasks"."version" + 1, "is_active" = $6, "deleted_at" = now(), "updated_at" = now()
+  set "version" = "tasks"."version" + 1, "is_active" = $16, "deleted_at" = now(), "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'task.delete', 'task', "changed"."id", "changed"."project_id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'task.delete', 'task', "changed"."id", "changed"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -1391,8 +1773,8 @@ with "revoked" as (
       from "refresh_tokens"
       where ("refresh_tokens"."token_hash" = $1 and "refresh_tokens"."rotated_at" is null and "refresh_tokens"."expires_at" > now())))
   returning "id", "user_id", "revoked_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "revoked"."user_id", 'session.revoke', 'session', "revoked"."id", null::uuid, $2::text, $3::text, $4::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "revoked"."user_id", 'session.revoke', 'session', "revoked"."id", null::uuid, $2::text, $3::text, $4::text, $5::text, $6::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "revoked"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("revoked"."revoked_at")) end))
     where value <> 'null'::jsonb)
@@ -1408,7 +1790,10 @@ with "facts" as (
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true), "bumped" as (
   update "users"
   set "token_epoch" = "users"."token_epoch" + 1
@@ -1420,9 +1805,51 @@ with "facts" as (
   where ("sessions"."revoked_at" is null and "sessions"."user_id" in (
       select "id"
       from "bumped"))), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $3::uuid, 'session.revoke_all', 'user', "bumped"."id", null::uuid, $4::text, $5::text, $6::text, '{}'::jsonb
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $6::uuid, 'session.revoke_all', 'user', "bumped"."id", null::uuid, $7::text, $8::text, $9::text, $10::text, $11::uuid, '{}'::jsonb
   from "bumped")
+select "caller_known", "caller_active", "bumped"."id"
+from "facts"
+left join "bumped" on true;
+
+-- logout_all keys=true
+with "facts" as (
+  select "users"."id" as "caller_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+    for no key update) "users" on true), "bumped" as (
+  update "users"
+  set "token_epoch" = "users"."token_epoch" + 1
+  from "facts"
+  where ("users"."id" = "caller_id" and ("caller_known" and "caller_active"))
+  returning "users"."id"), "revoked" as (
+  update "sessions"
+  set "revoked_at" = now()
+  where ("sessions"."revoked_at" is null and "sessions"."user_id" in (
+      select "id"
+      from "bumped"))), "audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $6::uuid, 'session.revoke_all', 'user', "bumped"."id", null::uuid, $7::text, $8::text, $9::text, $10::text, $11::uuid, '{}'::jsonb
+  from "bumped"), "revoked_keys" as (
+  update "api_keys"
+  set "revoked_at" = now()
+  where ("api_keys"."user_id" in (
+      select "bumped"."id"
+      from "bumped") and "api_keys"."revoked_at" is null)
+  returning "id", "revoked_at"), "keys_audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $12::uuid, 'api_key.revoke', 'api_key', "revoked_keys"."id", null::uuid, $13::text, $14::text, $15::text, $16::text, $17::uuid, (
+    select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "revoked_keys"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("revoked_keys"."revoked_at")) end))
+    where value <> 'null'::jsonb)
+  from "revoked_keys")
 select "caller_known", "caller_active", "bumped"."id"
 from "facts"
 left join "bumped" on true;
@@ -1443,14 +1870,14 @@ set "sent_at" = now(), "message_id" = $1::text, "last_error" = $2
 where "mail_outbox"."id" = $3;
 
 -- my_invitations
-select "users"."role", "users"."is_active", "users"."email_verified_at" is not null, "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "page"."name", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "users"."email_verified_at" is not null, "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "page"."name", "sort_key", (
   select count(*)
   from ((
       select 1
       from "invitations"
       inner join "projects" on "projects"."id" = "invitations"."project_id"
       where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null)
-      limit $1)) as capped)
+      limit $2)) as capped)
 from "users"
 left join lateral (
   select "invitations"."id", "invitations"."project_id", "invitations"."email", "invitations"."role", "invitations"."invited_by", "invitations"."token_hash", "invitations"."created_at", "invitations"."expires_at", "invitations"."accepted_at", "invitations"."accepted_by", "invitations"."withdrawn_at", "projects"."name", "invitations"."created_at"::text as "sort_key"
@@ -1458,1271 +1885,1795 @@ left join lateral (
   inner join "projects" on "projects"."id" = "invitations"."project_id"
   where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null)
   order by "invitations"."created_at" desc, "invitations"."id" desc
-  limit $2
-  offset $3) "page" on true
-where ("users"."id" = $4 and "users"."token_epoch" <= $5);
+  limit $3
+  offset $4) "page" on true
+where ("users"."id" = $5 and "users"."token_epoch" <= $6 and ($7::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $8::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $9::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_invitations after=true
-select "users"."role", "users"."is_active", "users"."email_verified_at" is not null, "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "page"."name", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "users"."email_verified_at" is not null, "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "page"."name", "sort_key", (
   select count(*)
   from ((
       select 1
       from "invitations"
       inner join "projects" on "projects"."id" = "invitations"."project_id"
       where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null)
-      limit $1)) as capped)
+      limit $2)) as capped)
 from "users"
 left join lateral (
   select "invitations"."id", "invitations"."project_id", "invitations"."email", "invitations"."role", "invitations"."invited_by", "invitations"."token_hash", "invitations"."created_at", "invitations"."expires_at", "invitations"."accepted_at", "invitations"."accepted_by", "invitations"."withdrawn_at", "projects"."name", "invitations"."created_at"::text as "sort_key"
   from "invitations"
   inner join "projects" on "projects"."id" = "invitations"."project_id"
-  where (("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null) and ("invitations"."created_at", "invitations"."id") < ($2, $3))
+  where (("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null) and ("invitations"."created_at", "invitations"."id") < ($3, $4))
   order by "invitations"."created_at" desc, "invitations"."id" desc
-  limit $4
-  offset $5) "page" on true
-where ("users"."id" = $6 and "users"."token_epoch" <= $7);
+  limit $5
+  offset $6) "page" on true
+where ("users"."id" = $7 and "users"."token_epoch" <= $8 and ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $11::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=-position
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."position" desc, "tasks"."id" desc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=priority
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."priority"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."priority" asc, "tasks"."id" asc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=-priority
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."priority"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."priority" desc, "tasks"."id" desc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=due_date
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", coalesce("tasks"."due_date", 'infinity'::date)::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by coalesce("tasks"."due_date", 'infinity'::date) asc, "tasks"."id" asc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=-due_date
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", coalesce("tasks"."due_date", 'infinity'::date)::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by coalesce("tasks"."due_date", 'infinity'::date) desc, "tasks"."id" desc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=number
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."number"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."number" asc, "tasks"."id" asc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=-number
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."number"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."number" desc, "tasks"."id" desc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=created_at
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."created_at"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."created_at" asc, "tasks"."id" asc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=-created_at
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."created_at"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."created_at" desc, "tasks"."id" desc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=updated_at
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."updated_at"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."updated_at" asc, "tasks"."id" asc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks sort=-updated_at
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
-      limit $6)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."updated_at"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9))
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14))
   order by "tasks"."updated_at" desc, "tasks"."id" desc
-  limit $10
-  offset $11) "page" on true
-where ("users"."id" = $12 and "users"."token_epoch" <= $13);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks state=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "tasks"."state_id" = $6)
-      limit $7)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "tasks"."state_id" = $9)
+      limit $10)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "tasks"."state_id" = $11)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "tasks"."state_id" = $16)
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks category=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "workflow_states"."category" = $6)
-      limit $7)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "workflow_states"."category" = $9)
+      limit $10)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "workflow_states"."category" = $11)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "workflow_states"."category" = $16)
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks priority=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "tasks"."priority" = $6::smallint)
-      limit $7)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "tasks"."priority" = $9::smallint)
+      limit $10)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "tasks"."priority" = $11::smallint)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "tasks"."priority" = $16::smallint)
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks due_before=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "tasks"."due_date" <= $6::date)
-      limit $7)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "tasks"."due_date" <= $9::date)
+      limit $10)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "tasks"."due_date" <= $11::date)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "tasks"."due_date" <= $16::date)
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks due_after=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "tasks"."due_date" >= $6::date)
-      limit $7)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "tasks"."due_date" >= $9::date)
+      limit $10)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "tasks"."due_date" >= $11::date)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "tasks"."due_date" >= $16::date)
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks q=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "tasks"."title" ilike $6)
-      limit $7)) as capped)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "tasks"."title" ilike $9)
+      limit $10)) as capped)
 from "users"
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
   inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "tasks"."title" ilike $11)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "tasks"."title" ilike $16)
   order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks after=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
       inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5))
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8))
+      limit $9)) as capped)
+from "users"
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where (("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $12 and "workflow_states"."category" not in ($13, $14)) and ("tasks"."position", "tasks"."id") > ($15, $16))
+  order by "tasks"."position" asc, "tasks"."id" asc
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- my_tasks project=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+      inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
+      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $2 and ($3::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $4::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      where ("tasks"."assignee_id" = $5 and "tasks"."is_active" = $6 and "workflow_states"."category" not in ($7, $8) and "tasks"."project_id" = $9)
+      limit $10)) as capped)
+from "users"
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
+  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id" and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $13 and "workflow_states"."category" not in ($14, $15) and "tasks"."project_id" = $16)
+  order by "tasks"."position" asc, "tasks"."id" asc
+  limit $17
+  offset $18) "page" on true
+where ("users"."id" = $19 and "users"."token_epoch" <= $20 and ($21::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $22::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $23::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- own_projects
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
       limit $6)) as capped)
 from "users"
 left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where (("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $7 and "workflow_states"."category" not in ($8, $9)) and ("tasks"."position", "tasks"."id") > ($10, $11))
-  order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "project_members"."project_created_at"::text as "sort_key"
+  from "project_members"
+  inner join "projects" on "projects"."id" = "project_members"."project_id"
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  order by "project_members"."project_created_at" asc, "project_members"."project_id" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
--- my_tasks project=true
-select "users"."role", "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+-- own_projects sort=-created_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
   select count(*)
   from ((
       select 1
-      from "tasks"
-      inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-      inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-      inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $1)
-      where ("tasks"."assignee_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" not in ($4, $5) and "tasks"."project_id" = $6)
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      limit $6)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "project_members"."project_created_at"::text as "sort_key"
+  from "project_members"
+  inner join "projects" on "projects"."id" = "project_members"."project_id"
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  order by "project_members"."project_created_at" desc, "project_members"."project_id" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- own_projects sort=name
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      limit $6)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "projects"."name"::text as "sort_key"
+  from "project_members"
+  inner join "projects" on "projects"."id" = "project_members"."project_id"
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  order by "projects"."name" asc, "projects"."id" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- own_projects sort=-name
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      limit $6)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "projects"."name"::text as "sort_key"
+  from "project_members"
+  inner join "projects" on "projects"."id" = "project_members"."project_id"
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  order by "projects"."name" desc, "projects"."id" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- own_projects sort=updated_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      limit $6)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "projects"."updated_at"::text as "sort_key"
+  from "project_members"
+  inner join "projects" on "projects"."id" = "project_members"."project_id"
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  order by "projects"."updated_at" asc, "projects"."id" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- own_projects sort=-updated_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      limit $6)) as capped)
+from "users"
+left join lateral (
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "projects"."updated_at"::text as "sort_key"
+  from "project_members"
+  inner join "projects" on "projects"."id" = "project_members"."project_id"
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+  order by "projects"."updated_at" desc, "projects"."id" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- own_projects q=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "project_members"
+      inner join "projects" on "projects"."id" = "project_members"."project_id"
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))) and "projects"."name" ilike $6)
       limit $7)) as capped)
 from "users"
 left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  inner join "projects" on ("projects"."id" = "tasks"."project_id" and "projects"."deleted_at" is null)
-  inner join "project_members" on ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = "users"."id")
-  where ("tasks"."assignee_id" = "users"."id" and "tasks"."is_active" = $8 and "workflow_states"."category" not in ($9, $10) and "tasks"."project_id" = $11)
-  order by "tasks"."position" asc, "tasks"."id" asc
-  limit $12
-  offset $13) "page" on true
-where ("users"."id" = $14 and "users"."token_epoch" <= $15);
-
--- own_projects
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "project_members"."project_created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $8::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $9::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $10::text end) as "membership_role", "project_members"."project_created_at"::text as "sort_key"
   from "project_members"
   inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4)
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $11 and ($12::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $13::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))) and "projects"."name" ilike $14)
   order by "project_members"."project_created_at" asc, "project_members"."project_id" asc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- own_projects sort=-created_at
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
       select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "project_members"."project_created_at"::text as "sort_key"
-  from "project_members"
-  inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4)
-  order by "project_members"."project_created_at" desc, "project_members"."project_id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- own_projects sort=name
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "projects"."name"::text as "sort_key"
-  from "project_members"
-  inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4)
-  order by "projects"."name" asc, "projects"."id" asc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- own_projects sort=-name
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "projects"."name"::text as "sort_key"
-  from "project_members"
-  inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4)
-  order by "projects"."name" desc, "projects"."id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- own_projects sort=updated_at
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "projects"."updated_at"::text as "sort_key"
-  from "project_members"
-  inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4)
-  order by "projects"."updated_at" asc, "projects"."id" asc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- own_projects sort=-updated_at
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "projects"."updated_at"::text as "sort_key"
-  from "project_members"
-  inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4)
-  order by "projects"."updated_at" desc, "projects"."id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- own_projects q=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "project_members"
-      inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2 and "projects"."name" ilike $3)
-      limit $4)) as capped)
-from "users"
-left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "project_members"."project_created_at"::text as "sort_key"
-  from "project_members"
-  inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $5 and "projects"."name" ilike $6)
-  order by "project_members"."project_created_at" asc, "project_members"."project_id" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- own_projects role=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "project_members"
       inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2 and "project_members"."role" = $3)
-      limit $4)) as capped)
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))) and (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) = $9)
+      limit $10)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "project_members"."project_created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "membership_role", "project_members"."project_created_at"::text as "sort_key"
   from "project_members"
   inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $5 and "project_members"."role" = $6)
+  where ("project_members"."user_id" = "users"."id" and "projects"."is_active" = $14 and ($15::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $16::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))) and (case when $17::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $18::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $19::text end) = $20)
   order by "project_members"."project_created_at" asc, "project_members"."project_id" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $21
+  offset $22) "page" on true
+where ("users"."id" = $23 and "users"."token_epoch" <= $24 and ($25::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $26::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $27::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- own_projects after=true
-select "users"."role", "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "page"."role", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."owner_id", "page"."name", "page"."description", "page"."is_active", "page"."deleted_at", "page"."version", "page"."transitions_restricted", "page"."created_at", "page"."updated_at", "membership_role", "sort_key", (
   select count(*)
   from ((
       select 1
       from "project_members"
       inner join "projects" on "projects"."id" = "project_members"."project_id"
-      where ("project_members"."user_id" = $1 and "projects"."is_active" = $2)
-      limit $3)) as capped)
+      where ("project_members"."user_id" = $2 and "projects"."is_active" = $3 and ($4::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $5::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids")))))
+      limit $6)) as capped)
 from "users"
 left join lateral (
-  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "project_members"."role", "project_members"."project_created_at"::text as "sort_key"
+  select "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "membership_role", "project_members"."project_created_at"::text as "sort_key"
   from "project_members"
   inner join "projects" on "projects"."id" = "project_members"."project_id"
-  where (("project_members"."user_id" = "users"."id" and "projects"."is_active" = $4) and ("project_members"."project_created_at", "project_members"."project_id") > ($5, $6))
+  where (("project_members"."user_id" = "users"."id" and "projects"."is_active" = $10 and ($11::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $12::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) and ("project_members"."project_created_at", "project_members"."project_id") > ($13, $14))
   order by "project_members"."project_created_at" asc, "project_members"."project_id" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_invitations
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "sort_key", (
   select count(*)
   from ((
       select 1
       from "invitations"
-      where ("invitations"."project_id" = $1 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()))
-      limit $2)) as capped)
+      where ("invitations"."project_id" = $2 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()))
+      limit $3)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $4
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at", "created_at"::text as "sort_key"
   from "invitations"
-  where ("invitations"."project_id" = $4 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()))
+  where ("invitations"."project_id" = $10 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()))
   order by "invitations"."created_at" desc, "invitations"."id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
+  limit $11
+  offset $12) "page" on true
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_invitations after=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "sort_key", (
   select count(*)
   from ((
       select 1
       from "invitations"
-      where ("invitations"."project_id" = $1 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()))
-      limit $2)) as capped)
+      where ("invitations"."project_id" = $2 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()))
+      limit $3)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $4
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at", "created_at"::text as "sort_key"
   from "invitations"
-  where (("invitations"."project_id" = $4 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now())) and ("invitations"."created_at", "invitations"."id") < ($5, $6))
+  where (("invitations"."project_id" = $10 and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now())) and ("invitations"."created_at", "invitations"."id") < ($11, $12))
   order by "invitations"."created_at" desc, "invitations"."id" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_members
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."project_id", "page"."user_id", "page"."role", "page"."project_created_at", "page"."added_at", "page"."added_by", "page"."email", "page"."full_name", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."project_id", "page"."user_id", "page"."role", "page"."project_created_at", "page"."added_at", "page"."added_by", "page"."email", "page"."full_name", "sort_key", (
   select count(*)
   from ((
       select 1
       from "project_members"
-      where "project_members"."project_id" = $1
-      limit $2)) as capped)
+      where "project_members"."project_id" = $2
+      limit $3)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $4
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "project_members"."project_id", "project_members"."user_id", "project_members"."role", "project_members"."project_created_at", "project_members"."added_at", "project_members"."added_by", "member_user"."email", "member_user"."full_name", "project_members"."added_at"::text as "sort_key"
   from "project_members"
   inner join "users" "member_user" on "member_user"."id" = "project_members"."user_id"
-  where "project_members"."project_id" = $4
+  where "project_members"."project_id" = $10
   order by "project_members"."added_at" asc, "project_members"."user_id" asc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
+  limit $11
+  offset $12) "page" on true
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_members after=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."project_id", "page"."user_id", "page"."role", "page"."project_created_at", "page"."added_at", "page"."added_by", "page"."email", "page"."full_name", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."project_id", "page"."user_id", "page"."role", "page"."project_created_at", "page"."added_at", "page"."added_by", "page"."email", "page"."full_name", "sort_key", (
   select count(*)
   from ((
       select 1
       from "project_members"
-      where "project_members"."project_id" = $1
-      limit $2)) as capped)
+      where "project_members"."project_id" = $2
+      limit $3)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $4
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "project_members"."project_id", "project_members"."user_id", "project_members"."role", "project_members"."project_created_at", "project_members"."added_at", "project_members"."added_by", "member_user"."email", "member_user"."full_name", "project_members"."added_at"::text as "sort_key"
   from "project_members"
   inner join "users" "member_user" on "member_user"."id" = "project_members"."user_id"
-  where ("project_members"."project_id" = $4 and ("project_members"."added_at", "project_members"."user_id") > ($5, $6))
+  where ("project_members"."project_id" = $10 and ("project_members"."added_at", "project_members"."user_id") > ($11, $12))
   order by "project_members"."added_at" asc, "project_members"."user_id" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."position" asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=-position
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."position" desc, "tasks"."number" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=priority
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."priority"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."priority" asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=-priority
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."priority"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."priority" desc, "tasks"."number" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=due_date
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", coalesce("tasks"."due_date", 'infinity'::date)::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by coalesce("tasks"."due_date", 'infinity'::date) asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=-due_date
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", coalesce("tasks"."due_date", 'infinity'::date)::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by coalesce("tasks"."due_date", 'infinity'::date) desc, "tasks"."number" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=number
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."number"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."number" asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=-number
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."number"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."number" desc, "tasks"."number" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=created_at
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."created_at"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."created_at" asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=-created_at
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."created_at"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."created_at" desc, "tasks"."number" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=updated_at
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."updated_at"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."updated_at" asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks sort=-updated_at
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."updated_at"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6)
-  order by "tasks"."updated_at" desc, "tasks"."number" desc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
-
--- project_tasks state=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."state_id" = $3)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
       limit $4)) as capped)
 from "users"
 left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."state_id" = $8)
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=-position
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."position" desc, "tasks"."number" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=priority
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."priority"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."priority" asc, "tasks"."number" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=-priority
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."priority"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."priority" desc, "tasks"."number" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=due_date
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", coalesce("tasks"."due_date", 'infinity'::date)::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by coalesce("tasks"."due_date", 'infinity'::date) asc, "tasks"."number" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=-due_date
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", coalesce("tasks"."due_date", 'infinity'::date)::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by coalesce("tasks"."due_date", 'infinity'::date) desc, "tasks"."number" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=number
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."number"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."number" asc, "tasks"."number" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=-number
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."number"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."number" desc, "tasks"."number" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=created_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."created_at"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."created_at" asc, "tasks"."number" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=-created_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."created_at"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."created_at" desc, "tasks"."number" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=updated_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."updated_at"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."updated_at" asc, "tasks"."number" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks sort=-updated_at
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."updated_at"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12)
+  order by "tasks"."updated_at" desc, "tasks"."number" desc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks state=true
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."state_id" = $4)
+      limit $5)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."state_id" = $14)
+  order by "tasks"."position" asc, "tasks"."number" asc
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks category=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
       inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "workflow_states"."category" = $3)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "workflow_states"."category" = $4)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "workflow_states"."category" = $8)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "workflow_states"."category" = $14)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks priority=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."priority" = $3::smallint)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."priority" = $4::smallint)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."priority" = $8::smallint)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."priority" = $14::smallint)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks due_before=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."due_date" <= $3::date)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."due_date" <= $4::date)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."due_date" <= $8::date)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."due_date" <= $14::date)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks due_after=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."due_date" >= $3::date)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."due_date" >= $4::date)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."due_date" >= $8::date)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."due_date" >= $14::date)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks q=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."title" ilike $3)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."title" ilike $4)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."title" ilike $8)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."title" ilike $14)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks after=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2)
-      limit $3)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3)
+      limit $4)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where (("tasks"."project_id" = $5 and "tasks"."is_active" = $6) and ("tasks"."position", "tasks"."number") > ($7, $8))
+  where (("tasks"."project_id" = $11 and "tasks"."is_active" = $12) and ("tasks"."position", "tasks"."number") > ($13, $14))
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks deleted=true
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where "tasks"."project_id" = $1
-      limit $2)) as capped)
-from "users"
-left join "projects" on "projects"."id" = $3
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-left join lateral (
-  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
-  from "tasks"
-  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where "tasks"."project_id" = $4
-  order by "tasks"."position" asc, "tasks"."number" asc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
-
--- project_tasks assignee=none
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
-  select count(*)
-  from ((
-      select 1
-      from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."assignee_id" is null)
+      where "tasks"."project_id" = $2
       limit $3)) as capped)
 from "users"
 left join "projects" on "projects"."id" = $4
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join (
+  select "project_id", "user_id", (case when $5::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $6::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $7::text end) as "caller_member_role"
+  from "project_members"
+  where ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $5 and "tasks"."is_active" = $6 and "tasks"."assignee_id" is null)
+  where "tasks"."project_id" = $10
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $7
-  offset $8) "page" on true
-where ("users"."id" = $9 and "users"."token_epoch" <= $10);
+  limit $11
+  offset $12) "page" on true
+where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $16::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $17::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- project_tasks assignee=none
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+  select count(*)
+  from ((
+      select 1
+      from "tasks"
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."assignee_id" is null)
+      limit $4)) as capped)
+from "users"
+left join "projects" on "projects"."id" = $5
+left join (
+  select "project_id", "user_id", (case when $6::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $7::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $8::text end) as "caller_member_role"
+  from "project_members"
+  where ($9::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $10::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join lateral (
+  select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
+  from "tasks"
+  inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
+  where ("tasks"."project_id" = $11 and "tasks"."is_active" = $12 and "tasks"."assignee_id" is null)
+  order by "tasks"."position" asc, "tasks"."number" asc
+  limit $13
+  offset $14) "page" on true
+where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $18::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $19::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks assignee=me
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."assignee_id" = $3)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."assignee_id" = $4)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."assignee_id" = $8)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."assignee_id" = $14)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_tasks assignee=user
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (
   select count(*)
   from ((
       select 1
       from "tasks"
-      where ("tasks"."project_id" = $1 and "tasks"."is_active" = $2 and "tasks"."assignee_id" = $3)
-      limit $4)) as capped)
+      where ("tasks"."project_id" = $2 and "tasks"."is_active" = $3 and "tasks"."assignee_id" = $4)
+      limit $5)) as capped)
 from "users"
-left join "projects" on "projects"."id" = $5
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $6
+left join (
+  select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+  from "project_members"
+  where ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join lateral (
   select "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."name", "workflow_states"."category", "tasks"."position"::text as "sort_key"
   from "tasks"
   inner join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-  where ("tasks"."project_id" = $6 and "tasks"."is_active" = $7 and "tasks"."assignee_id" = $8)
+  where ("tasks"."project_id" = $12 and "tasks"."is_active" = $13 and "tasks"."assignee_id" = $14)
   order by "tasks"."position" asc, "tasks"."number" asc
-  limit $9
-  offset $10) "page" on true
-where ("users"."id" = $11 and "users"."token_epoch" <= $12);
+  limit $15
+  offset $16) "page" on true
+where ("users"."id" = $17 and "users"."token_epoch" <= $18 and ($19::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $20::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $21::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- project_with_standing
-select "users"."role", "users"."is_active", "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_membership"."role"
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "caller_member_role"
 from "users"
-left join "projects" on "projects"."id" = $1
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
-where ("users"."id" = $2 and "users"."token_epoch" <= $3);
+left join "projects" on "projects"."id" = $2
+left join (
+  select "project_id", "user_id", (case when $3::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $4::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $5::text end) as "caller_member_role"
+  from "project_members"
+  where ($6::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $7::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+where ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+
+-- record_key_use
+update "api_keys"
+set "last_used_at" = now(), "last_used_ip" = $1::text
+where ("api_keys"."id" = $2::uuid and "api_keys"."key_hash" = $3::text and "api_keys"."revoked_at" is null and ("api_keys"."last_used_at" is null or "api_keys"."last_used_at" < now() - interval '1 minute'));
 
 -- record_login_failure
 with "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $1::uuid, 'auth.login_failed', 'user', $2::uuid, null::uuid, $3::text, $4::text, $5::text, '{}'::jsonb
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $1::uuid, 'auth.login_failed', 'user', $2::uuid, null::uuid, $3::text, $4::text, $5::text, $6::text, $7::uuid, '{}'::jsonb
   from (
     select 1) as failure)
 delete from "sessions"
-where "sessions"."id" = $6::uuid;
+where "sessions"."id" = $8::uuid;
 
 -- refresh_session
 with "used" as (
@@ -2756,39 +3707,48 @@ where "refresh_tokens"."token_hash" = $1;
 
 -- remove_member
 with "facts" as (
-  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce(($1::uuid = $2::uuid or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
+  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce(($2::uuid = $3::uuid or ((case when $4 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
   from (
     values (true)) as request(one)
   left join lateral (
     select "project_id", "user_id", "role", "project_created_at", "added_at", "added_by"
     from "project_members"
-    where ("project_members"."project_id" = $3 and "project_members"."user_id" = $4)
+    where ("project_members"."project_id" = $5 and "project_members"."user_id" = $6)
     for no key update) "project_members" on true
-  left join "projects" on "projects"."id" = $5
-  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "removed" as (
+  left join "projects" on "projects"."id" = $7
+  left join "users" on ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $13::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $14::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $15::text end) as "caller_member_role"
+    from "project_members"
+    where ($16::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $17::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "removed" as (
   delete from "project_members"
-  where ("project_members"."project_id" = $8 and "project_members"."user_id" = $9 and (
+  where ("project_members"."project_id" = $18 and "project_members"."user_id" = $19 and (
       select ("caller_known" and "caller_active" and "project_known" and "role_allows" and "member_known" and "not_owner")
       from "facts"))
   returning "user_id", "project_id", "role"), "removal" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $10::uuid, 'member.remove', 'member', "removed"."user_id", "removed"."project_id", $11::text, $12::text, $13::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $20::uuid, 'member.remove', 'member', "removed"."user_id", "removed"."project_id", $21::text, $22::text, $23::text, $24::text, $25::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when "removed"."role" is distinct from null then jsonb_build_object('old', to_jsonb("removed"."role"), 'new', to_jsonb(null::text)) end))
     where value <> 'null'::jsonb)
   from "removed"), "unassigned" as (
   update "tasks"
-  set "assignee_id" = $14, "version" = "tasks"."version" + 1, "updated_at" = now()
-  where ("tasks"."project_id" = $15 and "tasks"."assignee_id" in (
+  set "assignee_id" = $26, "version" = "tasks"."version" + 1, "updated_at" = now()
+  where ("tasks"."project_id" = $27 and "tasks"."assignee_id" in (
       select "removed"."user_id"
       from "removed"))
-  returning "id" as "task_id", $16::uuid as "from_id", null::uuid as "to_id"), "history" as (
+  returning "id" as "task_id", $28::uuid as "from_id", null::uuid as "to_id"), "history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "task_id", $17, "from_id", "to_id", $18::uuid
+  select "task_id", $29, "from_id", "to_id", $30::uuid
   from "unassigned"), "unassignment" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $19::uuid, 'task.update', 'task', "task_id", $20::uuid, $21::text, $22::text, $23::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $31::uuid, 'task.update', 'task', "task_id", $32::uuid, $33::text, $34::text, $35::text, $36::text, $37::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('assignee_id', case when "from_id" is distinct from "to_id" then jsonb_build_object('old', to_jsonb("from_id"), 'new', to_jsonb("to_id")) end))
     where value <> 'null'::jsonb)
@@ -2805,10 +3765,13 @@ with "facts" as (
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $2 and "users"."token_epoch" <= $3)
+    where ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true), "issued" as (
   insert into "account_tokens" ("id", "user_id", "kind", "token_hash", "email", "token_epoch", "created_at", "expires_at", "used_at")
-  select gen_random_uuid() as "id", "caller_id" as "user_id", 'email_change' as "kind", $4::text as "token_hash", $5::text as "email", "token_epoch" as "token_epoch", now() as "created_at", now() + make_interval(secs => $6::int) as "expires_at", null::timestamptz as "used_at"
+  select gen_random_uuid() as "id", "caller_id" as "user_id", 'email_change' as "kind", $7::text as "token_hash", $8::text as "email", "token_epoch" as "token_epoch", now() as "created_at", now() + make_interval(secs => $9::int) as "expires_at", null::timestamptz as "used_at"
   from "facts"
   where ("caller_known" and "caller_active" and "address_differs")
   returning "user_id", "email"), "asked" as (
@@ -2816,15 +3779,15 @@ with "facts" as (
   from "issued"
   cross join "facts"), "mail" as (
   insert into "mail_outbox" (kind, recipient, subject, text_body, html_body)
-  select $7::text, "asked"."email", $8::text, $9::text, $10::text
+  select $10::text, "asked"."email", $11::text, $12::text, $13::text
   from "asked"
   returning id), "notice" as (
   insert into "mail_outbox" (kind, recipient, subject, text_body, html_body)
-  select $11::text, "old_email", $12::text, $13::text, $14::text
+  select $14::text, "old_email", $15::text, $16::text, $17::text
   from "asked"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $15::uuid, 'user.email_change_request', 'user', "asked"."user_id", null::uuid, $16::text, $17::text, $18::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $18::uuid, 'user.email_change_request', 'user', "asked"."user_id", null::uuid, $19::text, $20::text, $21::text, $22::text, $23::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('new_email', case when null is distinct from "asked"."email" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("asked"."email")) end))
     where value <> 'null'::jsonb)
@@ -2861,8 +3824,8 @@ with "admitted" as (
   select $6::text, "issued"."email", $7::text, $8::text, $9::text
   from "issued"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select null::uuid, 'user.password_reset_request', 'user', "issued"."user_id", null::uuid, $10::text, $11::text, $12::text, '{}'::jsonb
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select null::uuid, 'user.password_reset_request', 'user', "issued"."user_id", null::uuid, $10::text, $11::text, $12::text, $13::text, $14::uuid, '{}'::jsonb
   from "issued")
 select (
   select coalesce(jsonb_agg(outbox.id), '[]'::jsonb)
@@ -2883,19 +3846,22 @@ with "facts" as (
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $2 and "users"."token_epoch" <= $3)
+    where ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true), "issued" as (
   insert into "account_tokens" ("id", "user_id", "kind", "token_hash", "email", "token_epoch", "created_at", "expires_at", "used_at")
-  select gen_random_uuid() as "id", "caller_id" as "user_id", 'email_verify' as "kind", $4::text as "token_hash", "email" as "email", "token_epoch" as "token_epoch", now() as "created_at", now() + make_interval(secs => $5::int) as "expires_at", null::timestamptz as "used_at"
+  select gen_random_uuid() as "id", "caller_id" as "user_id", 'email_verify' as "kind", $7::text as "token_hash", "email" as "email", "token_epoch" as "token_epoch", now() as "created_at", now() + make_interval(secs => $8::int) as "expires_at", null::timestamptz as "used_at"
   from "facts"
   where ("caller_known" and "caller_active" and "unverified" and "below_hourly_limit")
   returning "user_id", "email"), "mail" as (
   insert into "mail_outbox" (kind, recipient, subject, text_body, html_body)
-  select $6::text, "issued"."email", $7::text, $8::text, $9::text
+  select $9::text, "issued"."email", $10::text, $11::text, $12::text
   from "issued"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $10::uuid, 'user.email_verify_request', 'user', "issued"."user_id", null::uuid, $11::text, $12::text, $13::text, '{}'::jsonb
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $13::uuid, 'user.email_verify_request', 'user', "issued"."user_id", null::uuid, $14::text, $15::text, $16::text, $17::text, $18::uuid, '{}'::jsonb
   from "issued")
 select "caller_known", "caller_active", "unverified", "below_hourly_limit", "retry_after", "issued"."user_id", (
   select coalesce(jsonb_agg(outbox.id), '[]'::jsonb)
@@ -2945,8 +3911,8 @@ with "facts" as (
   select $7::text, "changed"."email", $8::text, $9::text, $10::text
   from "changed"
   returning id), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "changed"."id", 'user.password_reset', 'user', "changed"."id", null::uuid, $11::text, $12::text, $13::text, '{}'::jsonb
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "changed"."id", 'user.password_reset', 'user', "changed"."id", null::uuid, $11::text, $12::text, $13::text, $14::text, $15::uuid, '{}'::jsonb
   from "changed")
 select "token_usable", "changed"."id", (
   select coalesce(jsonb_agg(outbox.id), '[]'::jsonb)
@@ -2976,23 +3942,32 @@ from "facts";
 
 -- restore_project
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_membership"."role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(("projects"."id" is not null and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce("projects"."deleted_at" is not null, false) as "project_deleted", coalesce(($1::integer[] is null or "projects"."version" = any($2::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(("projects"."id" is not null and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce("projects"."deleted_at" is not null, false) as "project_deleted", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $3
+    where "projects"."id" = $5
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "projects"
-  set "is_active" = $6, "deleted_at" = $7, "version" = "projects"."version" + 1, "updated_at" = now()
+  set "is_active" = $16, "deleted_at" = $17, "version" = "projects"."version" + 1, "updated_at" = now()
   from "facts"
   where ("projects"."id" = "project_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "project_deleted" and "version_matches"))
   returning "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "old_name", "old_description", "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $8::uuid, 'project.restore', 'project', "changed"."id", "changed"."id", $9::text, $10::text, $11::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $18::uuid, 'project.restore', 'project', "changed"."id", "changed"."id", $19::text, $20::text, $21::text, $22::text, $23::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('name', case when "old_name" is distinct from "changed"."name" then jsonb_build_object('old', to_jsonb("old_name"), 'new', to_jsonb("changed"."name")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3003,24 +3978,33 @@ left join "changed" on true;
 
 -- restore_task
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is not null, false) as "task_deleted", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is not null, false) as "task_deleted", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "version" = "tasks"."version" + 1, "is_active" = $6, "deleted_at" = $7, "updated_at" = now()
+  set "version" = "tasks"."version" + 1, "is_active" = $16, "deleted_at" = $17, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_deleted" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $8::uuid, 'task.restore', 'task', "changed"."id", "changed"."project_id", $9::text, $10::text, $11::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $18::uuid, 'task.restore', 'task', "changed"."id", "changed"."project_id", $19::text, $20::text, $21::text, $22::text, $23::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3030,14 +4014,102 @@ from "facts"
 left join "changed" on true
 left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
+-- revoke_any_api_key
+with "facts" as (
+  select "users"."id" as "caller_id", "api_keys"."id" as "target_id", "api_keys"."revoked_at" as "old_revoked_at", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((case when $1 then "users"."role" else 'user' end) = 'admin', false) as "admin_override", coalesce("api_keys"."id" is not null, false) as "key_known"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+    for no key update) "users" on true
+  left join lateral (
+    select "id", "user_id", "name", "key_hash", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at"
+    from "api_keys"
+    where ("api_keys"."id" = $7::uuid and "api_keys"."user_id" = $8::uuid)
+    for no key update) "api_keys" on true), "revoked" as (
+  update "api_keys"
+  set "revoked_at" = coalesce("api_keys"."revoked_at", now())
+  from "facts"
+  where ("api_keys"."id" = "target_id" and ("caller_known" and "caller_active" and "admin_override" and "key_known"))
+  returning "api_keys"."id", "api_keys"."revoked_at", "old_revoked_at"), "newly" as (
+  select "id", "revoked_at", "old_revoked_at"
+  from "revoked"
+  where "old_revoked_at" is null), "audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $9::uuid, 'api_key.revoke', 'api_key', "newly"."id", null::uuid, $10::text, $11::text, $12::text, $13::text, $14::uuid, (
+    select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "newly"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("newly"."revoked_at")) end))
+    where value <> 'null'::jsonb)
+  from "newly")
+select "caller_known", "caller_active", "admin_override", "key_known", "revoked"."id"
+from "facts"
+left join "revoked" on true;
+
+-- revoke_every_api_key
+with "revoked_keys" as (
+  update "api_keys"
+  set "revoked_at" = now()
+  where ("api_keys"."user_id" in (
+      select $1::uuid) and "api_keys"."revoked_at" is null)
+  returning "id", "revoked_at"), "keys_audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $2::uuid, 'api_key.revoke', 'api_key', "revoked_keys"."id", null::uuid, $3::text, $4::text, $5::text, $6::text, $7::uuid, (
+    select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "revoked_keys"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("revoked_keys"."revoked_at")) end))
+    where value <> 'null'::jsonb)
+  from "revoked_keys")
+select "id"
+from "revoked_keys";
+
+-- revoke_own_api_key
+with "facts" as (
+  select "users"."id" as "caller_id", "api_keys"."id" as "target_id", "api_keys"."revoked_at" as "old_revoked_at", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("api_keys"."id" is not null, false) as "key_known"
+  from (
+    values (true)) as request(one)
+  left join lateral (
+    select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
+    from "users"
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+    for no key update) "users" on true
+  left join lateral (
+    select "id", "user_id", "name", "key_hash", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at"
+    from "api_keys"
+    where ("api_keys"."id" = $6::uuid and "api_keys"."user_id" = $7::uuid)
+    for no key update) "api_keys" on true), "revoked" as (
+  update "api_keys"
+  set "revoked_at" = coalesce("api_keys"."revoked_at", now())
+  from "facts"
+  where ("api_keys"."id" = "target_id" and ("caller_known" and "caller_active" and "key_known"))
+  returning "api_keys"."id", "api_keys"."revoked_at", "old_revoked_at"), "newly" as (
+  select "id", "revoked_at", "old_revoked_at"
+  from "revoked"
+  where "old_revoked_at" is null), "audit" as (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $8::uuid, 'api_key.revoke', 'api_key', "newly"."id", null::uuid, $9::text, $10::text, $11::text, $12::text, $13::uuid, (
+    select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "newly"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("newly"."revoked_at")) end))
+    where value <> 'null'::jsonb)
+  from "newly")
+select "caller_known", "caller_active", "key_known", "revoked"."id"
+from "facts"
+left join "revoked" on true;
+
 -- revoke_reused_session
 with "revoked" as (
   update "sessions"
   set "revoked_at" = now()
   where ("sessions"."id" = $1 and "sessions"."revoked_at" is null)
   returning "id", "user_id", "revoked_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select null::uuid, 'session.revoke', 'session', "revoked"."id", null::uuid, $2::text, $3::text, $4::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select null::uuid, 'session.revoke', 'session', "revoked"."id", null::uuid, $2::text, $3::text, $4::text, $5::text, $6::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "revoked"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("revoked"."revoked_at")) end))
     where value <> 'null'::jsonb)
@@ -3053,21 +4125,24 @@ with "facts" as (
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true
   left join lateral (
     select "id", "user_id", "created_at", "last_used_at", "expires_at", "revoked_at", "user_agent", "ip", "token_epoch"
     from "sessions"
-    where ("sessions"."id" = $3 and "sessions"."user_id" = $4 and "sessions"."revoked_at" is null)
+    where ("sessions"."id" = $6 and "sessions"."user_id" = $7 and "sessions"."revoked_at" is null)
     for no key update) "sessions" on true), "revoked" as (
   update "sessions"
   set "revoked_at" = now()
-  where ("sessions"."id" = $5 and (
+  where ("sessions"."id" = $8 and (
       select ("caller_known" and "caller_active" and "session_known")
       from "facts"))
   returning "id", "user_id", "revoked_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'session.revoke', 'session', "revoked"."id", null::uuid, $7::text, $8::text, $9::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $9::uuid, 'session.revoke', 'session', "revoked"."id", null::uuid, $10::text, $11::text, $12::text, $13::text, $14::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('revoked_at', case when null is distinct from "revoked"."revoked_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("revoked"."revoked_at")) end))
     where value <> 'null'::jsonb)
@@ -3077,40 +4152,46 @@ from "facts"
 left join "revoked" on true;
 
 -- sessions
-select "users"."role", "users"."is_active", "page"."id", "page"."created_at", "page"."last_used_at", "page"."user_agent", "page"."ip", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."created_at", "page"."last_used_at", "page"."user_agent", "page"."ip", "sort_key", (
   select count(*)
   from ((
       select 1
       from "sessions"
-      where ("sessions"."user_id" = $1 and "sessions"."revoked_at" is null and "sessions"."expires_at" > now())
-      limit $2)) as capped)
+      where ("sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > now())
+      limit $3)) as capped)
 from "users"
 left join lateral (
   select "id", "created_at", "last_used_at", "user_agent", "ip", "created_at"::text as "sort_key"
   from "sessions"
   where ("sessions"."user_id" = "users"."id" and "sessions"."revoked_at" is null and "sessions"."expires_at" > now())
   order by "sessions"."created_at" desc, "sessions"."id" desc
-  limit $3
-  offset $4) "page" on true
-where ("users"."id" = $5 and "users"."token_epoch" <= $6);
+  limit $4
+  offset $5) "page" on true
+where ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- sessions after=true
-select "users"."role", "users"."is_active", "page"."id", "page"."created_at", "page"."last_used_at", "page"."user_agent", "page"."ip", "sort_key", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."created_at", "page"."last_used_at", "page"."user_agent", "page"."ip", "sort_key", (
   select count(*)
   from ((
       select 1
       from "sessions"
-      where ("sessions"."user_id" = $1 and "sessions"."revoked_at" is null and "sessions"."expires_at" > now())
-      limit $2)) as capped)
+      where ("sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > now())
+      limit $3)) as capped)
 from "users"
 left join lateral (
   select "id", "created_at", "last_used_at", "user_agent", "ip", "created_at"::text as "sort_key"
   from "sessions"
-  where (("sessions"."user_id" = "users"."id" and "sessions"."revoked_at" is null and "sessions"."expires_at" > now()) and ("sessions"."created_at", "sessions"."id") < ($3, $4))
+  where (("sessions"."user_id" = "users"."id" and "sessions"."revoked_at" is null and "sessions"."expires_at" > now()) and ("sessions"."created_at", "sessions"."id") < ($4, $5))
   order by "sessions"."created_at" desc, "sessions"."id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8);
+  limit $6
+  offset $7) "page" on true
+where ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- settle_login
 with "network" as (
@@ -3181,13 +4262,22 @@ left join lateral (
 where "history_of"."id" = $7;
 
 -- task_with_standing
-select "users"."role", "users"."is_active", "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."id", "workflow_states"."name", "workflow_states"."category", "projects"."id", "projects"."deleted_at", "caller_membership"."role"
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "workflow_states"."id", "workflow_states"."name", "workflow_states"."category", "projects"."id", "projects"."deleted_at", "caller_member_role"
 from "users"
-left join "tasks" on "tasks"."id" = $1
+left join "tasks" on "tasks"."id" = $2
 left join "projects" on "projects"."id" = "tasks"."project_id"
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join (
+  select "project_id", "user_id", (case when $3::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $4::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $5::text end) as "caller_member_role"
+  from "project_members"
+  where ($6::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $7::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join "workflow_states" on "workflow_states"."id" = "tasks"."state_id"
-where ("users"."id" = $2 and "users"."token_epoch" <= $3);
+where ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- transition_task
 with "facts" as (
@@ -3203,7 +4293,7 @@ with "facts" as (
       where "projects"."transitions_restricted" and "workflow_transitions"."from_state_id" = "tasks"."state_id" union all
       select "workflow_states"."id"
       from "workflow_states"
-      where not "projects"."transitions_restricted" and "workflow_states"."project_id" = "tasks"."project_id" and "workflow_states"."id" <> "tasks"."state_id") as allowed) end as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce("target"."id" is not null, false) as "target_known", coalesce("target"."id" <> "tasks"."state_id", false) as "target_differs", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches", coalesce((not "projects"."transitions_restricted" or exists ((
+      where not "projects"."transitions_restricted" and "workflow_states"."project_id" = "tasks"."project_id" and "workflow_states"."id" <> "tasks"."state_id") as allowed) end as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce("target"."id" is not null, false) as "target_known", coalesce("target"."id" <> "tasks"."state_id", false) as "target_differs", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches", coalesce((not "projects"."transitions_restricted" or exists ((
           select 1
           from "workflow_transitions"
           where ("workflow_transitions"."from_state_id" = "tasks"."state_id" and "workflow_transitions"."to_state_id" = "target"."id")))), false) as "transition_allowed"
@@ -3212,22 +4302,31 @@ with "facts" as (
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")
-  left join "workflow_states" "target" on ("target"."id" = $6 and "target"."project_id" = "tasks"."project_id")), "moved" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")
+  left join "workflow_states" "target" on ("target"."id" = $16 and "target"."project_id" = "tasks"."project_id")), "moved" as (
   update "tasks"
   set "state_id" = "target_id", "started_at" = case when "target_category" = 'started' then coalesce("tasks"."started_at", now()) else "tasks"."started_at" end, "completed_at" = case when "target_category" = 'completed' then now() end, "canceled_at" = case when "target_category" = 'canceled' then now() end, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "target_known" and "target_differs" and "version_matches" and "transition_allowed"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "from_id" as "from_id"), "history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "moved"."id", $7, "from_id", "moved"."state_id", $8::uuid
+  select "moved"."id", $17, "from_id", "moved"."state_id", $18::uuid
   from "moved"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $9::uuid, 'task.transition', 'task', "moved"."id", "moved"."project_id", $10::text, $11::text, $12::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $19::uuid, 'task.transition', 'task', "moved"."id", "moved"."project_id", $20::text, $21::text, $22::text, $23::text, $24::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('state_id', case when "from_id" is distinct from "moved"."state_id" then jsonb_build_object('old', to_jsonb("from_id"), 'new', to_jsonb("moved"."state_id")) end))
     where value <> 'null'::jsonb)
@@ -3245,15 +4344,18 @@ with "facts" as (
   left join lateral (
     select "id", "email", "password_hash", "full_name", "is_active", "role", "token_epoch", "email_verified_at", "created_at", "updated_at"
     from "users"
-    where ("users"."id" = $1 and "users"."token_epoch" <= $2)
+    where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $4::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $5::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
     for no key update) "users" on true), "updated" as (
   update "users"
-  set "full_name" = $3::text, "updated_at" = now()
+  set "full_name" = $6::text, "updated_at" = now()
   from "facts"
   where ("users"."id" = "caller_id" and ("caller_known" and "caller_active"))
   returning "users"."id", "users"."email", "users"."password_hash", "users"."full_name", "users"."is_active", "users"."role", "users"."token_epoch", "users"."email_verified_at", "users"."created_at", "users"."updated_at", "old_full_name"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $4::uuid, 'user.update', 'user', "updated"."id", null::uuid, $5::text, $6::text, $7::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $7::uuid, 'user.update', 'user', "updated"."id", null::uuid, $8::text, $9::text, $10::text, $11::text, $12::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('full_name', case when "old_full_name" is distinct from "updated"."full_name" then jsonb_build_object('old', to_jsonb("old_full_name"), 'new', to_jsonb("updated"."full_name")) end))
     where value <> 'null'::jsonb)
@@ -3264,23 +4366,32 @@ left join "updated" on true;
 
 -- update_project
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_membership"."role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($1::integer[] is null or "projects"."version" = any($2::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $3
+    where "projects"."id" = $5
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "projects"
   set "version" = "projects"."version" + 1, "updated_at" = now()
   from "facts"
   where ("projects"."id" = "project_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "version_matches"))
   returning "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "old_name", "old_description", "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'project.update', 'project', "changed"."id", "changed"."id", $7::text, $8::text, $9::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $16::uuid, 'project.update', 'project', "changed"."id", "changed"."id", $17::text, $18::text, $19::text, $20::text, $21::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('name', case when "old_name" is distinct from "changed"."name" then jsonb_build_object('old', to_jsonb("old_name"), 'new', to_jsonb("changed"."name")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3291,23 +4402,32 @@ left join "changed" on true;
 
 -- update_project name=true
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_membership"."role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($1::integer[] is null or "projects"."version" = any($2::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $3
+    where "projects"."id" = $5
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "projects"
-  set "name" = $6, "version" = "projects"."version" + 1, "updated_at" = now()
+  set "name" = $16, "version" = "projects"."version" + 1, "updated_at" = now()
   from "facts"
   where ("projects"."id" = "project_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "version_matches"))
   returning "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "old_name", "old_description", "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'project.update', 'project', "changed"."id", "changed"."id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'project.update', 'project', "changed"."id", "changed"."id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('name', case when "old_name" is distinct from "changed"."name" then jsonb_build_object('old', to_jsonb("old_name"), 'new', to_jsonb("changed"."name")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3318,23 +4438,32 @@ left join "changed" on true;
 
 -- update_project description=true
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_membership"."role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($1::integer[] is null or "projects"."version" = any($2::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
-    where "projects"."id" = $3
+    where "projects"."id" = $5
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "projects"
-  set "description" = $6, "version" = "projects"."version" + 1, "updated_at" = now()
+  set "description" = $16, "version" = "projects"."version" + 1, "updated_at" = now()
   from "facts"
   where ("projects"."id" = "project_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "version_matches"))
   returning "projects"."id", "projects"."owner_id", "projects"."name", "projects"."description", "projects"."is_active", "projects"."deleted_at", "projects"."version", "projects"."transitions_restricted", "projects"."created_at", "projects"."updated_at", "old_name", "old_description", "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'project.update', 'project', "changed"."id", "changed"."id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'project.update', 'project', "changed"."id", "changed"."id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('name', case when "old_name" is distinct from "changed"."name" then jsonb_build_object('old', to_jsonb("old_name"), 'new', to_jsonb("changed"."name")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3345,24 +4474,33 @@ left join "changed" on true;
 
 -- update_task
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
   set "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $7::text, $8::text, $9::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $16::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $17::text, $18::text, $19::text, $20::text, $21::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3374,24 +4512,33 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task title=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "title" = $6, "version" = "tasks"."version" + 1, "updated_at" = now()
+  set "title" = $16, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3403,24 +4550,33 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task description=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "description" = $6, "version" = "tasks"."version" + 1, "updated_at" = now()
+  set "description" = $16, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3432,24 +4588,33 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task priority=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "priority" = $6::smallint, "version" = "tasks"."version" + 1, "updated_at" = now()
+  set "priority" = $16::smallint, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3461,32 +4626,41 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task assignee_id=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches", coalesce(($3::uuid is null or exists ((
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches", coalesce(($5::uuid is null or exists ((
           select 1
           from "project_members"
           inner join "users" on "users"."id" = "project_members"."user_id"
-          where ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $4::uuid and "users"."is_active" = $5)))), false) as "assignee_member"
+          where ("project_members"."project_id" = "tasks"."project_id" and "project_members"."user_id" = $6::uuid and "users"."is_active" = $7)))), false) as "assignee_member"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $6
+    where "tasks"."id" = $8
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $7 and "users"."token_epoch" <= $8)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $9 and "users"."token_epoch" <= $10 and ($11::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $12::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $13::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $14::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $15::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $16::text end) as "caller_member_role"
+    from "project_members"
+    where ($17::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $18::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "assignee_id" = $9::uuid, "version" = "tasks"."version" + 1, "updated_at" = now()
+  set "assignee_id" = $19::uuid, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches" and "assignee_member"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "history" as (
   insert into "task_events" (task_id, kind, from_id, to_id, actor_id)
-  select "changed"."id", $10, "old_assignee_id", "changed"."assignee_id", $11::uuid
+  select "changed"."id", $20, "old_assignee_id", "changed"."assignee_id", $21::uuid
   from "changed"
   where "old_assignee_id" is distinct from "changed"."assignee_id"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $12::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $13::text, $14::text, $15::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $22::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $23::text, $24::text, $25::text, $26::text, $27::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3498,24 +4672,33 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task due_date=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "due_date" = $6::date, "version" = "tasks"."version" + 1, "updated_at" = now()
+  set "due_date" = $16::date, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3527,24 +4710,33 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task position=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "task_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($1::integer[] is null or "tasks"."version" = any($2::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
     select "id", "project_id", "number", "title", "description", "state_id", "priority", "assignee_id", "due_date", "position", "created_by", "started_at", "completed_at", "canceled_at", "version", "is_active", "deleted_at", "created_at", "updated_at"
     from "tasks"
-    where "tasks"."id" = $3
+    where "tasks"."id" = $5
     for no key update) "tasks" on true
   left join "projects" on "projects"."id" = "tasks"."project_id"
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "tasks"."project_id" and "caller_membership"."user_id" = "users"."id")), "changed" as (
   update "tasks"
-  set "position" = $6, "version" = "tasks"."version" + 1, "updated_at" = now()
+  set "position" = $16, "version" = "tasks"."version" + 1, "updated_at" = now()
   from "facts"
   where ("tasks"."id" = "task_id" and ("caller_known" and "caller_active" and "task_known" and "role_allows" and "task_active" and "version_matches"))
   returning "tasks"."id", "tasks"."project_id", "tasks"."number", "tasks"."title", "tasks"."description", "tasks"."state_id", "tasks"."priority", "tasks"."assignee_id", "tasks"."due_date", "tasks"."position", "tasks"."created_by", "tasks"."started_at", "tasks"."completed_at", "tasks"."canceled_at", "tasks"."version", "tasks"."is_active", "tasks"."deleted_at", "tasks"."created_at", "tasks"."updated_at", "old_title" as "old_title", "old_description" as "old_description", "old_priority" as "old_priority", "old_assignee_id" as "old_assignee_id", "old_due_date" as "old_due_date", "old_position" as "old_position", "old_deleted_at" as "old_deleted_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $7::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $8::text, $9::text, $10::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $17::uuid, 'task.update', 'task', "changed"."id", "changed"."project_id", $18::text, $19::text, $20::text, $21::text, $22::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('title', case when "old_title" is distinct from "changed"."title" then jsonb_build_object('old', to_jsonb("old_title"), 'new', to_jsonb("changed"."title")) end, 'description', case when "old_description" is distinct from "changed"."description" then jsonb_build_object('old', to_jsonb("old_description"), 'new', to_jsonb("changed"."description")) end, 'priority', case when (array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1] is distinct from (array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1] then jsonb_build_object('old', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["old_priority" + 1]), 'new', to_jsonb((array['none', 'low', 'medium', 'high', 'urgent'])["changed"."priority" + 1])) end, 'assignee_id', case when "old_assignee_id" is distinct from "changed"."assignee_id" then jsonb_build_object('old', to_jsonb("old_assignee_id"), 'new', to_jsonb("changed"."assignee_id")) end, 'due_date', case when "old_due_date" is distinct from "changed"."due_date" then jsonb_build_object('old', to_jsonb("old_due_date"), 'new', to_jsonb("changed"."due_date")) end, 'position', case when "old_position" is distinct from "changed"."position" then jsonb_build_object('old', to_jsonb("old_position"), 'new', to_jsonb("changed"."position")) end, 'deleted_at', case when "old_deleted_at" is distinct from "changed"."deleted_at" then jsonb_build_object('old', to_jsonb("old_deleted_at"), 'new', to_jsonb("changed"."deleted_at")) end))
     where value <> 'null'::jsonb)
@@ -3594,15 +4786,15 @@ with "facts" as (
   select $7::text, "old_email", replace($8::text, '{{new_email}}', "moved"."email"), replace($9::text, '{{new_email}}', "moved"."email"), replace($10::text, '{{new_email}}', replace(replace(replace(replace(replace("moved"."email", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;'))
   from "moved"
   returning id), "verify_event" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "verified"."id", 'user.email_verify', 'user', "verified"."id", null::uuid, $11::text, $12::text, $13::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "verified"."id", 'user.email_verify', 'user', "verified"."id", null::uuid, $11::text, $12::text, $13::text, $14::text, $15::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email_verified_at', case when null is distinct from "verified"."email_verified_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("verified"."email_verified_at")) end))
     where value <> 'null'::jsonb)
   from "verified"
   where "token_kind" = 'email_verify'), "change_event" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select "moved"."id", 'user.email_change', 'user', "moved"."id", null::uuid, $14::text, $15::text, $16::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select "moved"."id", 'user.email_change', 'user', "moved"."id", null::uuid, $16::text, $17::text, $18::text, $19::text, $20::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('email', case when "old_email" is distinct from "moved"."email" then jsonb_build_object('old', to_jsonb("old_email"), 'new', to_jsonb("moved"."email")) end))
     where value <> 'null'::jsonb)
@@ -3617,24 +4809,33 @@ left join "verified" on true;
 
 -- withdraw_invitation
 with "facts" as (
-  select "invitations"."id" as "invitation_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_membership"."role" is not null or "users"."role" = 'admin')), false) as "project_known", coalesce((false or ("users"."role" = 'admin' or (case "caller_membership"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null), false) as "invitation_known"
+  select "invitations"."id" as "invitation_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null), false) as "invitation_known"
   from (
     values (true)) as request(one)
-  left join "projects" on "projects"."id" = $1
+  left join "projects" on "projects"."id" = $3
   left join lateral (
     select "id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at"
     from "invitations"
-    where ("invitations"."id" = $2 and "invitations"."project_id" = $3)
+    where ("invitations"."id" = $4 and "invitations"."project_id" = $5)
     for no key update) "invitations" on true
-  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5)
-  left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "withdrawn" as (
+  left join "users" on ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+  left join (
+    select "project_id", "user_id", (case when $11::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $12::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $13::text end) as "caller_member_role"
+    from "project_members"
+    where ($14::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $15::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "withdrawn" as (
   update "invitations"
   set "withdrawn_at" = now()
   from "facts"
   where ("invitations"."id" = "invitation_id" and ("caller_known" and "caller_active" and "project_known" and "role_allows" and "invitation_known"))
   returning "invitations"."id", "invitations"."project_id", "invitations"."withdrawn_at"), "audit" as (
-  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
-  select $6::uuid, 'invitation.withdraw', 'invitation', "withdrawn"."id", "withdrawn"."project_id", $7::text, $8::text, $9::text, (
+  insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
+  select $16::uuid, 'invitation.withdraw', 'invitation', "withdrawn"."id", "withdrawn"."project_id", $17::text, $18::text, $19::text, $20::text, $21::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('withdrawn_at', case when null is distinct from "withdrawn"."withdrawn_at" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("withdrawn"."withdrawn_at")) end))
     where value <> 'null'::jsonb)
@@ -3644,13 +4845,22 @@ from "facts"
 left join "withdrawn" on true;
 
 -- workflow_states
-select "users"."role", "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_membership"."role", "workflow_states"."id", "workflow_states"."project_id", "workflow_states"."name", "workflow_states"."category", "workflow_states"."position", "workflow_states"."created_at", (
+select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "projects"."id", "projects"."deleted_at", "caller_member_role", "workflow_states"."id", "workflow_states"."project_id", "workflow_states"."name", "workflow_states"."category", "workflow_states"."position", "workflow_states"."created_at", (
   select count(*)
   from "tasks"
   where "tasks"."state_id" = "workflow_states"."id" and "tasks"."is_active")
 from "users"
-left join "projects" on "projects"."id" = $1
-left join "project_members" "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
+left join "projects" on "projects"."id" = $2
+left join (
+  select "project_id", "user_id", (case when $3::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $4::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $5::text end) as "caller_member_role"
+  from "project_members"
+  where ($6::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $7::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
 left join "workflow_states" on "workflow_states"."project_id" = "projects"."id"
-where ("users"."id" = $2 and "users"."token_epoch" <= $3)
+where ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+      select 1
+      from "api_keys"
+      where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
 order by "workflow_states"."position" asc;

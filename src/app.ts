@@ -14,6 +14,7 @@ import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { accountsRouter } from './modules/accounts/accounts.index.ts';
 import { adminRouter } from './modules/admin/admin.index.ts';
+import { apiKeysRouter } from './modules/api-keys/api-keys.index.ts';
 import { auditRouter } from './modules/audit/audit.index.ts';
 import { authRouter } from './modules/auth/auth.index.ts';
 import { docsRouter } from './modules/docs/docs.index.ts';
@@ -47,6 +48,7 @@ function documentInfo(config: AppConfig) {
       { name: 'health', description: 'Liveness and readiness' },
       { name: 'auth', description: 'Signup, login and the current user' },
       { name: 'sessions', description: "Refresh tokens, logout and the caller's sessions" },
+      { name: 'api-keys', description: 'Credentials for machines: scoped, expiring, revocable' },
       { name: 'admin', description: 'User management and the audit trail (admin only)' },
       { name: 'projects', description: 'Projects: their owner and members see them, as their role allows' },
       { name: 'members', description: 'Who belongs to a project, and as what' },
@@ -90,6 +92,7 @@ export function createApp() {
   app.route('/', authRouter);
   app.route('/', accountsRouter);
   app.route('/', sessionsRouter);
+  app.route('/', apiKeysRouter);
   app.route('/', adminRouter);
   app.route('/', auditRouter);
   app.route('/', projectsRouter);
@@ -104,6 +107,13 @@ export function createApp() {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'An access token from POST /auth/login',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'afk_...',
+    description:
+      'An API key from POST /auth/api-keys, sent as `Authorization: Bearer afk_...`: the routes that name an `x-required-scope` take one holding that scope',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'oauth2Password', {
     type: 'oauth2',

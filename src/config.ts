@@ -56,6 +56,10 @@ const rawConfigSchema = z.object({
   INVITATION_DAYS: integerString(1, 90, 7),
   MAX_PENDING_INVITATIONS: integerString(1, 10_000, 100),
   INVITATIONS_PER_HOUR: integerString(1, 10_000, 50),
+  // What the API_RATE_LIMIT binding of wrangler.toml counts, per credential (the two must agree; checked).
+  API_RATE_LIMIT: integerString(1, 1_000_000, 1200),
+  API_RATE_LIMIT_PERIOD: z.enum(['10', '60']).default('60').transform(Number),
+  MAX_API_KEYS: integerString(1, 1000, 50),
 });
 
 export interface AppConfig {
@@ -94,6 +98,10 @@ export interface AppConfig {
   /** Mail (modules/mail) and the account flows it carries (modules/accounts, modules/invitations). */
   mail: MailConfig;
   accounts: AccountsConfig;
+  /** Requests each credential may make per period (the API_RATE_LIMIT binding's; middleware/quota.ts). */
+  apiQuota: { limit: number; periodSeconds: number };
+  /** Live API keys a user may hold at once. */
+  maxApiKeys: number;
 }
 
 export interface MailConfig {
@@ -208,6 +216,8 @@ function buildConfig(env: Bindings): AppConfig {
       maxPendingInvitations: raw.MAX_PENDING_INVITATIONS,
       invitationsPerHour: raw.INVITATIONS_PER_HOUR,
     },
+    apiQuota: { limit: raw.API_RATE_LIMIT, periodSeconds: raw.API_RATE_LIMIT_PERIOD },
+    maxApiKeys: raw.MAX_API_KEYS,
   };
 }
 

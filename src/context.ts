@@ -16,6 +16,8 @@ export type AppEnv = {
     caller: Caller;
     /** The session the access token belongs to. */
     sessionId: string;
+    /** When the presented access token expires (not set for an API key, whose row says). */
+    tokenExpiresAtMs: number;
     /** Costly work done for this request, reported in Server-Timing beside the database traffic. */
     work: RequestWork;
     /** The client's own X-Request-Id, when well-formed: logged beside ours, never used as it (middleware/request-id.ts). */

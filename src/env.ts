@@ -40,4 +40,9 @@ export interface Bindings {
   INVITATION_DAYS?: string;
   MAX_PENDING_INVITATIONS?: string;
   INVITATIONS_PER_HOUR?: string;
+  /** Every authenticated request, per credential (wrangler.toml [[ratelimits]]); its limit and period restated as vars. */
+  CREDENTIAL_RATE_LIMIT?: RateLimit;
+  API_RATE_LIMIT?: string;
+  API_RATE_LIMIT_PERIOD?: string;
+  MAX_API_KEYS?: string;
 }

@@ -6,7 +6,8 @@ import { applyAuditRetention } from './modules/audit/audit.retention.ts';
 import { forgetStaleThrottles } from './modules/auth/throttle.ts';
 import { createDatabase } from './db/client.ts';
 import { writeLog } from './lib/log.ts';
-import { retryMail, withOwnDatabase } from './modules/mail/mail.delivery.ts';
+import { retryMail } from './modules/mail/mail.delivery.ts';
+import { withOwnDatabase } from './db/own-database.ts';
 
 // Validate configuration when the worker loads, so a bad deployment fails loudly at startup
 // instead of answering its first request with an error.

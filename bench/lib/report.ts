@@ -40,6 +40,13 @@ export const WORKER_CPU_LIMITS: Record<string, number> = {
   task_transition: 0.8,
 };
 
+/**
+ * Budget 1b: a request with an API key costs the worker at most this much more CPU than the same request with
+ * a session's access token (its twin, measured right before it in each round).
+ */
+export const KEY_TWINS: Record<string, string> = { me_key: 'me', task_list_key: 'task_list' };
+const KEY_CPU_LIMIT_MS = 0.1;
+
 /** Budget 2: scenarios that take one database round trip, whose p50 at the edge is at most RTT + 10 ms. */
 export const EDGE_ONE_TRIP = [
   'me',
@@ -100,6 +107,12 @@ export function evaluateBudgets(m: Measurements): Budget[] {
     const extra = m.scenarios[name]?.workerExtraMs;
     if (extra !== undefined) budgets.push(budget(`worker cpu: ${name} - ${FLOOR} (ms/req)`, extra, '<=', limit));
   }
+  for (const [name, twin] of Object.entries(KEY_TWINS)) {
+    const extra = m.scenarios[name]?.workerExtraMs;
+    if (extra !== undefined) {
+      budgets.push(budget(`worker cpu: ${name} - ${twin} (ms/req)`, extra, '<=', KEY_CPU_LIMIT_MS));
+    }
+  }
   for (const name of EDGE_SCENARIOS) {
     const result = m.edge[name];
     if (!result) continue;
@@ -118,7 +131,7 @@ export function evaluateBudgets(m: Measurements): Budget[] {
     const [l, s] = [m.scenarios[large], m.scenarios[small]];
     if (l && s) budgets.push(budget(`scale: ${large} p50 / ${small} p50`, l.p50 / Math.max(s.p50, 1), '<=', 2));
   }
-  for (const name of EDGE_SCENARIOS) {
+  for (const name of [...EDGE_SCENARIOS, ...Object.keys(KEY_TWINS)]) {
     const result = m.scenarios[name];
     if (!result) continue;
     budgets.push(budget(`statements: ${name}`, result.statements, '=', expectedStatements(name)));

@@ -52,11 +52,12 @@ export interface AuditedRows {
  */
 export const auditOf = ($: Slots<RequestValues>, action: AuditAction, entityType: string, rows: AuditedRows): SQL =>
   sql`insert into ${auditEvents}
-        (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, changes)
+        (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
       select
         ${rows.actor ?? sql`${$.callerId}::uuid`}, ${sql.raw(`'${action}'`)}, ${sql.raw(`'${entityType}'`)},
         ${rows.entityId}, ${rows.projectId ?? sql`null::uuid`},
-        ${$.requestId}::text, ${$.clientIp}::text, ${$.userAgent}::text, ${rows.changes}
+        ${$.requestId}::text, ${$.clientIp}::text, ${$.userAgent}::text,
+        ${$.credential}::text, ${$.credentialKeyId}::uuid, ${rows.changes}
       from ${rows.from}`;
 
 export type RequestValues = ReturnType<typeof requestValues>;
@@ -67,6 +68,8 @@ export const requestValues = (request: RequestMeta | null, actorId: string | nul
   requestId: request?.id ?? null,
   clientIp: request?.ip ?? null,
   userAgent: request?.userAgent ?? null,
+  credential: request?.credential?.kind ?? null,
+  credentialKeyId: request?.credential?.kind === 'api_key' ? request.credential.keyId : null,
 });
 
 /** Who acts (null: the system, or someone unknown, as for a failed login) and through which request. */
@@ -94,6 +97,8 @@ export const auditInsertPerCall = (db: Database, actor: Actor, event: AuditEvent
     requestId: actor.request?.id ?? null,
     ip: actor.request?.ip ?? null,
     userAgent: actor.request?.userAgent ?? null,
+    credential: actor.request?.credential?.kind ?? null,
+    apiKeyId: actor.request?.credential?.kind === 'api_key' ? actor.request.credential.keyId : null,
     changes: event.changes,
   });
 

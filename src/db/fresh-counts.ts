@@ -7,7 +7,7 @@ import type { AuditAction } from './schema.ts';
  * Counts a limit is judged by, read after the lock that serialises the writes it limits. A guard (db/guards.ts)
  * is evaluated over its statement's snapshot, taken before the statement waited for the locked row: a count
  * there misses what a concurrent writer committed meanwhile, and two racing writes could both pass a limit
- * of one. These call VOLATILE functions (migration 0012), which read with a fresh snapshot in READ COMMITTED,
+ * of one. These call VOLATILE functions (migrations 0012, 0013), which read with a fresh snapshot in READ COMMITTED,
  * so a statement that holds the lock (the caller's row, the project's) counts everything committed before it.
  */
 
@@ -22,6 +22,9 @@ export const pendingInvitations = (projectId: SQLWrapper, exceptEmail: SQLWrappe
 /** The actor's audit events of `action` since `since`. */
 export const recentActions = (actorId: SQLWrapper, action: AuditAction, since: SQLWrapper) =>
   sql<number>`recent_actions(${actorId}, ${sql.raw(`'${action}'`)}, ${since})`;
+
+/** The user's live (neither revoked nor expired) API keys (migration 0013). */
+export const liveApiKeys = (userId: SQLWrapper) => sql<number>`live_api_keys(${userId})`;
 
 /** The hour an hourly limit counts, as its counts (above) and `retryAfterHourly` read it. */
 export const LAST_HOUR = sql`now() - interval '1 hour'`;

@@ -340,6 +340,8 @@ export const AUDIT_ACTIONS = [
   'user.email_change',
   'session.revoke',
   'session.revoke_all',
+  'api_key.create',
+  'api_key.revoke',
   'project.create',
   'project.update',
   'project.delete',
@@ -381,11 +383,18 @@ export const auditEvents = pgTable(
     requestId: text('request_id'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    // Which credential acted: 'session' (an access token) or 'api_key' (with its id); null without one.
+    credential: text('credential').$type<'session' | 'api_key'>(),
+    apiKeyId: uuid('api_key_id'),
     // Each changed field: {"field": {"old": ..., "new": ...}}. Never a password, hash or token.
     changes: jsonb('changes').$type<Record<string, { old: unknown; new: unknown }>>().notNull(),
   },
   (table) => [
     check('audit_events_action', sql`${table.action} in (${quotedList(AUDIT_ACTIONS)})`),
+    check(
+      'audit_events_credential',
+      sql`${table.credential} in ('session', 'api_key') and (${table.apiKeyId} is null) = (${table.credential} = 'session')`,
+    ),
     // Newest first, by keyset: everything (admins, retention), a project's activity, an actor's, an entity's.
     index('audit_events_at_idx').on(table.at, table.id),
     index('audit_events_project_idx')

@@ -1,4 +1,5 @@
 import type { RoleName, UserRow } from '../db/schema.ts';
+import type { PresentedKey } from './api-keys.ts';
 import { forbidden, unauthorized } from './problem.ts';
 
 /**
@@ -12,19 +13,28 @@ export interface Caller {
   tokenEpoch: number;
   /** The request acting, as the audit trail records it. */
   request: RequestMeta;
+  /** What was presented: a session's access token (the default) or an API key, checked where the caller is read. */
+  key?: PresentedKey;
 }
 
-/** The request behind a change: its id (X-Request-Id), the client's address and user agent. */
+/** Which credential acted, as the audit trail records it. */
+export type CredentialRef = { kind: 'session' } | { kind: 'api_key'; keyId: string };
+
+/** The request behind a change: its id (X-Request-Id), the client's address and user agent, its credential. */
 export interface RequestMeta {
   id: string | null;
   ip: string | null;
   userAgent: string | null;
+  credential?: CredentialRef | null;
 }
 
-/** A user as command-line tools act for them (seed data, benchmark plans): no token, so any epoch (the largest int4). */
+/** Any epoch: the largest int4. API keys, which are not ended by a new epoch, and command-line tools present it. */
+export const ANY_EPOCH = 2_147_483_647;
+
+/** A user as command-line tools act for them (seed data, benchmark plans): no token, so any epoch. */
 export const trustedCaller = (id: string): Caller => ({
   id,
-  tokenEpoch: 2_147_483_647,
+  tokenEpoch: ANY_EPOCH,
   request: { id: null, ip: null, userAgent: 'aegisflow-cli' },
 });
 
@@ -45,6 +55,9 @@ export function authorizeActor<T extends Pick<UserRow, 'isActive'>>(row: T | nul
 
 export const tokenRevoked = () => unauthorized('token_invalid', 'invalid token');
 export const accountInactive = () => forbidden('account_inactive', 'this account is inactive');
+
+/** Whether the caller may use an admin's powers: with a session, or a key that holds the `admin` scope. */
+export const adminAllowed = (caller: Caller) => !caller.key || caller.key.scopes.includes('admin');
 
 export const hasRole = (actor: Pick<UserRow, 'role'>, role: RoleName) => actor.role === role;
 export const isAdmin = (actor: Pick<UserRow, 'role'>) => hasRole(actor, 'admin');

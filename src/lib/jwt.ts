@@ -55,7 +55,10 @@ const verifiedTokens = new WeakMap<AppConfig['jwt'], Map<string, AccessClaims & 
 const MAX_VERIFIED_TOKENS = 1000;
 
 /** Returns the claims of a valid token; every failure is a 401 (expiry says so, the rest say "invalid"). */
-export async function verifyAccessToken(token: string, jwt: AppConfig['jwt']): Promise<AccessClaims> {
+export async function verifyAccessToken(
+  token: string,
+  jwt: AppConfig['jwt'],
+): Promise<AccessClaims & { expiresAtMs: number }> {
   let verified = verifiedTokens.get(jwt);
   if (!verified) verifiedTokens.set(jwt, (verified = new Map()));
   const known = verified.get(token);

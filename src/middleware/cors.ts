@@ -14,6 +14,8 @@ export const CORS_EXPOSED_HEADERS = [
   'ETag',
   'X-Request-Id',
   'Retry-After',
+  'RateLimit',
+  'RateLimit-Policy',
 ];
 /** Seconds a browser may reuse a preflight answer. */
 const PREFLIGHT_MAX_AGE = 600;

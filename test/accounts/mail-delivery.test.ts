@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } fr
 import worker from '../../src/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Bindings } from '../../src/env.ts';
-import { deliverMail, withOwnDatabase } from '../../src/modules/mail/mail.delivery.ts';
+import { deliverMail } from '../../src/modules/mail/mail.delivery.ts';
+import { withOwnDatabase } from '../../src/db/own-database.ts';
 import { sql } from '../support/db.ts';
 import { type OutboxRow } from '../support/mail.ts';
 import { runningAs } from '../support/http.ts';

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } fr
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Bindings } from '../../src/env.ts';
-import { deliverMail, withOwnDatabase } from '../../src/modules/mail/mail.delivery.ts';
+import { deliverMail } from '../../src/modules/mail/mail.delivery.ts';
+import { withOwnDatabase } from '../../src/db/own-database.ts';
 import { BASE_URL, parse, withClientAddress } from '../support/http.ts';
 import { mailedToken } from '../support/mail.ts';
 import { createProjectWithMembers } from '../support/projects.ts';

@@ -48,6 +48,7 @@ describe('GET /auth/admin/audit', () => {
       project_id: project.id,
       // The server's id for the request, never the one the client sent.
       request_id: renamed.headers.get('X-Request-Id'),
+      credential: { kind: 'session', api_key_id: null },
       ip: '198.51.100.9',
       user_agent: 'audit-ua/2',
       changes: { name: { old: 'Before', new: 'After' } },

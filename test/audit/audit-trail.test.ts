@@ -676,6 +676,38 @@ describe('every mutating route writes its event', () => {
       },
     ]);
 
+    // API keys: made and revoked by their owner, or revoked by an admin; the event never holds the key.
+    route('POST /auth/api-keys');
+    const keyOwner = await createUser();
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const made = await act('POST', '/auth/api-keys', {
+      token: keyOwner.token,
+      json: { name: 'audited', scopes: ['tasks:read'], max_role: 'viewer', expires_at: expiresAt },
+    });
+    const [keyMade] = await expectEvents(made, 201, [
+      { action: 'api_key.create', entity_type: 'api_key', entity_id: made.body.id, actor_id: keyOwner.id },
+    ]);
+    expect(keyMade!.changes).toMatchObject({
+      name: { old: null, new: 'audited' },
+      scopes: { old: null, new: ['tasks:read'] },
+      max_role: { old: null, new: 'viewer' },
+    });
+    expect(JSON.stringify(keyMade)).not.toContain(made.body.key.slice(12));
+    route('DELETE /auth/api-keys/{id}');
+    await expectEvents(await act('DELETE', `/auth/api-keys/${made.body.id}`, { token: keyOwner.token }), 204, [
+      { action: 'api_key.revoke', entity_type: 'api_key', entity_id: made.body.id, actor_id: keyOwner.id },
+    ]);
+    route('DELETE /auth/admin/users/{id}/api-keys/{key_id}');
+    const secondKey = await act('POST', '/auth/api-keys', {
+      token: keyOwner.token,
+      json: { name: 'second', scopes: ['tasks:read'], expires_at: expiresAt },
+    });
+    await expectEvents(
+      await act('DELETE', `/auth/admin/users/${keyOwner.id}/api-keys/${secondKey.body.id}`, { token: admin.token }),
+      204,
+      [{ action: 'api_key.revoke', entity_type: 'api_key', entity_id: secondKey.body.id, actor_id: admin.id }],
+    );
+
     expect([...covered].sort()).toEqual((await documentedMutations()).sort());
   });
 });

@@ -50,6 +50,16 @@ function requestsFor(projectId: string, otherUserId: string, ownerId: string): R
     { method: 'POST', path: '/auth/logout-all' },
     { method: 'GET', path: '/auth/sessions' },
     { method: 'DELETE', path: `/auth/sessions/${otherUserId}` },
+    {
+      method: 'POST',
+      path: '/auth/api-keys',
+      json: { name: 'Refused', scopes: ['tasks:read'], expires_at: new Date(Date.now() + 86_400_000).toISOString() },
+    },
+    { method: 'GET', path: '/auth/api-keys' },
+    { method: 'DELETE', path: `/auth/api-keys/${otherUserId}` },
+    { method: 'GET', path: '/auth/credential' },
+    { method: 'GET', path: `/auth/admin/users/${otherUserId}/api-keys` },
+    { method: 'DELETE', path: `/auth/admin/users/${otherUserId}/api-keys/${projectId}` },
     { method: 'GET', path: '/auth/admin/users' },
     { method: 'GET', path: `/auth/admin/users/${otherUserId}` },
     { method: 'GET', path: `/auth/admin/audit?actor_id=${otherUserId}` },
@@ -101,6 +111,7 @@ const templated = (path: string) =>
     .replace(/(members\/)[0-9a-f-]{36}/, '$1{user_id}')
     .replace(/(states\/)[0-9a-f-]{36}/, '$1{state_id}')
     .replace(/(invitations\/)[0-9a-f-]{36}/, '$1{invitation_id}')
+    .replace(/(users\/\{id\}\/api-keys\/)[0-9a-f-]{36}/, '$1{key_id}')
     .replace(/[0-9a-f-]{36}/g, '{id}');
 
 describe('every protected route checks the caller in the database', () => {

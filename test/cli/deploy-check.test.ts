@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hyperdriveCachingProblem, hyperdriveIdFrom } from '../../scripts/lib/hyperdrive.ts';
 import { senderProblem } from '../../scripts/lib/mail-sender.ts';
+import { quotaProblem } from '../../scripts/lib/quota.ts';
 
 /** `npm run deploy` refuses a Hyperdrive configuration that caches query results (the deploy path cannot be run here). */
 describe('the deploy check on Hyperdrive caching', () => {
@@ -34,5 +35,24 @@ describe('the deploy check on the mail sender', () => {
     expect(senderProblem('[vars]\nAPP_ENV = "production"\n')).toMatch(/no EMAIL_FROM/);
     expect(senderProblem('[vars]\nEMAIL_FROM = "AegisFlow <noreply@mail.example.com>"\n')).toBeUndefined();
     expect(senderProblem('[vars]\nEMAIL_FROM = "noreply@example.com"\n')).toBeUndefined();
+  });
+});
+
+/** The per-credential quota's binding and the [vars] that restate it for the RateLimit headers must agree. */
+describe('the deploy check on the quota', () => {
+  const committed = readFileSync('wrangler.toml', 'utf8');
+
+  it('finds the committed wrangler.toml consistent', () => {
+    expect(quotaProblem(committed)).toBeUndefined();
+  });
+
+  it('refuses a binding the vars misstate, or none', () => {
+    expect(quotaProblem(committed.replace('API_RATE_LIMIT = "1200"', 'API_RATE_LIMIT = "600"'))).toMatch(/counts 1200/);
+    expect(quotaProblem(committed.replace('API_RATE_LIMIT_PERIOD = "60"', 'API_RATE_LIMIT_PERIOD = "10"'))).toMatch(
+      /per 60 s/,
+    );
+    expect(quotaProblem(committed.replace('name = "CREDENTIAL_RATE_LIMIT"', 'name = "OTHER"'))).toMatch(
+      /no CREDENTIAL/,
+    );
   });
 });

@@ -41,6 +41,34 @@ describe('the typed client', () => {
     expect(one.data!.name).toBe('Typed launch');
   });
 
+  it('makes an API key and drives the API with it', async () => {
+    const anonymous = clientFor();
+    const email = uniqueEmail('typed-key');
+    await anonymous.POST('/auth/signup', { body: { email, password: 'correct horse battery' } });
+    const login = await anonymous.POST('/auth/login', { body: { email, password: 'correct horse battery' } });
+    const session = clientFor(login.data!.access_token);
+    const expires = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const made = await session.POST('/auth/api-keys', {
+      body: { name: 'typed', scopes: ['projects:read', 'projects:write'], expires_at: expires },
+    });
+    expect(made.response.status).toBe(201);
+
+    const machine = clientFor(made.data!.key);
+    const credential = await machine.GET('/auth/credential');
+    expect(credential.data).toMatchObject({
+      kind: 'api_key',
+      api_key_id: made.data!.id,
+      scopes: ['projects:read', 'projects:write'],
+    });
+    const created = await machine.POST('/projects', { body: { name: 'By a machine' } });
+    expect(created.response.status).toBe(201);
+    const refused = await machine.GET('/auth/api-keys');
+    expect(refused.response.status).toBe(403);
+    expect(refused.error!.code).toBe('credential_not_allowed');
+    const keys = await session.GET('/auth/api-keys');
+    expect(keys.data!.map((key) => key.last_used_at === undefined)).toEqual([false]);
+  });
+
   it('drives a password reset and an invitation', async () => {
     const anonymous = clientFor();
     const email = uniqueEmail('typed-reset');

@@ -19,6 +19,10 @@ import { RESEND, RESET, VERIFY } from '../../src/modules/accounts/accounts.guard
 import { ACCEPT_BY_ID, ACCEPT_BY_TOKEN, INVITE, WITHDRAW } from '../../src/modules/invitations/invitations.guards.ts';
 import { addMember } from '../../src/modules/members/members.service.ts';
 import { SIGNUP_INVITED } from '../../src/modules/users/users.service.ts';
+import { CREATE_KEY, REVOKE_ANY_KEY, REVOKE_OWN_KEY } from '../../src/modules/api-keys/api-keys.guards.ts';
+import { createApiKey } from '../../src/modules/api-keys/api-keys.service.ts';
+import type { CreateApiKeyInput } from '../../src/modules/api-keys/api-keys.schemas.ts';
+import type { AppConfig } from '../../src/config.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { trafficTiming } from '../../src/db/traffic.ts';
 import { AppError, problemResponse } from '../../src/lib/problem.ts';
@@ -223,7 +227,62 @@ const callerCases = (send: Send): Record<string, Case> => ({
 });
 const stale = { 'If-Match': '"999"' };
 
+const keyBody = (change: Record<string, unknown> = {}) => ({
+  name: 'guarded',
+  scopes: ['tasks:read'],
+  expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+  ...change,
+});
+
 const writes: [route: string, write: GuardedWrite<never>, cases: () => Record<string, Case>][] = [
+  [
+    'POST /auth/api-keys',
+    CREATE_KEY,
+    () => {
+      const send = (as: TestUser, change?: Record<string, unknown>) =>
+        call('POST', '/auth/api-keys', { token: as.token, json: keyBody(change) });
+      return {
+        ...callerCases((as) => send(as)),
+        admin_scope_allowed: [() => send(w.owner, { scopes: ['admin'] }), 422, 'validation_failed'],
+        projects_visible: [() => send(w.outsider, { project_ids: [w.projectId] }), 422, 'validation_failed'],
+        // The cap's own refusal through the service, with a cap of none, rather than 50 keys made first.
+        below_key_limit: [
+          () =>
+            throughService((db) =>
+              createApiKey(
+                db,
+                trustedCaller(w.owner.id),
+                keyBody() as CreateApiKeyInput,
+                { maxApiKeys: 0 } as AppConfig,
+              ),
+            ),
+          409,
+          'api_key_limit_reached',
+        ],
+      };
+    },
+  ],
+  [
+    'DELETE /auth/api-keys/{id}',
+    REVOKE_OWN_KEY,
+    () => {
+      const send: Send = (as) => call('DELETE', `/auth/api-keys/${crypto.randomUUID()}`, { token: as.token });
+      return { ...callerCases(send), key_known: [() => send(w.owner), 404, 'not_found'] };
+    },
+  ],
+  [
+    'DELETE /auth/admin/users/{id}/api-keys/{key_id}',
+    REVOKE_ANY_KEY,
+    () => {
+      const send: Send = (as) =>
+        call('DELETE', `/auth/admin/users/${w.owner.id}/api-keys/${crypto.randomUUID()}`, { token: as.token });
+      return {
+        ...callerCases(send),
+        admin_override: [() => send(w.owner), 403, 'role_required'],
+        key_known: [() => send(w.admin), 404, 'not_found'],
+      };
+    },
+  ],
   [
     'PATCH /auth/me',
     OWN_ACCOUNT,

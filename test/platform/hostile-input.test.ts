@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { call } from '../support/http.ts';
 import { createUser } from '../support/users.ts';
+import { SCOPES } from '../../src/lib/api-keys.ts';
 
 /**
  * Every route in the OpenAPI document, probed with generated hostile input as an authenticated admin
@@ -96,6 +97,12 @@ const AUTH_HEADERS = [
   'Bearer a.b.c',
   'Basic dXNlcjpwYXNz',
   'Bearer \u00e9\u00e9.\u00e9.\u00e9',
+  'Bearer afk_' + 'a'.repeat(97),
+  'Bearer afk_' + 'z'.repeat(97),
+  'Bearer afk_' + 'a'.repeat(10_000),
+  'Bearer afk_\u00e9' + 'a'.repeat(96),
+  'Bearer afk_',
+  'Bearer  afk_' + '0'.repeat(97),
 ];
 
 // The routes of the OpenAPI contract; the test below checks this list against /openapi.json.
@@ -117,6 +124,12 @@ const ROUTES = [
   ['POST', '/auth/logout-all'],
   ['GET', '/auth/sessions'],
   ['DELETE', '/auth/sessions/{id}'],
+  ['POST', '/auth/api-keys'],
+  ['GET', '/auth/api-keys'],
+  ['DELETE', '/auth/api-keys/{id}'],
+  ['GET', '/auth/credential'],
+  ['GET', '/auth/admin/users/{id}/api-keys'],
+  ['DELETE', '/auth/admin/users/{id}/api-keys/{key_id}'],
   ['GET', '/auth/admin/users'],
   ['GET', '/auth/admin/users/{id}'],
   ['GET', '/auth/admin/audit'],
@@ -159,7 +172,12 @@ const ROUTES = [
 ] as const;
 
 const withIds = (path: string, id: string) =>
-  path.replace('{id}', id).replace('{user_id}', id).replace('{state_id}', id).replace('{invitation_id}', id);
+  path
+    .replace('{id}', id)
+    .replace('{user_id}', id)
+    .replace('{state_id}', id)
+    .replace('{invitation_id}', id)
+    .replace('{key_id}', id);
 
 function expectNoServerError(res: Awaited<ReturnType<typeof call>>, what: string) {
   expect(res.status, `${what} -> ${res.status} ${res.text.slice(0, 200)}`).toBeLessThan(500);
@@ -182,7 +200,21 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
       .replace('{id}', path.startsWith('/projects') ? project.body.id : admin.id)
       .replace('{user_id}', admin.id)
       .replace('{state_id}', admin.id)
-      .replace('{invitation_id}', admin.id);
+      .replace('{invitation_id}', admin.id)
+      .replace('{key_id}', admin.id);
+    // The same bodies with an admin's API key holding every scope, where a route takes one.
+    const made = await call('POST', '/auth/api-keys', {
+      token: admin.token,
+      json: { name: 'fuzz', scopes: [...SCOPES], expires_at: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    for (const body of method === 'GET' ? [undefined] : BODIES) {
+      const res = await call(method, concrete, {
+        token: made.body.key,
+        body,
+        headers: { 'Content-Type': 'application/json', 'If-Match': '"1"' },
+      });
+      expectNoServerError(res, `${method} ${path} with a key ${String(body).slice(0, 40)}`);
+    }
     for (const body of method === 'GET' ? [undefined] : BODIES) {
       for (const contentType of method === 'GET' ? ['application/json'] : CONTENT_TYPES) {
         const res = await call(method, concrete, {
@@ -202,6 +234,7 @@ describe.each(ROUTES)('hostile input to %s %s never causes a 5xx', (method, path
       ...(path.includes('{user_id}') ? [path.replace('{id}', admin.id).replace('{user_id}', id)] : []),
       ...(path.includes('{state_id}') ? [path.replace('{id}', admin.id).replace('{state_id}', id)] : []),
       ...(path.includes('{invitation_id}') ? [path.replace('{id}', admin.id).replace('{invitation_id}', id)] : []),
+      ...(path.includes('{key_id}') ? [path.replace('{id}', admin.id).replace('{key_id}', id)] : []),
     ]);
     if (paths.length === 0) paths.push(path);
     for (const concrete of paths) {

@@ -130,6 +130,11 @@ describe('OpenAPI and docs', () => {
         '/auth/admin/users/{id}',
         '/auth/admin/users/{id}/role',
         '/auth/admin/users/{id}/status',
+        '/auth/admin/users/{id}/api-keys',
+        '/auth/admin/users/{id}/api-keys/{key_id}',
+        '/auth/api-keys',
+        '/auth/api-keys/{id}',
+        '/auth/credential',
         '/auth/login',
         '/auth/me',
         '/auth/me/password',
@@ -169,7 +174,8 @@ describe('OpenAPI and docs', () => {
         '/tasks/{id}/history',
       ].sort(),
     );
-    expect(doc.paths['/auth/me'].get.security).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }]);
+    expect(doc.paths['/auth/me'].get.security).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }, { apiKey: [] }]);
+    expect(doc.paths['/auth/api-keys'].post.security).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }]);
     // Every operation declares its problem responses.
     for (const [path, operations] of Object.entries<Record<string, any>>(doc.paths)) {
       for (const [method, operation] of Object.entries<any>(operations)) {

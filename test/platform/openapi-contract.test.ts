@@ -13,6 +13,18 @@ const PUBLIC_OPERATIONS = [
   'resetPassword',
   'verifyEmail',
 ];
+/** The session and key routes: a key can never end sessions, change the password, or make, list or revoke keys. */
+const SESSION_ONLY_OPERATIONS = [
+  'logOutEverywhere',
+  'listSessions',
+  'revokeSession',
+  'changePassword',
+  'createApiKey',
+  'listApiKeys',
+  'revokeApiKey',
+  'listUserApiKeys',
+  'revokeUserApiKey',
+];
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options', 'trace'];
 
 async function operations() {
@@ -39,10 +51,19 @@ describe('the OpenAPI contract', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('says security: [] on public operations and asks for a bearer token everywhere else', async () => {
+  it('says security: [] on public operations, a session on the session and key routes, and a session or a key everywhere else', async () => {
     for (const { where, operation } of await operations()) {
       if (PUBLIC_OPERATIONS.includes(operation.operationId)) expect(operation.security, where).toEqual([]);
-      else expect(operation.security, where).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }]);
+      else if (SESSION_ONLY_OPERATIONS.includes(operation.operationId)) {
+        expect(operation.security, where).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }]);
+        expect(operation['x-required-scope'], where).toBeUndefined();
+      } else {
+        expect(operation.security, where).toEqual([{ bearerAuth: [] }, { oauth2Password: [] }, { apiKey: [] }]);
+        // Every route a key may call names its scope, but the caller's own profile and credential.
+        if (!['getCurrentUser', 'getCredential'].includes(operation.operationId)) {
+          expect(operation['x-required-scope'], where).toBeDefined();
+        }
+      }
     }
   });
 

@@ -2,6 +2,8 @@ import { call, expectProblem } from './http.ts';
 import { createProjectWithMembers } from './projects.ts';
 import { sql } from './db.ts';
 import { createUser } from './users.ts';
+import { createTask, statesOf } from './tasks.ts';
+import type { TaskFixture } from './access-routes.ts';
 import { expect } from 'vitest';
 
 export * from './access-expectations.ts';
@@ -69,4 +71,18 @@ export async function expectCell(
   } else {
     expect(res.status, res.text).toBe(status);
   }
+}
+
+/** A fresh team project with a task and a deleted task, for the task and workflow routes to act on. */
+export async function taskFixture(team: Team): Promise<TaskFixture> {
+  const project = await teamProject(team);
+  const task = await createTask(team.owner, project.id);
+  const deleted = await createTask(team.owner, project.id);
+  await call('DELETE', `/tasks/${deleted.id}`, { token: team.owner.token });
+  return {
+    projectId: project.id,
+    taskId: task.id,
+    deletedTaskId: deleted.id,
+    states: await statesOf(team.owner, project.id),
+  };
 }

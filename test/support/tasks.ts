@@ -43,3 +43,20 @@ export async function taskState(taskId: string) {
   const events = await sql()`select kind, from_id, to_id from task_events where task_id = ${taskId} order by id`;
   return { task, events };
 }
+
+/** What a refused task or workflow request must leave untouched: states, transitions, tasks, their history. */
+export async function workState(projectId: string) {
+  return {
+    states:
+      await sql()`select id, name, category, position from workflow_states where project_id = ${projectId} order by position`,
+    transitions:
+      await sql()`select from_state_id, to_state_id from workflow_transitions where project_id = ${projectId} order by 1, 2`,
+    restricted: (await sql()`select transitions_restricted from projects where id = ${projectId}`)[0]!
+      .transitions_restricted,
+    tasks:
+      await sql()`select id, title, state_id, version, is_active, assignee_id from tasks where project_id = ${projectId} order by number`,
+    events: (
+      await sql()`select count(*)::int as n from task_events e join tasks t on t.id = e.task_id where t.project_id = ${projectId}`
+    )[0]!.n,
+  };
+}

@@ -59,7 +59,7 @@ export const verifyEmail = createRoute({
 });
 
 export const resendVerification = createRoute({
-  ...signedIn('auth'),
+  ...signedIn('auth', 'account:write'),
   method: 'post',
   path: '/auth/email/verify/resend',
   operationId: 'resendVerificationEmail',
@@ -70,7 +70,7 @@ export const resendVerification = createRoute({
 });
 
 export const changeEmail = createRoute({
-  ...signedIn('auth', limitPerIp('password')),
+  ...signedIn('auth', 'account:write', limitPerIp('password')),
   method: 'post',
   path: '/auth/me/email',
   operationId: 'changeEmail',

@@ -5,7 +5,7 @@ import { requireRole, signedIn } from '../../middleware/auth.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { ChangeRoleBody, ChangeStatusBody, ListUsersQuery } from './admin.schemas.ts';
 
-const adminOnly = signedIn('admin', requireRole('admin'));
+const adminOnly = signedIn('admin', 'admin', requireRole('admin'));
 
 export const listUsers = createRoute({
   ...adminOnly,

@@ -1,3 +1,4 @@
+import { revokeEveryKey } from '../api-keys/api-keys.service.ts';
 import { and, count, desc, eq, getTableColumns, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
@@ -149,6 +150,8 @@ async function changeUserPerCall(db: Database, caller: Caller, targetId: string,
       .where(eq(users.id, targetId))
       .returning();
     await revokeEverySession(tx, targetId);
+    // A deactivation ends the user's API keys too: reactivated, the account starts without them.
+    if (!next.isActive && target.isActive) await revokeEveryKey(tx, targetId, actor.id, caller.request);
     await auditInsertPerCall(
       tx,
       { id: actor.id, request: caller.request },

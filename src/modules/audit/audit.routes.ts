@@ -2,11 +2,11 @@ import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { requireRole, signedIn } from '../../middleware/auth.ts';
-import { projectRoute } from '../projects/access.ts';
+import { projectRoute } from '../projects/project-route.ts';
 import { ActivityQuery, AdminAuditQuery, AuditEventSchema } from './audit.schemas.ts';
 
 export const listAuditEvents = createRoute({
-  ...signedIn('admin', requireRole('admin')),
+  ...signedIn('admin', 'admin', requireRole('admin')),
   operationId: 'listAuditEvents',
   method: 'get',
   path: '/auth/admin/audit',
@@ -18,12 +18,12 @@ export const listAuditEvents = createRoute({
 });
 
 export const listProjectActivity = createRoute({
-  ...signedIn('projects'),
   operationId: 'listProjectActivity',
   method: 'get',
   path: '/projects/{id}/activity',
   ...projectRoute(
-    'readProject',
+    'projects',
+    'readActivity',
     "A project's activity: changes to it, its members, states and tasks",
     'The audit events of one project, newest first, with the same filters and pagination as the admin audit (without the client address and user agent).',
   ),

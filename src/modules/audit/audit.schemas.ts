@@ -4,7 +4,16 @@ import { PaginationQuery } from '../../lib/pagination.ts';
 import { timestamp } from '../../lib/validation.ts';
 
 /** What an event is about. */
-export const AUDIT_ENTITY_TYPES = ['user', 'session', 'project', 'member', 'state', 'task'] as const;
+export const AUDIT_ENTITY_TYPES = [
+  'user',
+  'session',
+  'api_key',
+  'project',
+  'member',
+  'invitation',
+  'state',
+  'task',
+] as const;
 
 /** `project.*` and the like: every action of one family. */
 const FAMILIES = [...new Set(AUDIT_ACTIONS.map((action) => action.slice(0, action.indexOf('.'))))].map(
@@ -77,6 +86,13 @@ export const AuditEventSchema = z
       .string()
       .nullable()
       .openapi({ description: 'The X-Request-Id of the request that made the change, as in the request logs' }),
+    credential: z
+      .object({ kind: z.enum(['session', 'api_key']), api_key_id: z.uuid().nullable() })
+      .nullable()
+      .openapi({
+        description:
+          'Which credential acted: a session (an access token) or an API key (with its id); null where none did (signup, login, a mailed link, the system) or for events older than keys',
+      }),
     ip: z.string().nullable().optional().openapi({ description: "The client's address (admins only)" }),
     user_agent: z.string().nullable().optional().openapi({ description: "The client's User-Agent (admins only)" }),
     changes: z.record(z.string(), ChangeSchema).openapi({
@@ -105,6 +121,7 @@ export function toAuditEventResponse(
     entity_id: event.entityId,
     project_id: event.projectId,
     request_id: event.requestId,
+    credential: event.credential ? { kind: event.credential, api_key_id: event.apiKeyId } : null,
     ...(audience === 'admin' ? { ip: event.ip, user_agent: event.userAgent } : {}),
     changes: event.changes,
     ...(event.redacted ? { redacted: true as const } : {}),

@@ -209,7 +209,7 @@ export async function listProjectActivity(
     projectId,
   });
   const standing = standingOf(callerFrom(caller, rows[0]?.actor), rows[0]?.membershipRole);
-  requireAccess(rows[0]?.project, standing, 'readProject');
+  requireAccess(rows[0]?.project, standing, 'readActivity');
   return toEventPage(rows, page, !mayDo(standing, 'readDeletedTasks'));
 }
 

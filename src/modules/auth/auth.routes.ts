@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { requireAuth } from '../../middleware/auth.ts';
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, publicSecurity } from '../../lib/openapi.ts';
+import { signedIn } from '../../middleware/auth.ts';
+import { errorResponses, jsonBody, jsonResponse, publicSecurity } from '../../lib/openapi.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { limitPerIp } from '../../middleware/rate-limit.ts';
 import {
@@ -60,10 +60,8 @@ export const me = createRoute({
   method: 'get',
   path: '/auth/me',
   operationId: 'getCurrentUser',
-  tags: ['auth'],
+  ...signedIn('auth', null),
   summary: 'The current user',
-  security: bearerSecurity,
-  middleware: [requireAuth],
   responses: {
     200: jsonResponse(UserSchema, 'The authenticated user'),
     ...errorResponses(401, 403),
@@ -74,10 +72,8 @@ export const updateMe = createRoute({
   method: 'patch',
   path: '/auth/me',
   operationId: 'updateCurrentUser',
-  tags: ['auth'],
+  ...signedIn('auth', 'account:write'),
   summary: "Change the caller's own name",
-  security: bearerSecurity,
-  middleware: [requireAuth],
   request: { body: jsonBody(UpdateMeBody, 'The new name (`null` clears it)') },
   responses: { 200: jsonResponse(UserSchema, 'The updated user'), ...errorResponses(401, 403) },
 });
@@ -86,12 +82,10 @@ export const changePassword = createRoute({
   method: 'post',
   path: '/auth/me/password',
   operationId: 'changePassword',
-  tags: ['auth'],
   summary: "Change the caller's password; every other session is revoked",
   description:
     "A wrong current password is a 403 and counts as a failed login. Every access token issued before stops working, this one included; this session's refresh token stays valid, so refresh to go on.",
-  security: bearerSecurity,
-  middleware: [limitPerIp('password'), requireAuth],
+  ...signedIn('auth', 'session', limitPerIp('password')),
   request: { body: jsonBody(ChangePasswordBody, 'The current and the new password') },
   responses: { 204: { description: 'Changed' }, ...errorResponses(401, 403, 429) },
 });

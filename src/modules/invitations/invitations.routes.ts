@@ -4,7 +4,7 @@ import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
 import { limitPerIp } from '../../middleware/rate-limit.ts';
 import { MemberSchema } from '../members/members.schemas.ts';
-import { projectRoute } from '../projects/access.ts';
+import { projectRoute } from '../projects/project-route.ts';
 import {
   AcceptInvitationBody,
   InvitationParams,
@@ -13,8 +13,6 @@ import {
   ListInvitationsQuery,
   MyInvitationSchema,
 } from './invitations.schemas.ts';
-
-const authenticated = signedIn('invitations');
 
 /** What POST /projects/{id}/invitations answers, and POST /projects/{id}/members for everyone but admins. */
 export const invitationAccepted = {
@@ -27,21 +25,19 @@ export const INVITATION_RULES =
   'The invitation works for `INVITATION_DAYS` (7) and replaces a pending one to the same address. 409 `already_member` when an account with the address is a member already, 409 `invitation_limit_reached` past `MAX_PENDING_INVITATIONS` (100) pending in the project, 429 past `INVITATIONS_PER_HOUR` (50) by one inviter.';
 
 export const createInvitation = createRoute({
-  ...authenticated,
   operationId: 'createInvitation',
   method: 'post',
   path: '/projects/{id}/invitations',
-  ...projectRoute('manageMembers', 'Invite an email address to the project', INVITATION_RULES),
+  ...projectRoute('invitations', 'manageMembers', 'Invite an email address to the project', INVITATION_RULES),
   request: { params: IdParams, body: jsonBody(InviteBody, 'Who, and with which role') },
   responses: { ...invitationAccepted, ...errorResponses(401, 403, 404, 409, 429) },
 });
 
 export const listInvitations = createRoute({
-  ...authenticated,
   operationId: 'listProjectInvitations',
   method: 'get',
   path: '/projects/{id}/invitations',
-  ...projectRoute('manageMembers', "The project's pending invitations"),
+  ...projectRoute('invitations', 'manageMembers', "The project's pending invitations"),
   request: { params: IdParams, query: ListInvitationsQuery },
   responses: {
     200: listResponse(InvitationSchema, 'A page of pending invitations, newest first'),
@@ -50,17 +46,16 @@ export const listInvitations = createRoute({
 });
 
 export const withdrawInvitation = createRoute({
-  ...authenticated,
   operationId: 'withdrawInvitation',
   method: 'delete',
   path: '/projects/{id}/invitations/{invitation_id}',
-  ...projectRoute('manageMembers', 'Withdraw a pending invitation', 'Its link stops working at once.'),
+  ...projectRoute('invitations', 'manageMembers', 'Withdraw a pending invitation', 'Its link stops working at once.'),
   request: { params: InvitationParams },
   responses: { 204: { description: 'Withdrawn' }, ...errorResponses(401, 403, 404) },
 });
 
 export const listMyInvitations = createRoute({
-  ...authenticated,
+  ...signedIn('invitations', 'members:read'),
   operationId: 'listMyInvitations',
   method: 'get',
   path: '/invitations',
@@ -81,7 +76,7 @@ const ACCEPT_RULES =
   'The caller must be signed in with the invited address, verified (403 `invitation_mismatch` for another address, 403 `email_unverified` before it is verified; an account made with POST /auth/signup and the invitation token is verified).';
 
 export const acceptInvitationByToken = createRoute({
-  ...signedIn('invitations', limitPerIp('invitation')),
+  ...signedIn('invitations', 'members:write', limitPerIp('invitation')),
   operationId: 'acceptInvitation',
   method: 'post',
   path: '/invitations/accept',
@@ -92,7 +87,7 @@ export const acceptInvitationByToken = createRoute({
 });
 
 export const acceptInvitationById = createRoute({
-  ...authenticated,
+  ...signedIn('invitations', 'members:write'),
   operationId: 'acceptInvitationById',
   method: 'post',
   path: '/invitations/{id}/accept',

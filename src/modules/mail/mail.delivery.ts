@@ -2,9 +2,9 @@ import { and, asc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { AppConfig } from '../../config.ts';
 import type { AppContext } from '../../context.ts';
 import { mailOutbox } from '../../db/account-schema.ts';
-import { createDatabase, type Database } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
+import { afterResponse } from '../../db/own-database.ts';
 import { FLAG, slots, statement, statementFamily } from '../../db/statements.ts';
-import type { Bindings } from '../../env.ts';
 import { describeError, writeLog } from '../../lib/log.ts';
 
 /*
@@ -178,12 +178,6 @@ export async function retryMail(db: Database, sender: SendEmail | undefined, con
   return { ...outcome, givenUp: givenUp.length };
 }
 
-/** Runs `work` on a database connection of its own (after a response, or in a scheduled job). */
-export async function withOwnDatabase<T>(bindings: Bindings, config: AppConfig, work: (db: Database) => Promise<T>) {
-  const database = createDatabase(bindings.HYPERDRIVE.connectionString, config.databaseConnectTimeoutSeconds);
-  return database.run(() => work(database.db));
-}
-
 /**
  * Sends the messages a request wrote once its response has gone (`waitUntil`). Where there is no execution
  * context (an app driven directly in tests) or no mail binding (the benchmark's plain workerd), the Cron
@@ -192,16 +186,5 @@ export async function withOwnDatabase<T>(bindings: Bindings, config: AppConfig, 
 export function sendAfterResponse(c: AppContext, ids: readonly number[]): void {
   const sender = c.env.EMAIL;
   if (ids.length === 0 || !sender) return;
-  let context: AppContext['executionCtx'];
-  try {
-    context = c.executionCtx;
-  } catch {
-    return;
-  }
-  const config = c.get('config');
-  context.waitUntil(
-    withOwnDatabase(c.env, config, (db) => deliverMail(db, sender, config, ids)).catch((error: unknown) =>
-      writeLog('error', { message: 'mail delivery failed', error: describeError(error) }),
-    ),
-  );
+  afterResponse(c, 'mail delivery', (db) => deliverMail(db, sender, c.get('config'), ids));
 }

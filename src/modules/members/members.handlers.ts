@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../../context.ts';
-import { isAdmin } from '../../lib/actor.ts';
+import { adminAllowed, isAdmin } from '../../lib/actor.ts';
 import { etagFor } from '../../lib/etag.ts';
 import { currentUser } from '../../middleware/auth.ts';
 import { respondWithInvitation } from '../invitations/invitations.handlers.ts';
@@ -22,7 +22,8 @@ export const list: RouteHandler<typeof routes.listMembers, AppEnv> = async (c) =
 /** Admins add an existing account at once (the admin override); everyone else invites the address. */
 export const add: RouteHandler<typeof routes.addMember, AppEnv> = async (c) => {
   const projectId = c.req.valid('param').id;
-  if (!isAdmin(await currentUser(c))) return respondWithInvitation(c, projectId, c.req.valid('json'));
+  if (!adminAllowed(c.get('caller')) || !isAdmin(await currentUser(c)))
+    return respondWithInvitation(c, projectId, c.req.valid('json'));
   return c.json(toMemberResponse(await service.addMember(db(c), c.get('caller'), projectId, c.req.valid('json'))), 201);
 };
 

@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { signedIn } from '../../middleware/auth.ts';
 import { INVITATION_RULES, invitationAccepted } from '../invitations/invitations.routes.ts';
-import { projectRoute } from '../projects/access.ts';
+import { projectRoute } from '../projects/project-route.ts';
 import { projectResponse } from '../projects/projects.routes.ts';
 import {
   AddMemberBody,
@@ -14,24 +13,21 @@ import {
   TransferProjectBody,
 } from './members.schemas.ts';
 
-const authenticated = signedIn('members');
-
 export const listMembers = createRoute({
-  ...authenticated,
   operationId: 'listProjectMembers',
   method: 'get',
   path: '/projects/{id}/members',
-  ...projectRoute('readMembers', 'Members of a project, the owner included'),
+  ...projectRoute('members', 'readMembers', 'Members of a project, the owner included'),
   request: { params: IdParams, query: ListMembersQuery },
   responses: { 200: listResponse(MemberSchema, 'A page of members, oldest first'), ...errorResponses(401, 403, 404) },
 });
 
 export const addMember = createRoute({
-  ...authenticated,
   operationId: 'addProjectMember',
   method: 'post',
   path: '/projects/{id}/members',
   ...projectRoute(
+    'members',
     'manageMembers',
     'Add a member (admins) or invite them (everyone else)',
     `Admins add an existing active account at once: 201 with the member, 404 when no active user has the email, 409 when the user is already a member, owns the project, or is the caller. Everyone else gets exactly what POST /projects/{id}/invitations answers: 202 with the invitation, mailed to the address, whether or not an account uses it. ${INVITATION_RULES}`,
@@ -45,11 +41,11 @@ export const addMember = createRoute({
 });
 
 export const changeMemberRole = createRoute({
-  ...authenticated,
   operationId: 'changeProjectMemberRole',
   method: 'patch',
   path: '/projects/{id}/members/{user_id}',
   ...projectRoute(
+    'members',
     'manageMembers',
     "Change a member's role",
     "409 for the owner (transfer the project instead) and for the caller's own role.",
@@ -59,11 +55,11 @@ export const changeMemberRole = createRoute({
 });
 
 export const removeMember = createRoute({
-  ...authenticated,
   operationId: 'removeProjectMember',
   method: 'delete',
   path: '/projects/{id}/members/{user_id}',
   ...projectRoute(
+    'members',
     'manageMembers',
     'Remove a member, or leave',
     'Any member may remove themselves (leave). Access ends at once, for requests already authenticated too. The owner cannot be removed (409).',
@@ -73,11 +69,11 @@ export const removeMember = createRoute({
 });
 
 export const transferProject = createRoute({
-  ...authenticated,
   operationId: 'transferProject',
   method: 'post',
   path: '/projects/{id}/transfer',
   ...projectRoute(
+    'members',
     'transferProject',
     'Make a member the owner',
     'The previous owner stays as a manager. 409 when the new owner is not an active member of the project.',

@@ -1,5 +1,6 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { PROJECT_ROLES, type ProjectRole } from '../../db/schema.ts';
+import type { Scope } from '../../lib/api-keys.ts';
 import { forbidden, notFound } from '../../lib/problem.ts';
 
 /**
@@ -27,8 +28,28 @@ export const REQUIRED_ROLE = {
   writeTasks: 'editor',
   readDeletedTasks: 'manager',
   manageWorkflow: 'manager',
+  readActivity: 'viewer',
 } as const satisfies Record<string, ProjectRole>;
 export type ProjectAction = keyof typeof REQUIRED_ROLE;
+
+/**
+ * The API key scope each action needs (lib/api-keys.ts): reading and writing each kind of thing a project
+ * holds. A key's right is the least of its scope, its role cap and its owner's standing.
+ */
+export const ACTION_SCOPES = {
+  readProject: 'projects:read',
+  updateProject: 'projects:write',
+  deleteProject: 'projects:write',
+  restoreProject: 'projects:write',
+  transferProject: 'projects:write',
+  readMembers: 'members:read',
+  manageMembers: 'members:write',
+  readTasks: 'tasks:read',
+  writeTasks: 'tasks:write',
+  readDeletedTasks: 'tasks:read',
+  manageWorkflow: 'workflows:write',
+  readActivity: 'audit:read',
+} as const satisfies Record<ProjectAction, Scope>;
 
 /** `my_role` in responses: the caller's membership role, or `admin` where only the override applies. */
 export type MyRole = ProjectRole | 'admin';
@@ -72,6 +93,10 @@ const rankSql = (role: SQLWrapper) =>
     sql` `,
   )} else 0 end)`;
 
+/** In SQL: the membership role `role`, lowered to `cap` when `cap` (a key's role cap) is lower; null caps nothing. */
+export const cappedRoleSql = (role: SQLWrapper, cap: SQLWrapper): SQL =>
+  sql`(case when ${cap}::text is null or ${rankSql(role)} <= ${rankSql(sql`${cap}::text`)} then ${role} else ${cap}::text end)`;
+
 /** In SQL: may a caller whose users.role is `callerRole` and membership role is `memberRole` do `action`? */
 export const callerMaySql = (action: ProjectAction, callerRole: SQLWrapper, memberRole: SQLWrapper): SQL =>
   sql`(${callerRole} = 'admin' or ${rankSql(memberRole)} >= ${sql.raw(String(RANK[REQUIRED_ROLE[action]]))})`;
@@ -84,20 +109,3 @@ export const whoMay = (action: ProjectAction): string =>
     manager: 'manager, owner, admin',
     owner: 'owner, admin',
   })[REQUIRED_ROLE[action]];
-
-/**
- * A project-scoped route's access rule as its OpenAPI operation publishes it, generated from the role table:
- * the summary names who may, the description the least role, and `x-required-role` says it for machines.
- * Spread into the route's `createRoute`; test/platform/required-roles.test.ts holds each to the access
- * matrices and the README.
- */
-export function projectRoute(action: ProjectAction, summary: string, description?: string) {
-  const role = REQUIRED_ROLE[action];
-  return {
-    summary: `${summary} (${whoMay(action)})`,
-    description: [`Needs the \`${role}\` role in the project or a higher one, or admin.`, description]
-      .filter(Boolean)
-      .join(' '),
-    'x-required-role': role,
-  } as const;
-}

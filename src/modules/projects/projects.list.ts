@@ -11,7 +11,7 @@ import {
 } from '../../db/pagination.ts';
 import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
 import { FLAG, slots, statementFamily, type ShapeOf, type Slots } from '../../db/statements.ts';
-import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
+import { actorColumns, callerRole, callerValues, isCaller, keyReaches, type CallerValues } from '../../db/users.ts';
 import { isAdmin, type Caller } from '../../lib/actor.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { forbidden } from '../../lib/problem.ts';
@@ -19,6 +19,7 @@ import { containsPattern } from '../../lib/sql.ts';
 import { PROJECT_SORTS, type ProjectSort } from './projects.schemas.ts';
 import type { ProjectView } from './projects.service.ts';
 import { callerFrom, callerMembership, joinCallerMembership } from './standing.ts';
+import { cappedRoleSql } from './access.ts';
 
 /*
  * GET /projects, in one statement: the caller's users row, left-joined LATERAL with the page, and a count
@@ -132,17 +133,20 @@ const keyset = (shape: ListShape, sort: ReturnType<typeof sortColumns>) =>
 const OWN_PROJECTS = statementFamily('own_projects', LIST_SHAPE, slots<ListValues>(), (db, shape, $) => {
   const sort = sortColumns(shape.sort, true);
   const order = sort.direction === 'desc' ? desc : asc;
+  // The role as the caller may use it here (an API key's cap), and only the projects their key reaches.
+  const role = cappedRoleSql(projectMembers.role, $.maxRole);
   const matching = (caller: SQLWrapper) =>
     and(
       eq(projectMembers.userId, caller),
       eq(projects.isActive, true),
-      ...commonConditions(shape, $, projectMembers.role),
+      keyReaches(projectMembers.projectId),
+      ...commonConditions(shape, $, role),
     );
   const page = pageWindow(
     db
       .select({
         ...projectColumns,
-        membershipRole: projectMembers.role,
+        membershipRole: sql<ProjectRole>`${role}`.as('membership_role'),
         sortKey: sortKeyText(sort.column).as('sort_key'),
       })
       .from(projectMembers)
@@ -219,7 +223,7 @@ const ALL_PROJECTS = statementFamily(
         total: count,
       })
       .from(users)
-      .leftJoinLateral(page, sql`${users.role} = 'admin'`)
+      .leftJoinLateral(page, sql`${callerRole} = 'admin'`)
       .where(isCaller($));
   },
 );

@@ -2,11 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
 import { signedIn } from '../../middleware/auth.ts';
-import { projectRoute } from './access.ts';
+import { projectRoute } from './project-route.ts';
 import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
 import { CreateProjectBody, ListProjectsQuery, ProjectSchema, UpdateProjectBody } from './projects.schemas.ts';
-
-const authenticated = signedIn('projects');
 
 const etagHeader = z.object({
   ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }),
@@ -20,7 +18,7 @@ export const projectResponse = (description: string) => ({
 });
 
 export const createProject = createRoute({
-  ...authenticated,
+  ...signedIn('projects', 'projects:write'),
   operationId: 'createProject',
   method: 'post',
   path: '/projects',
@@ -30,7 +28,7 @@ export const createProject = createRoute({
 });
 
 export const listProjects = createRoute({
-  ...authenticated,
+  ...signedIn('projects', 'projects:read'),
   operationId: 'listProjects',
   method: 'get',
   path: '/projects',
@@ -41,11 +39,11 @@ export const listProjects = createRoute({
 });
 
 export const getProject = createRoute({
-  ...authenticated,
   operationId: 'getProject',
   method: 'get',
   path: '/projects/{id}',
   ...projectRoute(
+    'projects',
     'readProject',
     'One project',
     'Honours `If-None-Match`: 304 when the client already has the current version (the caller is still checked).',
@@ -66,41 +64,37 @@ const updateRequest = {
 const updateResponses = { 200: projectResponse('The updated project'), ...errorResponses(401, 403, 404, 409, 412) };
 
 export const replaceProject = createRoute({
-  ...authenticated,
   operationId: 'replaceProject',
   method: 'put',
   path: '/projects/{id}',
-  ...projectRoute('updateProject', 'Update a project'),
+  ...projectRoute('projects', 'updateProject', 'Update a project'),
   request: updateRequest,
   responses: updateResponses,
 });
 
 export const patchProject = createRoute({
-  ...authenticated,
   operationId: 'updateProject',
   method: 'patch',
   path: '/projects/{id}',
-  ...projectRoute('updateProject', 'Update a project'),
+  ...projectRoute('projects', 'updateProject', 'Update a project'),
   request: updateRequest,
   responses: updateResponses,
 });
 
 export const deleteProject = createRoute({
-  ...authenticated,
   operationId: 'deleteProject',
   method: 'delete',
   path: '/projects/{id}',
-  ...projectRoute('deleteProject', 'Soft-delete a project'),
+  ...projectRoute('projects', 'deleteProject', 'Soft-delete a project'),
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: { 200: projectResponse('The deleted project'), ...errorResponses(401, 403, 404, 409, 412) },
 });
 
 export const restoreProject = createRoute({
-  ...authenticated,
   operationId: 'restoreProject',
   method: 'post',
   path: '/projects/{id}/restore',
-  ...projectRoute('restoreProject', 'Undo a soft delete'),
+  ...projectRoute('projects', 'restoreProject', 'Undo a soft delete'),
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: { 200: projectResponse('The restored project'), ...errorResponses(401, 403, 404, 409, 412) },
 });

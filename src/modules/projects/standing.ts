@@ -1,14 +1,29 @@
 import { and, eq, sql, type SQLWrapper, type Subquery } from 'drizzle-orm';
-import { alias, type SelectedFields } from 'drizzle-orm/pg-core';
+import { QueryBuilder, type SelectedFields } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.ts';
 import { slots, statement, type Slots } from '../../db/statements.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { guard } from '../../db/guards.ts';
 import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
+import {
+  $caller,
+  actorColumns,
+  callerRole,
+  callerValues,
+  isCaller,
+  keyReaches,
+  type CallerValues,
+} from '../../db/users.ts';
 import { authorizeActor, isAdmin, type Actor, type Caller } from '../../lib/actor.ts';
 import { notFound } from '../../lib/problem.ts';
-import { callerMaySql, requireAccess, roleRequired, type ProjectAction, type Standing } from './access.ts';
+import {
+  callerMaySql,
+  cappedRoleSql,
+  requireAccess,
+  roleRequired,
+  type ProjectAction,
+  type Standing,
+} from './access.ts';
 
 /*
  * The caller's standing in a project, read inside the statement that needs it, so a request stays one
@@ -16,8 +31,21 @@ import { callerMaySql, requireAccess, roleRequired, type ProjectAction, type Sta
  * the project. Reads select it beside their data; writes judge it in their guards (below).
  */
 
-/** The caller's own membership row, under its own name so it never collides with the table a statement writes. */
-export const callerMembership = alias(projectMembers, 'caller_membership');
+/**
+ * The caller's memberships as this request may use them, under their own name so they never collide with the
+ * table a statement writes: with an API key, only the projects it reaches, each role lowered to its cap. Every
+ * project-scoped statement judges the caller's role from here, so no key acts beyond its owner or its grant.
+ */
+export const callerMembership = new QueryBuilder()
+  .select({
+    projectId: projectMembers.projectId,
+    userId: projectMembers.userId,
+    // Named apart from every table's `role`: drizzle names a subquery's computed column unqualified.
+    role: sql<ProjectRole>`${cappedRoleSql(projectMembers.role, $caller.maxRole)}`.as('caller_member_role'),
+  })
+  .from(projectMembers)
+  .where(keyReaches(projectMembers.projectId))
+  .as('caller_membership');
 
 /** Joins `callerMembership` to the project `projectId` for the caller in `users`. */
 export const joinCallerMembership = (projectId: SQLWrapper = projects.id) =>
@@ -76,10 +104,10 @@ export const accessGuards = <Facts>(
 ) => [
   guard<Facts>(
     `${notFoundAs}_known`,
-    sql`(${known} and (${callerMembership.role} is not null or ${users.role} = 'admin'))`,
+    sql`(${known} and (${callerMembership.role} is not null or ${callerRole} = 'admin'))`,
     () => notFound(notFoundAs),
   ),
-  guard<Facts>('role_allows', sql`(${orElse} or ${callerMaySql(action, users.role, callerMembership.role)})`, () =>
+  guard<Facts>('role_allows', sql`(${orElse} or ${callerMaySql(action, callerRole, callerMembership.role)})`, () =>
     roleRequired(action),
   ),
 ];

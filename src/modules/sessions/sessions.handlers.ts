@@ -23,7 +23,8 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
 };
 
 export const logoutAll: RouteHandler<typeof routes.logoutAll, AppEnv> = async (c) => {
-  await service.logOutEverywhere(db(c), c.get('caller'));
+  const body = c.req.valid('json') as { include_api_keys?: boolean } | undefined;
+  await service.logOutEverywhere(db(c), c.get('caller'), body?.include_api_keys === true);
   return c.body(null, 204);
 };
 

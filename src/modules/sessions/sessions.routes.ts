@@ -1,16 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import {
-  bearerSecurity,
-  errorResponses,
-  jsonBody,
-  jsonResponse,
-  listResponse,
-  publicSecurity,
-} from '../../lib/openapi.ts';
-import { requireAuth } from '../../middleware/auth.ts';
+import { errorResponses, jsonBody, jsonResponse, listResponse, publicSecurity } from '../../lib/openapi.ts';
+import { signedIn } from '../../middleware/auth.ts';
 import { limitPerIp } from '../../middleware/rate-limit.ts';
 import { RefreshTokenBody, TokenSchema } from '../auth/auth.schemas.ts';
-import { ListSessionsQuery, SessionParams, SessionSchema } from './sessions.schemas.ts';
+import { ListSessionsQuery, LogOutEverywhereBody, SessionParams, SessionSchema } from './sessions.schemas.ts';
 
 export const refresh = createRoute({
   method: 'post',
@@ -44,10 +37,17 @@ export const logoutAll = createRoute({
   method: 'post',
   path: '/auth/logout-all',
   operationId: 'logOutEverywhere',
-  security: bearerSecurity,
-  tags: ['sessions'],
+  ...signedIn('sessions', 'session'),
   summary: 'Revoke every session of the caller; every access token issued so far stops working',
-  middleware: [requireAuth],
+  description:
+    'With `{"include_api_keys": true}`, every API key of the caller is revoked too. The body is optional; without it, API keys keep working (as they do through a password change).',
+  request: {
+    body: {
+      required: false,
+      description: 'What else to end',
+      content: { 'application/json': { schema: LogOutEverywhereBody } },
+    },
+  },
   responses: { 204: { description: 'Logged out everywhere' }, ...errorResponses(401, 403) },
 });
 
@@ -55,10 +55,8 @@ export const listSessions = createRoute({
   method: 'get',
   path: '/auth/sessions',
   operationId: 'listSessions',
-  security: bearerSecurity,
-  tags: ['sessions'],
+  ...signedIn('sessions', 'session'),
   summary: "The caller's live sessions, newest first",
-  middleware: [requireAuth],
   request: { query: ListSessionsQuery },
   responses: { 200: listResponse(SessionSchema, 'A page of sessions'), ...errorResponses(401, 403) },
 });
@@ -67,10 +65,8 @@ export const revokeSession = createRoute({
   method: 'delete',
   path: '/auth/sessions/{id}',
   operationId: 'revokeSession',
-  security: bearerSecurity,
-  tags: ['sessions'],
+  ...signedIn('sessions', 'session'),
   summary: "Revoke one of the caller's sessions",
-  middleware: [requireAuth],
   request: { params: SessionParams },
   responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
 });

@@ -31,3 +31,12 @@ export const SessionParams = z.object({
     .uuid('must be a UUID')
     .openapi({ param: { name: 'id', in: 'path' }, example: '2b1c0d9e-8f7a-4b6c-9d5e-4f3a2b1c0d9e' }),
 });
+
+export const LogOutEverywhereBody = z
+  .object({
+    include_api_keys: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Revoke every API key of the caller too (default false: keys keep working)' }),
+  })
+  .openapi('LogOutEverywhere');

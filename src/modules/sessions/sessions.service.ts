@@ -1,3 +1,4 @@
+import { everyKeyRevoked } from '../api-keys/api-keys.service.ts';
 import { and, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { auditOf, changesOf, requestValues, type RequestValues } from '../../db/audit.ts';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
@@ -281,7 +282,7 @@ export async function logOut(db: Database, presented: string, request: RequestMe
   if (!revoked) throw await refusedRefreshToken(db, presented, request);
 }
 
-const LOG_OUT_EVERYWHERE = statement('logout_all', slots<CallerValues>(), (db, $) => {
+const LOG_OUT_EVERYWHERE = statementFamily('logout_all', { keys: FLAG }, slots<CallerValues>(), (db, shape, $) => {
   const facts = callerAccountFacts(db, $, OWN_ACCOUNT, {});
   const bumped = db.$with('bumped').as(
     db
@@ -307,16 +308,20 @@ const LOG_OUT_EVERYWHERE = statement('logout_all', slots<CallerValues>(), (db, $
       changes: sql`'{}'::jsonb`,
     }),
   );
+  const keys = shape.keys ? everyKeyRevoked(db, $, sql`(select ${bumped.id} from ${bumped})`) : undefined;
   return db
-    .with(facts, bumped, revoked, audit)
+    .with(facts, bumped, revoked, audit, ...(keys ? [keys.revokedKeys, keys.keysAudit] : []))
     .select({ guards: OWN_ACCOUNT.results(facts), bumped: { id: bumped.id } })
     .from(facts)
     .leftJoin(bumped, sql`true`);
 });
 
-/** POST /auth/logout-all: one guarded statement moves the caller's epoch on (every access token ends) and revokes every session. */
-export async function logOutEverywhere(db: Database, caller: Caller): Promise<void> {
-  const row = await OWN_ACCOUNT.run(LOG_OUT_EVERYWHERE.on(db).execute(callerValues(caller)));
+/**
+ * POST /auth/logout-all: one guarded statement moves the caller's epoch on (every access token ends) and
+ * revokes every session, and with `includeApiKeys` every API key.
+ */
+export async function logOutEverywhere(db: Database, caller: Caller, includeApiKeys = false): Promise<void> {
+  const row = await OWN_ACCOUNT.run(LOG_OUT_EVERYWHERE.on(db, { keys: includeApiKeys }).execute(callerValues(caller)));
   OWN_ACCOUNT.outcome({ guards: row.guards, facts: {}, written: row.bumped });
 }
 

@@ -38,7 +38,7 @@ import {
   type TaskEventRow,
   type TaskPriority,
 } from '../../db/schema.ts';
-import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
+import { actorColumns, callerValues, isCaller, keyReaches, type CallerValues } from '../../db/users.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { containsPattern } from '../../lib/sql.ts';
 import { requireAccess } from '../projects/access.ts';
@@ -275,7 +275,11 @@ const MY_TASKS = statementFamily(
         .innerJoin(projects, and(eq(projects.id, tasks.projectId), isNull(projects.deletedAt)))
         .innerJoin(
           projectMembers,
-          and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, caller)),
+          and(
+            eq(projectMembers.projectId, tasks.projectId),
+            eq(projectMembers.userId, caller),
+            keyReaches(projectMembers.projectId),
+          ),
         );
     const page = taskPage(db, conditions(users.id), shape, tasks.id, (query) => readable(query, users.id));
     const count = cappedCount(
@@ -286,7 +290,11 @@ const MY_TASKS = statementFamily(
         .innerJoin(projects, and(eq(projects.id, tasks.projectId), isNull(projects.deletedAt)))
         .innerJoin(
           projectMembers,
-          and(eq(projectMembers.projectId, tasks.projectId), eq(projectMembers.userId, $.callerId)),
+          and(
+            eq(projectMembers.projectId, tasks.projectId),
+            eq(projectMembers.userId, $.callerId),
+            keyReaches(projectMembers.projectId),
+          ),
         )
         .where(conditions($.callerId))
         .$dynamic(),

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { IfMatchHeaders, IfNoneMatchHeaders } from '../../lib/etag.ts';
 import { errorResponses, jsonBody, listResponse } from '../../lib/openapi.ts';
 import { signedIn } from '../../middleware/auth.ts';
-import { projectRoute, whoMay } from '../projects/access.ts';
+import { whoMay } from '../projects/access.ts';
+import { projectRoute } from '../projects/project-route.ts';
 import {
   CreateTaskBody,
   HistoryEntrySchema,
@@ -16,8 +17,6 @@ import {
   UpdateTaskBody,
 } from './tasks.schemas.ts';
 
-const authenticated = signedIn('tasks');
-
 const etagHeader = z.object({
   ETag: z.string().openapi({ description: 'Strong entity tag of this version', example: '"1"' }),
 });
@@ -28,11 +27,11 @@ const taskResponse = (description: string) => ({
 });
 
 export const createTask = createRoute({
-  ...authenticated,
   operationId: 'createTask',
   method: 'post',
   path: '/projects/{id}/tasks',
   ...projectRoute(
+    'tasks',
     'writeTasks',
     'Create a task',
     "It takes the project's next number and starts in `state_id`, or the first unstarted state.",
@@ -42,17 +41,16 @@ export const createTask = createRoute({
 });
 
 export const listProjectTasks = createRoute({
-  ...authenticated,
   operationId: 'listProjectTasks',
   method: 'get',
   path: '/projects/{id}/tasks',
-  ...projectRoute('readTasks', "A project's tasks", `\`include_deleted\`: ${whoMay('readDeletedTasks')}.`),
+  ...projectRoute('tasks', 'readTasks', "A project's tasks", `\`include_deleted\`: ${whoMay('readDeletedTasks')}.`),
   request: { params: ProjectParams, query: ListTasksQuery },
   responses: { 200: listResponse(TaskSchema, 'A page of tasks'), ...errorResponses(401, 403, 404) },
 });
 
 export const listMyTasks = createRoute({
-  ...authenticated,
+  ...signedIn('tasks', 'tasks:read'),
   operationId: 'listMyTasks',
   method: 'get',
   path: '/tasks',
@@ -62,11 +60,10 @@ export const listMyTasks = createRoute({
 });
 
 export const getTask = createRoute({
-  ...authenticated,
   operationId: 'getTask',
   method: 'get',
   path: '/tasks/{id}',
-  ...projectRoute('readTasks', 'One task'),
+  ...projectRoute('tasks', 'readTasks', 'One task'),
   request: { params: TaskParams, headers: IfNoneMatchHeaders },
   responses: {
     200: taskResponse('The task'),
@@ -76,11 +73,11 @@ export const getTask = createRoute({
 });
 
 export const updateTask = createRoute({
-  ...authenticated,
   operationId: 'updateTask',
   method: 'patch',
   path: '/tasks/{id}',
   ...projectRoute(
+    'tasks',
     'writeTasks',
     'Edit a task, or move it within its state with before_id/after_id',
     'The state changes only through POST /tasks/{id}/transition. Honours If-Match (412 with the current ETag).',
@@ -90,31 +87,29 @@ export const updateTask = createRoute({
 });
 
 export const deleteTask = createRoute({
-  ...authenticated,
   operationId: 'deleteTask',
   method: 'delete',
   path: '/tasks/{id}',
-  ...projectRoute('writeTasks', 'Soft-delete a task'),
+  ...projectRoute('tasks', 'writeTasks', 'Soft-delete a task'),
   request: { params: TaskParams, headers: IfMatchHeaders },
   responses: { 200: taskResponse('The deleted task'), ...errorResponses(401, 403, 404, 409, 412) },
 });
 
 export const restoreTask = createRoute({
-  ...authenticated,
   operationId: 'restoreTask',
   method: 'post',
   path: '/tasks/{id}/restore',
-  ...projectRoute('writeTasks', 'Undo a soft delete'),
+  ...projectRoute('tasks', 'writeTasks', 'Undo a soft delete'),
   request: { params: TaskParams, headers: IfMatchHeaders },
   responses: { 200: taskResponse('The restored task'), ...errorResponses(401, 403, 404, 409, 412) },
 });
 
 export const transitionTask = createRoute({
-  ...authenticated,
   operationId: 'transitionTask',
   method: 'post',
   path: '/tasks/{id}/transition',
   ...projectRoute(
+    'tasks',
     'writeTasks',
     'Move a task to another state of its project',
     'The one way a state changes. Entering a started state sets started_at once, completed sets completed_at, canceled sets canceled_at; leaving clears the last two. A move the project does not allow is a 409 listing the `allowed` states. Honours If-Match.',
@@ -124,11 +119,10 @@ export const transitionTask = createRoute({
 });
 
 export const getTaskHistory = createRoute({
-  ...authenticated,
   operationId: 'getTaskHistory',
   method: 'get',
   path: '/tasks/{id}/history',
-  ...projectRoute('readTasks', "A task's state changes and assignments, newest first"),
+  ...projectRoute('tasks', 'readTasks', "A task's state changes and assignments, newest first"),
   request: { params: TaskParams, query: HistoryQuery },
   responses: { 200: listResponse(HistoryEntrySchema, 'A page of history entries'), ...errorResponses(401, 403, 404) },
 });

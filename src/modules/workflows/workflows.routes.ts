@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParams } from '../../lib/validation.ts';
-import { signedIn } from '../../middleware/auth.ts';
-import { projectRoute } from '../projects/access.ts';
+import { projectRoute } from '../projects/project-route.ts';
 import {
   CreateStateBody,
   DeleteStateQuery,
@@ -14,24 +13,21 @@ import {
   UpdateStateBody,
 } from './workflows.schemas.ts';
 
-const authenticated = signedIn('workflows');
-
 export const listStates = createRoute({
-  ...authenticated,
   operationId: 'listWorkflowStates',
   method: 'get',
   path: '/projects/{id}/states',
-  ...projectRoute('readTasks', "A project's workflow states, in order, with their task counts"),
+  ...projectRoute('workflows', 'readTasks', "A project's workflow states, in order, with their task counts"),
   request: { params: IdParams },
   responses: { 200: jsonResponse(z.array(StateSchema), 'The states'), ...errorResponses(401, 403, 404) },
 });
 
 export const createState = createRoute({
-  ...authenticated,
   operationId: 'createWorkflowState',
   method: 'post',
   path: '/projects/{id}/states',
   ...projectRoute(
+    'workflows',
     'manageWorkflow',
     'Add a state',
     'Names are unique per project, case-insensitively (409). A project has at most 50 states (`MAX_STATES_PER_PROJECT`; 409 `state_limit_reached`). In a project with restricted transitions a new state has none until they are replaced.',
@@ -41,11 +37,11 @@ export const createState = createRoute({
 });
 
 export const updateState = createRoute({
-  ...authenticated,
   operationId: 'updateWorkflowState',
   method: 'patch',
   path: '/projects/{id}/states/{state_id}',
   ...projectRoute(
+    'workflows',
     'manageWorkflow',
     'Rename, move or recategorise a state',
     'A workflow keeps at least one unstarted or backlog state and one completed state (409). Tasks keep their timestamps when a state is recategorised.',
@@ -55,11 +51,11 @@ export const updateState = createRoute({
 });
 
 export const deleteState = createRoute({
-  ...authenticated,
   operationId: 'deleteWorkflowState',
   method: 'delete',
   path: '/projects/{id}/states/{state_id}',
   ...projectRoute(
+    'workflows',
     'manageWorkflow',
     'Delete a state, moving its tasks to `move_to`',
     'A state that holds tasks (deleted ones included) needs `move_to` (409 with the count otherwise); the tasks move as a transition would, each with a history entry.',
@@ -69,11 +65,11 @@ export const deleteState = createRoute({
 });
 
 export const listTransitions = createRoute({
-  ...authenticated,
   operationId: 'listWorkflowTransitions',
   method: 'get',
   path: '/projects/{id}/transitions',
   ...projectRoute(
+    'workflows',
     'readTasks',
     'The moves allowed between states',
     'By default a project is not restricted (`restricted: false`): every move between two different states is allowed, and no pairs are listed.',
@@ -83,11 +79,11 @@ export const listTransitions = createRoute({
 });
 
 export const replaceTransitions = createRoute({
-  ...authenticated,
   operationId: 'replaceWorkflowTransitions',
   method: 'put',
   path: '/projects/{id}/transitions',
   ...projectRoute(
+    'workflows',
     'manageWorkflow',
     'Replace the allowed moves; enforced on every transition from then on',
     `At most ${MAX_TRANSITIONS} pairs; the project is restricted from then on.`,
