@@ -2,7 +2,10 @@
 
 -- accept_invitation
 with "facts" as (
-  select "invitations"."id" as "invitation_id", "projects"."id" as "member_project_id", "projects"."created_at" as "project_created_at", "invitations"."role" as "invited_role", "invitations"."invited_by" as "invited_by", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()), false) as "invitation_usable", coalesce(lower("users"."email") = "invitations"."email", false) as "addressed_to_caller", coalesce("users"."email_verified_at" is not null, false) as "email_verified", coalesce("projects"."deleted_at" is null, false) as "project_active", coalesce("caller_membership"."user_id" is null, false) as "not_member", coalesce(((
+  select "invitations"."id" as "invitation_id", "projects"."id" as "member_project_id", "projects"."created_at" as "project_created_at", "invitations"."role" as "invited_role", "invitations"."invited_by" as "invited_by", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()), false) as "invitation_usable", coalesce(($1::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $2::uuid and ("api_keys"."project_ids" is null or "invitations"."project_id" = any("api_keys"."project_ids")))), false) as "key_reaches_project", coalesce(lower("users"."email") = "invitations"."email", false) as "addressed_to_caller", coalesce("users"."email_verified_at" is not null, false) as "email_verified", coalesce("projects"."deleted_at" is null, false) as "project_active", coalesce("caller_membership"."user_id" is null, false) as "not_member", coalesce(((
         select count(*)
         from "project_members"
         where "project_members"."project_id" = "projects"."id")) < 1000, false) as "below_member_limit"
@@ -11,28 +14,28 @@ with "facts" as (
   left join lateral (
     select "id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at"
     from "invitations"
-    where "invitations"."token_hash" = $1
+    where "invitations"."token_hash" = $3
     for no key update) "invitations" on true
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
     where "projects"."id" = "invitations"."project_id"
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5 and ($6::uuid is null or exists (
         select 1
         from "api_keys"
-        where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+        where "api_keys"."id" = $7::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $8::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
   left join (
-    select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+    select "project_id", "user_id", (case when $9::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $10::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $11::text end) as "caller_member_role"
     from "project_members"
-    where ($10::uuid is null or exists (
+    where ($12::uuid is null or exists (
         select 1
         from "api_keys"
-        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
+        where "api_keys"."id" = $13::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
   insert into "project_members" ("project_id", "user_id", "role", "project_created_at", "added_at", "added_by")
-  select "member_project_id", $12::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
+  select "member_project_id", $14::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
   from "facts"
-  where ("caller_known" and "caller_active" and "invitation_usable" and "addressed_to_caller" and "email_verified" and "project_active" and "not_member" and "below_member_limit")
+  where ("caller_known" and "caller_active" and "invitation_usable" and "key_reaches_project" and "addressed_to_caller" and "email_verified" and "project_active" and "not_member" and "below_member_limit")
   returning "project_id", "user_id", "role", "project_created_at", "added_at", "added_by", ((
       select "email"
       from "users" "member_user"
@@ -41,31 +44,34 @@ with "facts" as (
       from "users" "member_user"
       where "member_user"."id" = "project_members"."user_id")) as "full_name"), "accepted" as (
   update "invitations"
-  set "accepted_at" = now(), "accepted_by" = $13::uuid
+  set "accepted_at" = now(), "accepted_by" = $15::uuid
   from "facts"
   where ("invitations"."id" = "invitation_id" and exists (
       select 1
       from "added"))
   returning "invitations"."id", "invitations"."project_id", "invitations"."role"), "accept_event" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
-  select $14::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $15::text, $16::text, $17::text, $18::text, $19::uuid, (
+  select $16::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $17::text, $18::text, $19::text, $20::text, $21::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
-    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $20::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($21::uuid)) end))
+    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $22::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($23::uuid)) end))
     where value <> 'null'::jsonb)
   from "accepted"), "member_event" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
-  select $22::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $23::text, $24::text, $25::text, $26::text, $27::uuid, (
+  select $24::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $25::text, $26::text, $27::text, $28::text, $29::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when null is distinct from "added"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("added"."role")) end))
     where value <> 'null'::jsonb)
   from "added")
-select "caller_known", "caller_active", "invitation_usable", "addressed_to_caller", "email_verified", "project_active", "not_member", "below_member_limit", "added"."project_id", "added"."user_id", "added"."role", "added"."project_created_at", "added"."added_at", "added"."added_by", "email", "full_name"
+select "caller_known", "caller_active", "invitation_usable", "key_reaches_project", "addressed_to_caller", "email_verified", "project_active", "not_member", "below_member_limit", "added"."project_id", "added"."user_id", "added"."role", "added"."project_created_at", "added"."added_at", "added"."added_by", "email", "full_name"
 from "facts"
 left join "added" on true;
 
 -- accept_invitation by=id
 with "facts" as (
-  select "invitations"."id" as "invitation_id", "projects"."id" as "member_project_id", "projects"."created_at" as "project_created_at", "invitations"."role" as "invited_role", "invitations"."invited_by" as "invited_by", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("invitations"."id" is not null, false) as "invitation_known", coalesce(lower("users"."email") = "invitations"."email", false) as "addressed_to_caller", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()), false) as "invitation_pending", coalesce("users"."email_verified_at" is not null, false) as "email_verified", coalesce("projects"."deleted_at" is null, false) as "project_active", coalesce("caller_membership"."user_id" is null, false) as "not_member", coalesce(((
+  select "invitations"."id" as "invitation_id", "projects"."id" as "member_project_id", "projects"."created_at" as "project_created_at", "invitations"."role" as "invited_role", "invitations"."invited_by" as "invited_by", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce("invitations"."id" is not null, false) as "invitation_known", coalesce(($1::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $2::uuid and ("api_keys"."project_ids" is null or "invitations"."project_id" = any("api_keys"."project_ids")))), false) as "key_reaches_project", coalesce(lower("users"."email") = "invitations"."email", false) as "addressed_to_caller", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()), false) as "invitation_pending", coalesce("users"."email_verified_at" is not null, false) as "email_verified", coalesce("projects"."deleted_at" is null, false) as "project_active", coalesce("caller_membership"."user_id" is null, false) as "not_member", coalesce(((
         select count(*)
         from "project_members"
         where "project_members"."project_id" = "projects"."id")) < 1000, false) as "below_member_limit"
@@ -74,28 +80,28 @@ with "facts" as (
   left join lateral (
     select "id", "project_id", "email", "role", "invited_by", "token_hash", "created_at", "expires_at", "accepted_at", "accepted_by", "withdrawn_at"
     from "invitations"
-    where "invitations"."id" = $1
+    where "invitations"."id" = $3
     for no key update) "invitations" on true
   left join lateral (
     select "id", "owner_id", "name", "description", "is_active", "deleted_at", "version", "transitions_restricted", "created_at", "updated_at"
     from "projects"
     where "projects"."id" = "invitations"."project_id"
     for no key update) "projects" on true
-  left join "users" on ("users"."id" = $2 and "users"."token_epoch" <= $3 and ($4::uuid is null or exists (
+  left join "users" on ("users"."id" = $4 and "users"."token_epoch" <= $5 and ($6::uuid is null or exists (
         select 1
         from "api_keys"
-        where "api_keys"."id" = $5::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $6::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
+        where "api_keys"."id" = $7::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $8::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())))
   left join (
-    select "project_id", "user_id", (case when $7::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $8::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $9::text end) as "caller_member_role"
+    select "project_id", "user_id", (case when $9::text is null or (case "project_members"."role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) <= (case $10::text when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) then "project_members"."role" else $11::text end) as "caller_member_role"
     from "project_members"
-    where ($10::uuid is null or exists (
+    where ($12::uuid is null or exists (
         select 1
         from "api_keys"
-        where "api_keys"."id" = $11::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
+        where "api_keys"."id" = $13::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")), "added" as (
   insert into "project_members" ("project_id", "user_id", "role", "project_created_at", "added_at", "added_by")
-  select "member_project_id", $12::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
+  select "member_project_id", $14::uuid as "user_id", "invited_role" as "role", "project_created_at", now() as "added_at", "invited_by" as "added_by"
   from "facts"
-  where ("caller_known" and "caller_active" and "invitation_known" and "addressed_to_caller" and "invitation_pending" and "email_verified" and "project_active" and "not_member" and "below_member_limit")
+  where ("caller_known" and "caller_active" and "invitation_known" and "key_reaches_project" and "addressed_to_caller" and "invitation_pending" and "email_verified" and "project_active" and "not_member" and "below_member_limit")
   returning "project_id", "user_id", "role", "project_created_at", "added_at", "added_by", ((
       select "email"
       from "users" "member_user"
@@ -104,25 +110,25 @@ with "facts" as (
       from "users" "member_user"
       where "member_user"."id" = "project_members"."user_id")) as "full_name"), "accepted" as (
   update "invitations"
-  set "accepted_at" = now(), "accepted_by" = $13::uuid
+  set "accepted_at" = now(), "accepted_by" = $15::uuid
   from "facts"
   where ("invitations"."id" = "invitation_id" and exists (
       select 1
       from "added"))
   returning "invitations"."id", "invitations"."project_id", "invitations"."role"), "accept_event" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
-  select $14::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $15::text, $16::text, $17::text, $18::text, $19::uuid, (
+  select $16::uuid, 'invitation.accept', 'invitation', "accepted"."id", "accepted"."project_id", $17::text, $18::text, $19::text, $20::text, $21::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
-    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $20::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($21::uuid)) end))
+    from jsonb_each(jsonb_build_object('accepted_by', case when null is distinct from $22::uuid then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb($23::uuid)) end))
     where value <> 'null'::jsonb)
   from "accepted"), "member_event" as (
   insert into "audit_events" (actor_id, action, entity_type, entity_id, project_id, request_id, ip, user_agent, credential, api_key_id, changes)
-  select $22::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $23::text, $24::text, $25::text, $26::text, $27::uuid, (
+  select $24::uuid, 'member.add', 'member', "added"."user_id", "added"."project_id", $25::text, $26::text, $27::text, $28::text, $29::uuid, (
     select coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
     from jsonb_each(jsonb_build_object('role', case when null is distinct from "added"."role" then jsonb_build_object('old', to_jsonb(null::text), 'new', to_jsonb("added"."role")) end))
     where value <> 'null'::jsonb)
   from "added")
-select "caller_known", "caller_active", "invitation_known", "addressed_to_caller", "invitation_pending", "email_verified", "project_active", "not_member", "below_member_limit", "added"."project_id", "added"."user_id", "added"."role", "added"."project_created_at", "added"."added_at", "added"."added_by", "email", "full_name"
+select "caller_known", "caller_active", "invitation_known", "key_reaches_project", "addressed_to_caller", "invitation_pending", "email_verified", "project_active", "not_member", "below_member_limit", "added"."project_id", "added"."user_id", "added"."role", "added"."project_created_at", "added"."added_at", "added"."added_by", "email", "full_name"
 from "facts"
 left join "added" on true;
 
@@ -1876,21 +1882,27 @@ select (case when $1 then "users"."role" else 'user' end), "users"."is_active", 
       select 1
       from "invitations"
       inner join "projects" on "projects"."id" = "invitations"."project_id"
-      where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null)
-      limit $2)) as capped)
+      where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null and ($2::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $3::uuid and ("api_keys"."project_ids" is null or "invitations"."project_id" = any("api_keys"."project_ids")))))
+      limit $4)) as capped)
 from "users"
 left join lateral (
   select "invitations"."id", "invitations"."project_id", "invitations"."email", "invitations"."role", "invitations"."invited_by", "invitations"."token_hash", "invitations"."created_at", "invitations"."expires_at", "invitations"."accepted_at", "invitations"."accepted_by", "invitations"."withdrawn_at", "projects"."name", "invitations"."created_at"::text as "sort_key"
   from "invitations"
   inner join "projects" on "projects"."id" = "invitations"."project_id"
-  where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null)
+  where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null and ($5::uuid is null or exists (
+        select 1
+        from "api_keys"
+        where "api_keys"."id" = $6::uuid and ("api_keys"."project_ids" is null or "invitations"."project_id" = any("api_keys"."project_ids")))))
   order by "invitations"."created_at" desc, "invitations"."id" desc
-  limit $3
-  offset $4) "page" on true
-where ("users"."id" = $5 and "users"."token_epoch" <= $6 and ($7::uuid is null or exists (
+  limit $7
+  offset $8) "page" on true
+where ("users"."id" = $9 and "users"."token_epoch" <= $10 and ($11::uuid is null or exists (
       select 1
       from "api_keys"
-      where "api_keys"."id" = $8::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $9::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+      where "api_keys"."id" = $12::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $13::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_invitations after=true
 select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "users"."email_verified_at" is not null, "page"."id", "page"."project_id", "page"."email", "page"."role", "page"."invited_by", "page"."token_hash", "page"."created_at", "page"."expires_at", "page"."accepted_at", "page"."accepted_by", "page"."withdrawn_at", "page"."name", "sort_key", (
@@ -1899,21 +1911,27 @@ select (case when $1 then "users"."role" else 'user' end), "users"."is_active", 
       select 1
       from "invitations"
       inner join "projects" on "projects"."id" = "invitations"."project_id"
-      where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null)
-      limit $2)) as capped)
+      where ("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null and ($2::uuid is null or exists (
+            select 1
+            from "api_keys"
+            where "api_keys"."id" = $3::uuid and ("api_keys"."project_ids" is null or "invitations"."project_id" = any("api_keys"."project_ids")))))
+      limit $4)) as capped)
 from "users"
 left join lateral (
   select "invitations"."id", "invitations"."project_id", "invitations"."email", "invitations"."role", "invitations"."invited_by", "invitations"."token_hash", "invitations"."created_at", "invitations"."expires_at", "invitations"."accepted_at", "invitations"."accepted_by", "invitations"."withdrawn_at", "projects"."name", "invitations"."created_at"::text as "sort_key"
   from "invitations"
   inner join "projects" on "projects"."id" = "invitations"."project_id"
-  where (("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null) and ("invitations"."created_at", "invitations"."id") < ($3, $4))
+  where (("invitations"."email" = lower("users"."email") and ("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null and "invitations"."expires_at" > now()) and "projects"."deleted_at" is null and ($5::uuid is null or exists (
+          select 1
+          from "api_keys"
+          where "api_keys"."id" = $6::uuid and ("api_keys"."project_ids" is null or "invitations"."project_id" = any("api_keys"."project_ids"))))) and ("invitations"."created_at", "invitations"."id") < ($7, $8))
   order by "invitations"."created_at" desc, "invitations"."id" desc
-  limit $5
-  offset $6) "page" on true
-where ("users"."id" = $7 and "users"."token_epoch" <= $8 and ($9::uuid is null or exists (
+  limit $9
+  offset $10) "page" on true
+where ("users"."id" = $11 and "users"."token_epoch" <= $12 and ($13::uuid is null or exists (
       select 1
       from "api_keys"
-      where "api_keys"."id" = $10::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $11::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+      where "api_keys"."id" = $14::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $15::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- my_tasks
 select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "page"."id", "page"."project_id", "page"."number", "page"."title", "page"."description", "page"."state_id", "page"."priority", "page"."assignee_id", "page"."due_date", "page"."position", "page"."created_by", "page"."started_at", "page"."completed_at", "page"."canceled_at", "page"."version", "page"."is_active", "page"."deleted_at", "page"."created_at", "page"."updated_at", "page"."state_id", "page"."name", "page"."category", "sort_key", (

@@ -365,6 +365,27 @@ describe('a key never acts beyond its grant or its owner', () => {
     expect(mine.body.map((task: { title: string }) => task.title)).toEqual(['In']);
   });
 
+  it('lists and accepts only invitations to its projects', async () => {
+    const [user, other] = await Promise.all([createUser(), createUser()]);
+    await sql()`update users set email_verified_at = now() where id = ${user.id}`;
+    const [inside, outside] = await Promise.all([
+      createProjectWithMembers(user, [], 'Inside'),
+      createProjectWithMembers(other, [], 'Outside'),
+    ]);
+    const [invited] = await sql()`insert into invitations (project_id, email, role, token_hash, expires_at)
+                                  values (${outside.id}, ${user.email}, 'viewer', md5(random()::text), now() + interval '1 day')
+                                  returning id`;
+    const { key } = await makeKey(user, { scopes: ['members:read', 'members:write'], project_ids: [inside.id] });
+    expect((await call('GET', '/invitations', { token: key })).body).toEqual([]);
+    expect((await call('GET', '/invitations', { token: user.token })).body.map((i: { id: string }) => i.id)).toEqual([
+      invited!.id,
+    ]);
+    expectProblem(await call('POST', `/invitations/${invited!.id}/accept`, { token: key }), 404, 'not_found');
+    expect(
+      await sql()`select 1 from project_members where project_id = ${outside.id} and user_id = ${user.id}`,
+    ).toEqual([]);
+  });
+
   it('acts with at most its role cap', async () => {
     const user = await createUser();
     const project = await createProjectWithMembers(user);

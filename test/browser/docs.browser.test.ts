@@ -129,11 +129,11 @@ async function tryOperation(page: Page, operationId: string, parameters: Record<
 
 const tryGetCurrentUser = (page: Page) => tryOperation(page, 'auth-getCurrentUser');
 
-/** Authorizes Swagger UI with a pasted bearer token. */
-async function authorizeWithToken(page: Page, token: string) {
+/** Authorizes Swagger UI with a pasted bearer token (`bearerAuth`) or API key (`apiKey`). */
+async function authorizeWithToken(page: Page, token: string, scheme: 'bearerAuth' | 'apiKey' = 'bearerAuth') {
   await page.locator('button.authorize').first().click();
   const dialog = page.locator('.dialog-ux');
-  const bearer = dialog.locator('.auth-container', { hasText: 'bearerAuth' });
+  const bearer = dialog.locator('.auth-container', { hasText: scheme });
   await bearer.locator('input').first().fill(token);
   await bearer.locator('button.authorize').click();
   await dialog.locator('button.btn-done, button.close-modal').first().click();
@@ -198,6 +198,29 @@ describe('/docs in headless Chromium', () => {
 
     expect(foreign, 'requests to another origin').toEqual([]);
     expect(problems, 'console errors, CSP violations, script errors').toEqual([]);
+    await page.close();
+  });
+
+  it('authorizes with an API key (the apiKey scheme) and runs GET /auth/me with it', async () => {
+    const user = await signUp('docs-key');
+    const made = await fetch(`${origin}/auth/api-keys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await accessToken(user)}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        name: 'docs',
+        scopes: ['projects:read'],
+        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+    });
+    expect(made.status).toBe(201);
+    const { key } = (await made.json()) as { key: string };
+    const { page, foreign, problems } = await openDocs();
+    await authorizeWithToken(page, key, 'apiKey');
+    const { status, body } = await tryGetCurrentUser(page);
+    expect(status).toBe('200');
+    expect(body).toContain(user.email);
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
     await page.close();
   });
 

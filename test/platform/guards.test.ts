@@ -79,6 +79,8 @@ interface World {
   >;
   /** An email change of `verified` to the owner's address. */
   changeToTakenToken: string;
+  /** An API key of `verified`, limited to a project of their own (not the invitations' ones). */
+  limitedKey: string;
 }
 
 interface Invited {
@@ -165,6 +167,17 @@ beforeAll(async () => {
               values (${verified!.id}, 'email_change', encode(sha256(convert_to(${changeToTakenToken}, 'UTF8')), 'hex'),
                       ${owner!.email}, 0, now() + interval '1 day')`;
   unverifiedInviteeToken = unverifiedInvitee!.token;
+  const ownProject = await createProjectWithMembers(verified!);
+  const limited = await call('POST', '/auth/api-keys', {
+    token: verified!.token,
+    json: {
+      name: 'limited',
+      scopes: ['members:write'],
+      project_ids: [ownProject.id],
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+    },
+  });
+  expect(limited.status).toBe(201);
 
   w = {
     admin,
@@ -175,6 +188,7 @@ beforeAll(async () => {
     invitedOutProjectId: invitedOut.id,
     invitations,
     changeToTakenToken,
+    limitedKey: limited.body.key,
     owner: owner!,
     manager: manager!,
     editor: editor!,
@@ -550,6 +564,7 @@ const writes: [route: string, write: GuardedWrite<never>, cases: () => Record<st
       return {
         ...callerCases(send),
         invitation_usable: [() => accept(w.verified.token, w.invitations.expired.token), 400, 'invitation_invalid'],
+        key_reaches_project: [() => accept(w.limitedKey, w.invitations.pending.token), 400, 'invitation_invalid'],
         addressed_to_caller: [() => send(w.outsider), 403, 'invitation_mismatch'],
         email_verified: [
           () => accept(unverifiedInviteeToken, w.invitations.toUnverified.token),
@@ -576,6 +591,7 @@ const writes: [route: string, write: GuardedWrite<never>, cases: () => Record<st
       return {
         ...callerCases(send),
         invitation_known: [() => accept(w.verified.token, crypto.randomUUID()), 404, 'not_found'],
+        key_reaches_project: [() => accept(w.limitedKey, w.invitations.pending.id), 404, 'not_found'],
         addressed_to_caller: [() => send(w.outsider), 403, 'invitation_mismatch'],
         invitation_pending: [() => accept(w.verified.token, w.invitations.expired.id), 409, 'invitation_not_pending'],
         email_verified: [() => accept(unverifiedInviteeToken, w.invitations.toUnverified.id), 403, 'email_unverified'],

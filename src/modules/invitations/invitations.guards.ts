@@ -5,7 +5,7 @@ import { auditEvents, projectMembers, projects, users } from '../../db/schema.ts
 import { guard, GuardedWrite, type Guard } from '../../db/guards.ts';
 import { LAST_HOUR, pendingInvitations, recentActions, retryAfterHourly } from '../../db/fresh-counts.ts';
 import { slots } from '../../db/statements.ts';
-import { callerGuards } from '../../db/users.ts';
+import { callerGuards, keyReaches } from '../../db/users.ts';
 import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
 import { belowMemberLimit } from '../members/members.guards.ts';
 import { callerMembership } from '../projects/standing.ts';
@@ -102,14 +102,18 @@ const joining: Guard<unknown>[] = [
   belowMemberLimit,
 ];
 
+const invitationInvalid = () =>
+  new AppError('invitation_invalid', 'the invitation is unknown, accepted, withdrawn or expired');
+
+/** An API key limited to some projects neither learns of nor joins any other: as unknown as a wrong token or id. */
+const keyReachesProject = (refusal: () => AppError) =>
+  guard('key_reaches_project', keyReaches(invitations.projectId), refusal);
+
 /** POST /invitations/accept: the token finds a pending invitation (one answer for every other case). */
 export const ACCEPT_BY_TOKEN = new GuardedWrite(
   ...callerGuards(),
-  guard(
-    'invitation_usable',
-    invitationPending,
-    () => new AppError('invitation_invalid', 'the invitation is unknown, accepted, withdrawn or expired'),
-  ),
+  guard('invitation_usable', invitationPending, invitationInvalid),
+  keyReachesProject(invitationInvalid),
   addressedToCaller,
   callerVerified,
   ...joining,
@@ -119,6 +123,7 @@ export const ACCEPT_BY_TOKEN = new GuardedWrite(
 export const ACCEPT_BY_ID = new GuardedWrite(
   ...callerGuards(),
   guard('invitation_known', isNotNull(invitations.id), () => notFound('invitation')),
+  keyReachesProject(() => notFound('invitation')),
   addressedToCaller,
   guard('invitation_pending', invitationPending, () =>
     conflict('invitation_not_pending', 'the invitation was accepted, withdrawn or has expired'),

@@ -15,7 +15,7 @@ import {
 } from '../../db/pagination.ts';
 import { projectMembers, projects, users, type ProjectRole } from '../../db/schema.ts';
 import { FLAG, slots, statement, statementFamily } from '../../db/statements.ts';
-import { actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
+import { keyReaches, actorColumns, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
 import type { Caller } from '../../lib/actor.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { forbidden } from '../../lib/problem.ts';
@@ -279,6 +279,7 @@ const MY_INVITATIONS = statementFamily(
       eq(invitations.email, sql`lower(${users.email})`),
       invitationPending,
       sql`${projects.deletedAt} is null`,
+      keyReaches(invitations.projectId),
     );
     const page = pageWindow(
       db
