@@ -390,7 +390,7 @@ where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is nul
 
 -- add_member
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."created_at" as "project_created_at", "target"."id" as "target_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((case when $1 then "users"."role" else 'user' end) = 'admin', false) as "admin_override", coalesce(("projects"."id" is not null and "projects"."deleted_at" is null), false) as "project_known", coalesce(("target"."id" is not null and "target"."is_active"), false) as "user_known", coalesce("target"."id" <> $2::uuid, false) as "not_self", coalesce("target_membership"."role" is distinct from 'owner', false) as "not_owner", coalesce("target_membership"."user_id" is null, false) as "not_member", coalesce(((
+  select "projects"."id" as "project_id", "projects"."created_at" as "project_created_at", "target"."id" as "target_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(((case when $1 then "users"."role" else 'user' end) = 'admin'), false) as "admin_override", coalesce(("projects"."id" is not null and "projects"."deleted_at" is null), false) as "project_known", coalesce(("target"."id" is not null and "target"."is_active"), false) as "user_known", coalesce("target"."id" <> $2::uuid, false) as "not_self", coalesce("target_membership"."role" is distinct from 'owner', false) as "not_owner", coalesce("target_membership"."user_id" is null, false) as "not_member", coalesce(((
         select count(*)
         from "project_members"
         where "project_members"."project_id" = "projects"."id")) < 1000, false) as "below_member_limit"
@@ -544,7 +544,7 @@ left join lateral (
   where "projects"."is_active" = $9
   order by "projects"."created_at" asc, "projects"."id" asc
   limit $10
-  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+  offset $11) "page" on ((case when $12 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
       select 1
       from "api_keys"
@@ -572,7 +572,7 @@ left join lateral (
   where "projects"."is_active" = $9
   order by "projects"."created_at" desc, "projects"."id" desc
   limit $10
-  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+  offset $11) "page" on ((case when $12 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
       select 1
       from "api_keys"
@@ -600,7 +600,7 @@ left join lateral (
   where "projects"."is_active" = $9
   order by "projects"."name" asc, "projects"."id" asc
   limit $10
-  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+  offset $11) "page" on ((case when $12 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
       select 1
       from "api_keys"
@@ -628,7 +628,7 @@ left join lateral (
   where "projects"."is_active" = $9
   order by "projects"."name" desc, "projects"."id" desc
   limit $10
-  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+  offset $11) "page" on ((case when $12 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
       select 1
       from "api_keys"
@@ -656,7 +656,7 @@ left join lateral (
   where "projects"."is_active" = $9
   order by "projects"."updated_at" asc, "projects"."id" asc
   limit $10
-  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+  offset $11) "page" on ((case when $12 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
       select 1
       from "api_keys"
@@ -684,7 +684,7 @@ left join lateral (
   where "projects"."is_active" = $9
   order by "projects"."updated_at" desc, "projects"."id" desc
   limit $10
-  offset $11) "page" on (case when $12 then "users"."role" else 'user' end) = 'admin'
+  offset $11) "page" on ((case when $12 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $13 and "users"."token_epoch" <= $14 and ($15::uuid is null or exists (
       select 1
       from "api_keys"
@@ -712,7 +712,7 @@ left join lateral (
   where ("projects"."is_active" = $10 and "projects"."name" ilike $11)
   order by "projects"."created_at" asc, "projects"."id" asc
   limit $12
-  offset $13) "page" on (case when $14 then "users"."role" else 'user' end) = 'admin'
+  offset $13) "page" on ((case when $14 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
       select 1
       from "api_keys"
@@ -747,7 +747,7 @@ left join lateral (
   where ("projects"."is_active" = $16 and "caller_member_role" = $17)
   order by "projects"."created_at" asc, "projects"."id" asc
   limit $18
-  offset $19) "page" on (case when $20 then "users"."role" else 'user' end) = 'admin'
+  offset $19) "page" on ((case when $20 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $21 and "users"."token_epoch" <= $22 and ($23::uuid is null or exists (
       select 1
       from "api_keys"
@@ -775,7 +775,7 @@ left join lateral (
   where ("projects"."is_active" = $9 and ("projects"."created_at", "projects"."id") > ($10, $11))
   order by "projects"."created_at" asc, "projects"."id" asc
   limit $12
-  offset $13) "page" on (case when $14 then "users"."role" else 'user' end) = 'admin'
+  offset $13) "page" on ((case when $14 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
       select 1
       from "api_keys"
@@ -803,7 +803,7 @@ left join lateral (
   where ("projects"."owner_id" = $10 and "projects"."is_active" = $11)
   order by "projects"."created_at" asc, "projects"."id" asc
   limit $12
-  offset $13) "page" on (case when $14 then "users"."role" else 'user' end) = 'admin'
+  offset $13) "page" on ((case when $14 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $15 and "users"."token_epoch" <= $16 and ($17::uuid is null or exists (
       select 1
       from "api_keys"
@@ -829,7 +829,7 @@ left join lateral (
         where "api_keys"."id" = $7::uuid and ("api_keys"."project_ids" is null or "project_members"."project_id" = any("api_keys"."project_ids"))))) "caller_membership" on ("caller_membership"."project_id" = "projects"."id" and "caller_membership"."user_id" = "users"."id")
   order by "projects"."created_at" asc, "projects"."id" asc
   limit $8
-  offset $9) "page" on (case when $10 then "users"."role" else 'user' end) = 'admin'
+  offset $9) "page" on ((case when $10 then "users"."role" else 'user' end) = 'admin')
 where ("users"."id" = $11 and "users"."token_epoch" <= $12 and ($13::uuid is null or exists (
       select 1
       from "api_keys"
@@ -841,21 +841,21 @@ select (case when $1 then "users"."role" else 'user' end), "users"."is_active", 
   from ((
       select 1
       from "api_keys"
-      where "api_keys"."user_id" = $2
+      where "api_keys"."user_id" = $2::uuid
       limit $3)) as capped)
 from "users"
 left join "users" "target_user" on false
 left join lateral (
   select "id", "name", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at", "created_at"::text as "sort_key"
   from "api_keys"
-  where "api_keys"."user_id" = "users"."id"
+  where "api_keys"."user_id" = $4::uuid
   order by "api_keys"."created_at" desc, "api_keys"."id" desc
-  limit $4
-  offset $5) "page" on true
-where ("users"."id" = $6 and "users"."token_epoch" <= $7 and ($8::uuid is null or exists (
+  limit $5
+  offset $6) "page" on true
+where ("users"."id" = $7 and "users"."token_epoch" <= $8 and ($9::uuid is null or exists (
       select 1
       from "api_keys"
-      where "api_keys"."id" = $9::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $10::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+      where "api_keys"."id" = $10::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $11::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- api_keys admin=true
 select (case when $1 then "users"."role" else 'user' end), "users"."is_active", "target_user"."id", "page"."id", "page"."name", "page"."prefix", "page"."scopes", "page"."project_ids", "page"."max_role", "page"."created_at", "page"."expires_at", "page"."last_used_at", "page"."last_used_ip", "page"."revoked_at", "sort_key", (
@@ -873,7 +873,7 @@ left join lateral (
   where "api_keys"."user_id" = $5::uuid
   order by "api_keys"."created_at" desc, "api_keys"."id" desc
   limit $6
-  offset $7) "page" on (case when $8 then "users"."role" else 'user' end) = 'admin' and "target_user"."id" is not null
+  offset $7) "page" on ((case when $8 then "users"."role" else 'user' end) = 'admin') and "target_user"."id" is not null
 where ("users"."id" = $9 and "users"."token_epoch" <= $10 and ($11::uuid is null or exists (
       select 1
       from "api_keys"
@@ -885,21 +885,21 @@ select (case when $1 then "users"."role" else 'user' end), "users"."is_active", 
   from ((
       select 1
       from "api_keys"
-      where "api_keys"."user_id" = $2
+      where "api_keys"."user_id" = $2::uuid
       limit $3)) as capped)
 from "users"
 left join "users" "target_user" on false
 left join lateral (
   select "id", "name", "prefix", "scopes", "project_ids", "max_role", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at", "created_at"::text as "sort_key"
   from "api_keys"
-  where ("api_keys"."user_id" = "users"."id" and ("api_keys"."created_at", "api_keys"."id") < ($4, $5))
+  where ("api_keys"."user_id" = $4::uuid and ("api_keys"."created_at", "api_keys"."id") < ($5, $6))
   order by "api_keys"."created_at" desc, "api_keys"."id" desc
-  limit $6
-  offset $7) "page" on true
-where ("users"."id" = $8 and "users"."token_epoch" <= $9 and ($10::uuid is null or exists (
+  limit $7
+  offset $8) "page" on true
+where ("users"."id" = $9 and "users"."token_epoch" <= $10 and ($11::uuid is null or exists (
       select 1
       from "api_keys"
-      where "api_keys"."id" = $11::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $12::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
+      where "api_keys"."id" = $12::uuid and "api_keys"."user_id" = "users"."id" and "api_keys"."key_hash" = $13::text and "api_keys"."revoked_at" is null and "api_keys"."expires_at" > now())));
 
 -- audit
 select "page"."id", "page"."at", "page"."actor_id", "page"."action", "page"."entity_type", "page"."entity_id", "page"."project_id", "page"."request_id", "page"."ip", "page"."user_agent", "page"."credential", "page"."api_key_id", "page"."changes", "sort_key", "task_deleted", (
@@ -1175,7 +1175,7 @@ where ("users"."id" = $1 and "users"."token_epoch" <= $2 and ($3::uuid is null o
 
 -- change_member_role
 with "facts" as (
-  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", "project_members"."role" as "old_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(not $3::uuid = $4::uuid, false) as "not_self", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
+  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", "project_members"."role" as "old_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(not $3::uuid = $4::uuid, false) as "not_self", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -1321,7 +1321,7 @@ with "facts" as (
   select "projects"."id" as "project_id", "projects"."name" as "project_name", coalesce("users"."full_name", "users"."email") as "inviter_name", (
     select coalesce(ceil(extract(epoch from min("audit_events"."at") + interval '1 hour' - now()))::int, 1)
     from "audit_events"
-    where ("audit_events"."actor_id" = $1::uuid and "audit_events"."action" = $2) and "audit_events"."at" > now() - interval '1 hour') as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $3 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $4 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("invitee_membership"."user_id" is null, false) as "not_member", coalesce(pending_invitations("projects"."id", $5::text) < $6::int, false) as "below_pending_limit", coalesce(recent_actions($7::uuid, 'invitation.create', now() - interval '1 hour') < $8::int, false) as "below_hourly_limit"
+    where ("audit_events"."actor_id" = $1::uuid and "audit_events"."action" = $2) and "audit_events"."at" > now() - interval '1 hour') as "retry_after", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $3 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $4 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("invitee_membership"."user_id" is null, false) as "not_member", coalesce(pending_invitations("projects"."id", $5::text) < $6::int, false) as "below_pending_limit", coalesce(recent_actions($7::uuid, 'invitation.create', now() - interval '1 hour') < $8::int, false) as "below_hourly_limit"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -1408,7 +1408,7 @@ left join "created" on true;
 
 -- create_task
 with "facts" as (
-  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($3::uuid is null or exists ((
+  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($3::uuid is null or exists ((
           select 1
           from "project_members"
           inner join "users" on "users"."id" = "project_members"."user_id"
@@ -1466,7 +1466,7 @@ left join "workflow_states" on "workflow_states"."id" = "created"."state_id";
 
 -- create_task start=named
 with "facts" as (
-  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($3::uuid is null or exists ((
+  select "projects"."id" as "project_id", "start"."id" as "start_id", "start"."category" as "start_category", null as "current_version", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("start"."id" is not null, false) as "start_state_known", coalesce(($3::uuid is null or exists ((
           select 1
           from "project_members"
           inner join "users" on "users"."id" = "project_members"."user_id"
@@ -1669,7 +1669,7 @@ returning "id";
 
 -- delete_project
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -1705,7 +1705,7 @@ left join "changed" on true;
 
 -- delete_task
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -3725,7 +3725,7 @@ where "refresh_tokens"."token_hash" = $1;
 
 -- remove_member
 with "facts" as (
-  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce(($2::uuid = $3::uuid or ((case when $4 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
+  select "projects"."id" as "member_project_id", "project_members"."user_id" as "member_user_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce(($2::uuid = $3::uuid or (((case when $4 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce("project_members"."user_id" is not null, false) as "member_known", coalesce("project_members"."role" <> 'owner', false) as "not_owner"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -3960,7 +3960,7 @@ from "facts";
 
 -- restore_project
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(("projects"."id" is not null and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce("projects"."deleted_at" is not null, false) as "project_deleted", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(("projects"."id" is not null and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 4)), false) as "role_allows", coalesce("projects"."deleted_at" is not null, false) as "project_deleted", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -3996,7 +3996,7 @@ left join "changed" on true;
 
 -- restore_task
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is not null, false) as "task_deleted", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is not null, false) as "task_deleted", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4034,7 +4034,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- revoke_any_api_key
 with "facts" as (
-  select "users"."id" as "caller_id", "api_keys"."id" as "target_id", "api_keys"."revoked_at" as "old_revoked_at", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((case when $1 then "users"."role" else 'user' end) = 'admin', false) as "admin_override", coalesce("api_keys"."id" is not null, false) as "key_known"
+  select "users"."id" as "caller_id", "api_keys"."id" as "target_id", "api_keys"."revoked_at" as "old_revoked_at", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce(((case when $1 then "users"."role" else 'user' end) = 'admin'), false) as "admin_override", coalesce("api_keys"."id" is not null, false) as "key_known"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4311,7 +4311,7 @@ with "facts" as (
       where "projects"."transitions_restricted" and "workflow_transitions"."from_state_id" = "tasks"."state_id" union all
       select "workflow_states"."id"
       from "workflow_states"
-      where not "projects"."transitions_restricted" and "workflow_states"."project_id" = "tasks"."project_id" and "workflow_states"."id" <> "tasks"."state_id") as allowed) end as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce("target"."id" is not null, false) as "target_known", coalesce("target"."id" <> "tasks"."state_id", false) as "target_differs", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches", coalesce((not "projects"."transitions_restricted" or exists ((
+      where not "projects"."transitions_restricted" and "workflow_states"."project_id" = "tasks"."project_id" and "workflow_states"."id" <> "tasks"."state_id") as allowed) end as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce("target"."id" is not null, false) as "target_known", coalesce("target"."id" <> "tasks"."state_id", false) as "target_differs", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches", coalesce((not "projects"."transitions_restricted" or exists ((
           select 1
           from "workflow_transitions"
           where ("workflow_transitions"."from_state_id" = "tasks"."state_id" and "workflow_transitions"."to_state_id" = "target"."id")))), false) as "transition_allowed"
@@ -4384,7 +4384,7 @@ left join "updated" on true;
 
 -- update_project
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4420,7 +4420,7 @@ left join "changed" on true;
 
 -- update_project name=true
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4456,7 +4456,7 @@ left join "changed" on true;
 
 -- update_project description=true
 with "facts" as (
-  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
+  select "projects"."id" as "project_id", "projects"."version" as "current_version", "projects"."name" as "old_name", "projects"."description" as "old_description", "projects"."deleted_at" as "old_deleted_at", "caller_member_role" as "membership_role", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(($3::integer[] is null or "projects"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4492,7 +4492,7 @@ left join "changed" on true;
 
 -- update_task
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4530,7 +4530,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task title=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4568,7 +4568,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task description=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4606,7 +4606,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task priority=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4644,7 +4644,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task assignee_id=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches", coalesce(($5::uuid is null or exists ((
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches", coalesce(($5::uuid is null or exists ((
           select 1
           from "project_members"
           inner join "users" on "users"."id" = "project_members"."user_id"
@@ -4690,7 +4690,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task due_date=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4728,7 +4728,7 @@ left join "workflow_states" on "workflow_states"."id" = "changed"."state_id";
 
 -- update_task position=true
 with "facts" as (
-  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "task_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
+  select "tasks"."id" as "task_id", "tasks"."version" as "current_version", "tasks"."title" as "old_title", "tasks"."description" as "old_description", "tasks"."priority" as "old_priority", "tasks"."assignee_id" as "old_assignee_id", "tasks"."due_date" as "old_due_date", "tasks"."position" as "old_position", "tasks"."deleted_at" as "old_deleted_at", null::jsonb as "allowed", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("tasks"."id" is not null and ("projects"."id" is not null and "projects"."deleted_at" is null)) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "task_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 2)), false) as "role_allows", coalesce("tasks"."deleted_at" is null, false) as "task_active", coalesce(($3::integer[] is null or "tasks"."version" = any($4::integer[])), false) as "version_matches"
   from (
     values (true)) as request(one)
   left join lateral (
@@ -4827,7 +4827,7 @@ left join "verified" on true;
 
 -- withdraw_invitation
 with "facts" as (
-  select "invitations"."id" as "invitation_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or (case when $1 then "users"."role" else 'user' end) = 'admin')), false) as "project_known", coalesce((false or ((case when $2 then "users"."role" else 'user' end) = 'admin' or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null), false) as "invitation_known"
+  select "invitations"."id" as "invitation_id", coalesce("users"."id" is not null, false) as "caller_known", coalesce("users"."is_active", false) as "caller_active", coalesce((("projects"."id" is not null and "projects"."deleted_at" is null) and ("caller_member_role" is not null or ((case when $1 then "users"."role" else 'user' end) = 'admin'))), false) as "project_known", coalesce((false or (((case when $2 then "users"."role" else 'user' end) = 'admin') or (case "caller_member_role" when 'viewer' then 1 when 'editor' then 2 when 'manager' then 3 when 'owner' then 4 else 0 end) >= 3)), false) as "role_allows", coalesce(("invitations"."id" is not null and "invitations"."accepted_at" is null and "invitations"."withdrawn_at" is null), false) as "invitation_known"
   from (
     values (true)) as request(one)
   left join "projects" on "projects"."id" = $3

@@ -49,6 +49,9 @@ export const isCaller = ($: Slots<CallerValues>) =>
  */
 export const callerRole = sql<string>`(case when ${$caller.adminAllowed} then ${users.role} else 'user' end)`;
 
+/** The admin override, as this request may use it (`callerRole`). */
+export const callerIsAdmin = sql<boolean>`(${callerRole} = 'admin')`;
+
 /**
  * A project the presented key may reach (every project for a session or a key without `project_ids`):
  * for a statement's joins to the caller's memberships, so any other project is unknown to the key.

@@ -4,7 +4,7 @@ import { apiKeys } from '../../db/api-key-schema.ts';
 import { guard, GuardedWrite } from '../../db/guards.ts';
 import { projectMembers, projects, users } from '../../db/schema.ts';
 import { slots } from '../../db/statements.ts';
-import { callerGuards, callerRole } from '../../db/users.ts';
+import { callerGuards, callerIsAdmin } from '../../db/users.ts';
 import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
 
 /*
@@ -54,9 +54,7 @@ export const REVOKE_OWN_KEY = new GuardedWrite(...callerGuards(), keyKnown);
 /** DELETE /auth/admin/users/{id}/api-keys/{key_id}: an admin, and that user's key. */
 export const REVOKE_ANY_KEY = new GuardedWrite(
   ...callerGuards(),
-  guard('admin_override', sql`${callerRole} = 'admin'`, () =>
-    forbidden('role_required', 'this action requires the admin role'),
-  ),
+  guard('admin_override', callerIsAdmin, () => forbidden('role_required', 'this action requires the admin role')),
   keyKnown,
 );
 

@@ -16,7 +16,14 @@ import {
 } from '../../db/pagination.ts';
 import { users } from '../../db/schema.ts';
 import { FLAG, slots, statement, statementFamily, type Slots } from '../../db/statements.ts';
-import { actorColumns, callerFactsQuery, callerValues, isCaller, type CallerValues } from '../../db/users.ts';
+import {
+  actorColumns,
+  callerFactsQuery,
+  callerIsAdmin,
+  callerValues,
+  isCaller,
+  type CallerValues,
+} from '../../db/users.ts';
 import { authorizeActor, isAdmin, type Caller, type RequestMeta } from '../../lib/actor.ts';
 import { newApiKey, SCOPES, type KeyMaxRole, type Scope } from '../../lib/api-keys.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
@@ -124,7 +131,6 @@ export async function createApiKey(
 export const API_KEY_LIST_ORDER: ListOrder = { name: 'api_keys:-created_at', key: 'timestamp' };
 
 const targetUser = alias(users, 'target_user');
-const isAdminSql = sql`${actorColumns.role} = 'admin'`;
 
 /** A user's keys, newest first: the caller's own, or (`admin`) those of user `$.userId`, with the caller checked. */
 const KEY_LIST = statementFamily(
@@ -132,13 +138,13 @@ const KEY_LIST = statementFamily(
   { admin: FLAG, after: FLAG },
   slots<CallerValues & PageValues & { userId: string }>(),
   (db, shape, $) => {
-    const ofOwner = (owner: SQLWrapper) => eq(apiKeys.userId, owner);
-    const owner = shape.admin ? sql`${$.userId}::uuid` : users.id;
+    // The caller's own keys are those of `userId` = the caller; the admin's view names another user.
+    const ofOwner = eq(apiKeys.userId, sql`${$.userId}::uuid`);
     const page = pageWindow(
       db
         .select({ ...keyColumns, sortKey: sortKeyText(apiKeys.createdAt).as('sort_key') })
         .from(apiKeys)
-        .where(and(ofOwner(owner), shape.after ? afterCursor('desc', apiKeys.createdAt, apiKeys.id) : undefined))
+        .where(and(ofOwner, shape.after ? afterCursor('desc', apiKeys.createdAt, apiKeys.id) : undefined))
         .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
         .$dynamic(),
     ).as('page');
@@ -146,7 +152,7 @@ const KEY_LIST = statementFamily(
       db
         .select({ one: sql`1` })
         .from(apiKeys)
-        .where(ofOwner(shape.admin ? sql`${$.userId}::uuid` : $.callerId))
+        .where(ofOwner)
         .$dynamic(),
     );
     return db
@@ -159,7 +165,7 @@ const KEY_LIST = statementFamily(
       })
       .from(users)
       .leftJoin(targetUser, shape.admin ? eq(targetUser.id, sql`${$.userId}::uuid`) : sql`false`)
-      .leftJoinLateral(page, shape.admin ? sql`${isAdminSql} and ${targetUser.id} is not null` : sql`true`)
+      .leftJoinLateral(page, shape.admin ? sql`${callerIsAdmin} and ${targetUser.id} is not null` : sql`true`)
       .where(isCaller($));
   },
 );
@@ -186,6 +192,15 @@ export async function listApiKeys(
     { count: rows[0].total, item: (row) => row.key!, key: (row) => [row.sortKey!, row.key!.id] },
   );
 }
+
+/** An `api_key.revoke` event for each key of `revoked` (a CTE of the keys a statement revoked: `id`, `revokedAt`). */
+const revokeEvents = ($: Slots<RequestValues>, revoked: { id: SQLWrapper; revokedAt: SQLWrapper } & SQLWrapper) =>
+  auditOf($, 'api_key.revoke', 'api_key', {
+    from: revoked,
+    entityId: revoked.id,
+    projectId: null,
+    changes: changesOf([['revoked_at', null, revoked.revokedAt]]),
+  });
 
 type RevokeValues = CallerValues & { targetKeyId: string; ownerId: string };
 
@@ -214,14 +229,7 @@ const revocation = (db: Database, $: Slots<RevokeValues>, write: GuardedWrite) =
       .from(revoked)
       .where(sql`${revoked.oldRevokedAt} is null`),
   );
-  const audit = db.$with('audit', {}).as(
-    auditOf($, 'api_key.revoke', 'api_key', {
-      from: newly,
-      entityId: newly.id,
-      projectId: null,
-      changes: changesOf([['revoked_at', null, newly.revokedAt]]),
-    }),
-  );
+  const audit = db.$with('audit', {}).as(revokeEvents($, newly));
   return db
     .with(facts, revoked, newly, audit)
     .select({ guards: write.results(facts), revoked: { id: revoked.id } })
@@ -253,14 +261,7 @@ export function everyKeyRevoked(db: Database, $: Slots<RequestValues>, owners: S
       .where(and(sql`${apiKeys.userId} in ${owners}`, isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id, revokedAt: apiKeys.revokedAt }),
   );
-  const keysAudit = db.$with('keys_audit', {}).as(
-    auditOf($, 'api_key.revoke', 'api_key', {
-      from: revokedKeys,
-      entityId: revokedKeys.id,
-      projectId: null,
-      changes: changesOf([['revoked_at', null, revokedKeys.revokedAt]]),
-    }),
-  );
+  const keysAudit = db.$with('keys_audit', {}).as(revokeEvents($, revokedKeys));
   return { revokedKeys, keysAudit };
 }
 

@@ -5,7 +5,7 @@ import { projectMembers, projects, users } from '../../db/schema.ts';
 import { slots } from '../../db/statements.ts';
 import type { CallerValues } from '../../db/users.ts';
 import { AppError, conflict, forbidden, notFound } from '../../lib/problem.ts';
-import { callerGuards, callerRole } from '../../db/users.ts';
+import { callerGuards, callerIsAdmin } from '../../db/users.ts';
 import { accessGuards } from '../projects/standing.ts';
 
 /*
@@ -53,7 +53,7 @@ export const belowMemberLimit = guard(
  */
 export const ADD = new GuardedWrite(
   ...callerGuards(),
-  guard('admin_override', sql`${callerRole} = 'admin'`, () =>
+  guard('admin_override', callerIsAdmin, () =>
     forbidden('role_required', 'adding an account at once needs the admin role; invite the address instead'),
   ),
   guard('project_known', activeProject, () => notFound('project')),

@@ -97,9 +97,9 @@ const rankSql = (role: SQLWrapper) =>
 export const cappedRoleSql = (role: SQLWrapper, cap: SQLWrapper): SQL =>
   sql`(case when ${cap}::text is null or ${rankSql(role)} <= ${rankSql(sql`${cap}::text`)} then ${role} else ${cap}::text end)`;
 
-/** In SQL: may a caller whose users.role is `callerRole` and membership role is `memberRole` do `action`? */
-export const callerMaySql = (action: ProjectAction, callerRole: SQLWrapper, memberRole: SQLWrapper): SQL =>
-  sql`(${callerRole} = 'admin' or ${rankSql(memberRole)} >= ${sql.raw(String(RANK[REQUIRED_ROLE[action]]))})`;
+/** In SQL: may a caller who is an admin (`callerIsAdmin`) or whose membership role is `memberRole` do `action`? */
+export const callerMaySql = (action: ProjectAction, callerIsAdmin: SQLWrapper, memberRole: SQLWrapper): SQL =>
+  sql`(${callerIsAdmin} or ${rankSql(memberRole)} >= ${sql.raw(String(RANK[REQUIRED_ROLE[action]]))})`;
 
 /** Who may do `action`, as route summaries and the README's "Who" column say it. */
 export const whoMay = (action: ProjectAction): string =>

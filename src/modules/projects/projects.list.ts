@@ -11,7 +11,7 @@ import {
 } from '../../db/pagination.ts';
 import { projectMembers, projects, users, type ProjectRole, type ProjectRow } from '../../db/schema.ts';
 import { FLAG, slots, statementFamily, type ShapeOf, type Slots } from '../../db/statements.ts';
-import { actorColumns, callerRole, callerValues, isCaller, keyReaches, type CallerValues } from '../../db/users.ts';
+import { actorColumns, callerIsAdmin, callerValues, isCaller, keyReaches, type CallerValues } from '../../db/users.ts';
 import { isAdmin, type Caller } from '../../lib/actor.ts';
 import { toPage, type ListOrder, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { forbidden } from '../../lib/problem.ts';
@@ -223,7 +223,7 @@ const ALL_PROJECTS = statementFamily(
         total: count,
       })
       .from(users)
-      .leftJoinLateral(page, sql`${callerRole} = 'admin'`)
+      .leftJoinLateral(page, callerIsAdmin)
       .where(isCaller($));
   },
 );

@@ -8,7 +8,7 @@ import { projectMembers, projects, users, type ProjectRole, type ProjectRow } fr
 import {
   $caller,
   actorColumns,
-  callerRole,
+  callerIsAdmin,
   callerValues,
   isCaller,
   keyReaches,
@@ -104,10 +104,10 @@ export const accessGuards = <Facts>(
 ) => [
   guard<Facts>(
     `${notFoundAs}_known`,
-    sql`(${known} and (${callerMembership.role} is not null or ${callerRole} = 'admin'))`,
+    sql`(${known} and (${callerMembership.role} is not null or ${callerIsAdmin}))`,
     () => notFound(notFoundAs),
   ),
-  guard<Facts>('role_allows', sql`(${orElse} or ${callerMaySql(action, callerRole, callerMembership.role)})`, () =>
+  guard<Facts>('role_allows', sql`(${orElse} or ${callerMaySql(action, callerIsAdmin, callerMembership.role)})`, () =>
     roleRequired(action),
   ),
 ];
